@@ -1,0 +1,18 @@
+//! Superset Desktop: a live view of who on a team works on what, and the server behind it.
+//!
+//! Map of the library (the two binaries in `src/bin` are thin wrappers around it):
+//!
+//! - [`server`] — what `superset-server` runs against Postgres: `db` connections, `migrate`
+//!   (the schema in `migrations/postgres`), `seed` (a realistic, deterministic team).
+//! - [`store`] — the desktop's SQLite file: pragmas and the schema in `migrations/sqlite`.
+//! - [`demo`] — `superset demo`: a seeded team on a private cluster.
+//! - [`localpg`] — a private PostgreSQL cluster run from the system's binaries, used by the demo
+//!   and by the test kit.
+//! - `testkit` (feature `test-utils`) — throwaway clusters and fresh databases for tests.
+
+pub mod demo;
+pub mod localpg;
+pub mod server;
+pub mod store;
+#[cfg(feature = "test-utils")]
+pub mod testkit;

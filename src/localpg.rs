@@ -1,0 +1,490 @@
+//! A private PostgreSQL cluster run from the system's own binaries (`initdb`, `postgres`).
+//!
+//! The demo keeps one under the app's data dir and the test kit makes throwaway ones. Both need
+//! the same things: find the binaries, create the cluster once with `wal_level=logical`, start
+//! the postmaster on a free loopback port, wait until it accepts connections, and stop it again.
+//! PostgreSQL refuses to run as root, so when we are root the server runs as the `postgres` OS
+//! user (the account Debian's `postgresql` package creates) and owns its directories.
+
+use std::fs::{self, File};
+use std::io::Write;
+use std::net::TcpListener;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::{Gid, Pid, Uid, User};
+use rand::distr::{Alphanumeric, SampleString};
+
+/// Errors from finding, creating, starting or stopping a local cluster.
+#[derive(Debug, thiserror::Error)]
+pub enum LocalPgError {
+    #[error(
+        "no PostgreSQL server binaries found (looked for initdb on PATH and in \
+         /usr/lib/postgresql/*/bin): install them with `sudo apt-get install postgresql`"
+    )]
+    BinariesNotFound,
+    #[error(
+        "running as root, PostgreSQL must run as the `postgres` OS user, which does not exist: \
+         install the `postgresql` package (it creates the user) or run as a normal user"
+    )]
+    NoPostgresUser,
+    #[error(
+        "the `postgres` OS user cannot reach {0}: a parent folder is private to root; choose a \
+         data directory outside /root (for example under /var/tmp)"
+    )]
+    Unreachable(PathBuf),
+    #[error("{what} failed: {detail}")]
+    Command { what: &'static str, detail: String },
+    #[error("PostgreSQL did not become ready within {secs} s; its log ({log}) ends with:\n{tail}")]
+    StartTimeout {
+        secs: u64,
+        log: PathBuf,
+        tail: String,
+    },
+    #[error("PostgreSQL exited while starting; its log ({log}) ends with:\n{tail}")]
+    StartFailed { log: PathBuf, tail: String },
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        source: std::io::Error,
+    },
+}
+
+fn io_err(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> LocalPgError {
+    let context = context.into();
+    move |source| LocalPgError::Io { context, source }
+}
+
+/// How much a cluster's data matters. Throwaway clusters trade crash safety for speed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// Test clusters: no fsync, no full-page writes. Lost on a power cut, and nobody minds.
+    Throwaway,
+    /// The demo's cluster, kept across runs.
+    Durable,
+}
+
+/// The directory holding `initdb`, `postgres` and friends.
+#[derive(Debug, Clone)]
+pub struct PgBinaries {
+    bin_dir: PathBuf,
+}
+
+impl PgBinaries {
+    /// Finds the server binaries on PATH, else in the newest `/usr/lib/postgresql/*/bin`
+    /// (Debian and Ubuntu keep them off PATH).
+    pub fn locate() -> Result<Self, LocalPgError> {
+        let path_dirs: Vec<PathBuf> = std::env::var_os("PATH")
+            .map(|p| std::env::split_paths(&p).collect())
+            .unwrap_or_default();
+        let mut versioned: Vec<(u32, PathBuf)> = fs::read_dir("/usr/lib/postgresql")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| {
+                let version = e.file_name().to_str()?.parse::<u32>().ok()?;
+                Some((version, e.path().join("bin")))
+            })
+            .collect();
+        versioned.sort_by(|a, b| b.0.cmp(&a.0));
+        let candidates = path_dirs
+            .into_iter()
+            .chain(versioned.into_iter().map(|(_, d)| d));
+        Self::locate_in(candidates)
+    }
+
+    /// Finds the binaries in the first candidate directory that has both `initdb` and
+    /// `postgres`. A symlinked `initdb` (as in `/usr/local/bin`) leads to its real directory.
+    pub fn locate_in(candidates: impl IntoIterator<Item = PathBuf>) -> Result<Self, LocalPgError> {
+        for dir in candidates {
+            let Ok(initdb) = fs::canonicalize(dir.join("initdb")) else {
+                continue;
+            };
+            let Some(bin_dir) = initdb.parent() else {
+                continue;
+            };
+            if bin_dir.join("postgres").is_file() {
+                return Ok(Self {
+                    bin_dir: bin_dir.to_path_buf(),
+                });
+            }
+        }
+        Err(LocalPgError::BinariesNotFound)
+    }
+
+    pub fn bin(&self, name: &str) -> PathBuf {
+        self.bin_dir.join(name)
+    }
+}
+
+/// Who the server processes run as: ourselves, or `postgres` when we are root.
+#[derive(Debug, Clone, Copy)]
+struct RunAs {
+    uid: Uid,
+    gid: Gid,
+}
+
+impl RunAs {
+    fn detect() -> Result<Option<Self>, LocalPgError> {
+        if !Uid::effective().is_root() {
+            return Ok(None);
+        }
+        let user = User::from_name("postgres")
+            .ok()
+            .flatten()
+            .ok_or(LocalPgError::NoPostgresUser)?;
+        Ok(Some(Self {
+            uid: user.uid,
+            gid: user.gid,
+        }))
+    }
+
+    fn own(&self, path: &Path) -> Result<(), LocalPgError> {
+        std::os::unix::fs::chown(path, Some(self.uid.as_raw()), Some(self.gid.as_raw()))
+            .map_err(io_err(format!("giving {} to postgres", path.display())))
+    }
+
+    /// True when every ancestor of `path` lets the postgres user pass through.
+    fn can_reach(&self, path: &Path) -> bool {
+        path.ancestors().skip(1).all(|dir| match fs::metadata(dir) {
+            Ok(meta) => {
+                let mode = meta.mode();
+                meta.uid() == self.uid.as_raw()
+                    || mode & 0o001 != 0
+                    || (meta.gid() == self.gid.as_raw() && mode & 0o010 != 0)
+            }
+            Err(_) => true,
+        })
+    }
+}
+
+/// A cluster's files under one root folder: `data/`, `socket/`, `password`, `postgres.log`.
+#[derive(Debug)]
+pub struct LocalCluster {
+    root: PathBuf,
+    bins: PgBinaries,
+    run_as: Option<RunAs>,
+    durability: Durability,
+    password: String,
+    port: u16,
+    server: Mutex<Option<Child>>,
+}
+
+const SUPERUSER: &str = "postgres";
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+const STOP_TIMEOUT: Duration = Duration::from_secs(15);
+
+impl LocalCluster {
+    /// Opens the cluster under `root`, creating it with `initdb` if it does not exist yet.
+    /// The server is not started.
+    pub fn open_or_init(root: &Path, durability: Durability) -> Result<Self, LocalPgError> {
+        let bins = PgBinaries::locate()?;
+        let run_as = RunAs::detect()?;
+        fs::create_dir_all(root).map_err(io_err(format!("creating {}", root.display())))?;
+        let root =
+            fs::canonicalize(root).map_err(io_err(format!("resolving {}", root.display())))?;
+        if let Some(run_as) = run_as {
+            if !run_as.can_reach(&root) {
+                return Err(LocalPgError::Unreachable(root));
+            }
+            run_as.own(&root)?;
+        }
+        let mut cluster = Self {
+            root,
+            bins,
+            run_as,
+            durability,
+            password: String::new(),
+            port: 0,
+            server: Mutex::new(None),
+        };
+        if cluster.data_dir().join("PG_VERSION").is_file() {
+            cluster.password = fs::read_to_string(cluster.password_file())
+                .map_err(io_err("reading the cluster's password file"))?
+                .trim()
+                .to_owned();
+        } else {
+            cluster.init()?;
+        }
+        Ok(cluster)
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.root.join("data")
+    }
+
+    fn socket_dir(&self) -> PathBuf {
+        self.root.join("socket")
+    }
+
+    fn password_file(&self) -> PathBuf {
+        self.root.join("password")
+    }
+
+    pub fn log_file(&self) -> PathBuf {
+        self.root.join("postgres.log")
+    }
+
+    /// The loopback port the server listens on (0 before the first start).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// A connection URL for `database` as the cluster's superuser.
+    pub fn url(&self, database: &str) -> String {
+        format!(
+            "postgres://{SUPERUSER}:{}@127.0.0.1:{}/{database}",
+            self.password, self.port
+        )
+    }
+
+    /// The postmaster's process id while it runs.
+    pub fn server_pid(&self) -> Option<u32> {
+        self.lock_server().as_ref().map(Child::id)
+    }
+
+    fn lock_server(&self) -> std::sync::MutexGuard<'_, Option<Child>> {
+        // A panic while holding this lock leaves nothing half-done worth refusing to stop.
+        self.server.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn command(&self, binary: &str) -> Command {
+        let mut cmd = Command::new(self.bins.bin(binary));
+        cmd.current_dir(&self.root)
+            .env("LC_ALL", "C")
+            .env_remove("PGDATA");
+        if let Some(run_as) = self.run_as {
+            cmd.uid(run_as.uid.as_raw()).gid(run_as.gid.as_raw());
+        }
+        cmd
+    }
+
+    fn init(&mut self) -> Result<(), LocalPgError> {
+        self.password = Alphanumeric.sample_string(&mut rand::rng(), 24);
+        let pwfile = self.password_file();
+        let mut file =
+            File::create(&pwfile).map_err(io_err("writing the cluster's password file"))?;
+        fs::set_permissions(&pwfile, fs::Permissions::from_mode(0o600))
+            .map_err(io_err("protecting the cluster's password file"))?;
+        writeln!(file, "{}", self.password)
+            .map_err(io_err("writing the cluster's password file"))?;
+        drop(file);
+        if let Some(run_as) = self.run_as {
+            run_as.own(&pwfile)?;
+        }
+        let output = self
+            .command("initdb")
+            .arg("--pgdata")
+            .arg(self.data_dir())
+            .args([
+                "--username",
+                SUPERUSER,
+                "--encoding",
+                "UTF8",
+                "--locale",
+                "C",
+            ])
+            .args([
+                "--auth-local",
+                "trust",
+                "--auth-host",
+                "scram-sha-256",
+                "--no-sync",
+            ])
+            .arg("--pwfile")
+            .arg(&pwfile)
+            .output()
+            .map_err(io_err("running initdb"))?;
+        if !output.status.success() {
+            return Err(LocalPgError::Command {
+                what: "initdb",
+                detail: String::from_utf8_lossy(&output.stderr).trim().to_owned(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Starts the postmaster on a free loopback port and waits until it accepts connections.
+    pub fn start(&mut self) -> Result<(), LocalPgError> {
+        if self.server_pid().is_some() {
+            return Ok(());
+        }
+        // Another process may take the port between our probe and the server's bind; a second
+        // probe and start usually wins.
+        let mut last_error = None;
+        for _ in 0..3 {
+            self.port = free_port()?;
+            match self.start_on_port() {
+                Ok(()) => return Ok(()),
+                Err(e @ LocalPgError::StartFailed { .. }) => last_error = Some(e),
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last_error.expect("three failed attempts leave an error"))
+    }
+
+    fn start_on_port(&mut self) -> Result<(), LocalPgError> {
+        let socket_dir = self.socket_dir();
+        fs::create_dir_all(&socket_dir).map_err(io_err("creating the socket folder"))?;
+        fs::set_permissions(&socket_dir, fs::Permissions::from_mode(0o700))
+            .map_err(io_err("protecting the socket folder"))?;
+        if let Some(run_as) = self.run_as {
+            run_as.own(&socket_dir)?;
+        }
+        // Unix socket paths are limited to ~107 bytes; TCP is what we use anyway.
+        let socket_setting = if socket_dir.as_os_str().len() < 90 {
+            socket_dir.display().to_string()
+        } else {
+            String::new()
+        };
+        let log_path = self.log_file();
+        let log = File::options()
+            .create(true)
+            .append(true)
+            .open(&log_path)
+            .map_err(io_err("opening the PostgreSQL log"))?;
+        let log_err = log
+            .try_clone()
+            .map_err(io_err("opening the PostgreSQL log"))?;
+        let mut cmd = self.command("postgres");
+        cmd.arg("-D").arg(self.data_dir());
+        let mut settings = vec![
+            ("listen_addresses", "127.0.0.1".to_owned()),
+            ("port", self.port.to_string()),
+            ("unix_socket_directories", socket_setting),
+            ("wal_level", "logical".to_owned()),
+            ("max_wal_senders", "64".to_owned()),
+            ("max_replication_slots", "64".to_owned()),
+            ("max_connections", "300".to_owned()),
+            ("logging_collector", "off".to_owned()),
+            // A forgotten slot must not fill the disk with WAL.
+            ("max_slot_wal_keep_size", "2GB".to_owned()),
+        ];
+        if self.durability == Durability::Throwaway {
+            settings.extend([
+                ("fsync", "off".to_owned()),
+                ("synchronous_commit", "off".to_owned()),
+                ("full_page_writes", "off".to_owned()),
+            ]);
+        }
+        for (name, value) in settings {
+            cmd.arg("-c").arg(format!("{name}={value}"));
+        }
+        let mut child = cmd
+            .stdin(Stdio::null())
+            .stdout(log)
+            .stderr(log_err)
+            .spawn()
+            .map_err(io_err("starting postgres"))?;
+        let started = Instant::now();
+        loop {
+            if child
+                .try_wait()
+                .map_err(io_err("watching postgres"))?
+                .is_some()
+            {
+                return Err(LocalPgError::StartFailed {
+                    log: log_path.clone(),
+                    tail: log_tail(&log_path),
+                });
+            }
+            if self.accepts_connections() {
+                *self.lock_server() = Some(child);
+                return Ok(());
+            }
+            if started.elapsed() > START_TIMEOUT {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(LocalPgError::StartTimeout {
+                    secs: START_TIMEOUT.as_secs(),
+                    log: log_path.clone(),
+                    tail: log_tail(&log_path),
+                });
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+
+    /// The postmaster writes "ready" into line 8 of `postmaster.pid` once it accepts
+    /// connections (PostgreSQL 10+), which is cheaper and surer than polling with a client.
+    fn accepts_connections(&self) -> bool {
+        fs::read_to_string(self.data_dir().join("postmaster.pid"))
+            .map(|pid_file| pid_file.lines().nth(7).map(str::trim) == Some("ready"))
+            .unwrap_or(false)
+    }
+
+    /// Stops the server: a fast shutdown for durable clusters, an immediate one for throwaway
+    /// ones (their data is about to be deleted). Waits for the postmaster to exit.
+    pub fn stop(&self) {
+        let Some(mut child) = self.lock_server().take() else {
+            return;
+        };
+        let signal = match self.durability {
+            Durability::Durable => Signal::SIGINT,
+            Durability::Throwaway => Signal::SIGQUIT,
+        };
+        let pid = Pid::from_raw(child.id() as i32);
+        let _ = kill(pid, signal);
+        let deadline = Instant::now() + STOP_TIMEOUT;
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        tracing::warn!("postgres did not stop within {STOP_TIMEOUT:?}; killing it");
+        let _ = kill(pid, Signal::SIGQUIT);
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
+
+impl Drop for LocalCluster {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn free_port() -> Result<u16, LocalPgError> {
+    let listener = TcpListener::bind("127.0.0.1:0").map_err(io_err("finding a free port"))?;
+    let port = listener
+        .local_addr()
+        .map_err(io_err("finding a free port"))?
+        .port();
+    Ok(port)
+}
+
+fn log_tail(path: &Path) -> String {
+    let text = fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(10)..].join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_binaries_name_the_package_to_install() {
+        let empty = tempfile_free_dir();
+        let err = PgBinaries::locate_in([empty]).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("apt-get install postgresql"), "{text}");
+        assert_eq!(text.lines().count(), 1, "one clear line: {text}");
+    }
+
+    fn tempfile_free_dir() -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("superset-nobins-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+}

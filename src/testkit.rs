@@ -1,0 +1,141 @@
+//! Throwaway PostgreSQL clusters for the integration tests (behind the `test-utils` feature).
+//!
+//! [`TestCluster::start`] makes a private cluster in a temporary folder (`wal_level=logical`,
+//! a free loopback port, its own socket folder) and removes it when dropped, also when the test
+//! panics. Most tests share one cluster per test binary through [`fresh_database`], which hands
+//! each test its own database cloned from a migrated template: one `initdb` per run instead of
+//! one per test. The shared cluster is stopped and deleted when the test process exits.
+
+use std::path::Path;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use tempfile::TempDir;
+
+use crate::localpg::{Durability, LocalCluster, LocalPgError};
+use crate::server::{db, migrate};
+
+/// A cluster that exists for one test (or one test binary) and is deleted afterwards.
+pub struct TestCluster {
+    // Field order matters: the server must stop before its folder is deleted.
+    cluster: LocalCluster,
+    dir: TempDir,
+}
+
+impl TestCluster {
+    /// Creates and starts a throwaway cluster.
+    pub fn start() -> Result<Self, LocalPgError> {
+        let dir = tempfile::Builder::new()
+            .prefix("superset-pg-")
+            .tempdir()
+            .map_err(|source| LocalPgError::Io {
+                context: "creating a temporary folder for PostgreSQL".into(),
+                source,
+            })?;
+        let mut cluster = LocalCluster::open_or_init(dir.path(), Durability::Throwaway)?;
+        cluster.start()?;
+        Ok(Self { cluster, dir })
+    }
+
+    /// The folder holding the cluster's data, socket and log.
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn port(&self) -> u16 {
+        self.cluster.port()
+    }
+
+    /// The postmaster's process id.
+    pub fn server_pid(&self) -> Option<u32> {
+        self.cluster.server_pid()
+    }
+
+    /// A superuser connection URL for `database`.
+    pub fn url(&self, database: &str) -> String {
+        self.cluster.url(database)
+    }
+
+    fn shut_down(&self) {
+        self.cluster.stop();
+        let _ = std::fs::remove_dir_all(self.dir.path());
+    }
+}
+
+static SHARED: OnceLock<TestCluster> = OnceLock::new();
+const TEMPLATE: &str = "superset_template";
+
+extern "C" fn shut_down_shared() {
+    if let Some(cluster) = SHARED.get() {
+        cluster.shut_down();
+    }
+}
+
+/// The test binary's shared cluster, started on first use with a migrated template database.
+pub fn shared() -> &'static TestCluster {
+    SHARED.get_or_init(|| {
+        let cluster = TestCluster::start().unwrap_or_else(|e| panic!("{e}"));
+        // SAFETY: registering a plain `extern "C" fn` with no captured state; it runs once at
+        // process exit, after the tests, and only stops a child process and deletes a folder.
+        unsafe {
+            libc::atexit(shut_down_shared);
+        }
+        let url = cluster.url("postgres");
+        let template_url = cluster.url(TEMPLATE);
+        // Our caller may be inside a test's runtime; the setup gets a runtime of its own.
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a tokio runtime for the test template");
+            rt.block_on(async {
+                let admin = db::connect(&url)
+                    .await
+                    .expect("connecting to the test cluster");
+                admin
+                    .batch_execute(&format!("CREATE DATABASE {TEMPLATE}"))
+                    .await
+                    .expect("creating the template database");
+                let mut client = db::connect(&template_url)
+                    .await
+                    .expect("connecting to the template");
+                migrate::migrate(&mut client)
+                    .await
+                    .expect("migrating the template");
+            });
+        })
+        .join()
+        .expect("the template setup thread panicked");
+        cluster
+    })
+}
+
+/// A new, migrated, empty database in the shared cluster, for one test. Returns its URL.
+pub async fn fresh_database() -> String {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let cluster = shared();
+    let name = format!("test_{}", NEXT.fetch_add(1, Ordering::Relaxed));
+    let admin = db::connect(&cluster.url("postgres"))
+        .await
+        .expect("connecting to the test cluster");
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name} TEMPLATE {TEMPLATE}"))
+        .await
+        .expect("creating a test database");
+    cluster.url(&name)
+}
+
+/// A new database in the shared cluster with no schema at all (for migration tests).
+pub async fn empty_database() -> String {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let cluster = shared();
+    let name = format!("empty_{}", NEXT.fetch_add(1, Ordering::Relaxed));
+    let admin = db::connect(&cluster.url("postgres"))
+        .await
+        .expect("connecting to the test cluster");
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .await
+        .expect("creating a test database");
+    cluster.url(&name)
+}
