@@ -91,7 +91,7 @@ impl PgBinaries {
                 Some((version, e.path().join("bin")))
             })
             .collect();
-        versioned.sort_by(|a, b| b.0.cmp(&a.0));
+        versioned.sort_by_key(|(version, _)| std::cmp::Reverse(*version));
         let candidates = path_dirs
             .into_iter()
             .chain(versioned.into_iter().map(|(_, d)| d));

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Installs the system packages Superset needs, when they are missing, on Debian or Ubuntu.
+#   dist/ensure-deps.sh test   — what the test suite needs
+#   dist/ensure-deps.sh demo   — what `superset demo` needs
+# It says what it installs and why; with nothing missing it installs nothing.
+set -euo pipefail
+
+purpose=${1:-test}
+missing=()
+say() { printf 'superset: %s\n' "$*" >&2; }
+
+have_postgres_server() {
+    command -v initdb >/dev/null 2>&1 || compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null
+}
+
+if ! command -v cargo >/dev/null 2>&1; then
+    say "cargo not found: install Rust first (https://rustup.rs), then run this again"
+    exit 1
+fi
+command -v cc >/dev/null 2>&1 || missing+=(build-essential)
+have_postgres_server || missing+=(postgresql)
+
+if [ ${#missing[@]} -eq 0 ]; then
+    exit 0
+fi
+
+say "installing ${missing[*]} (needed for the $purpose)"
+if [ "$(id -u)" -eq 0 ]; then
+    sudo=()
+elif command -v sudo >/dev/null 2>&1; then
+    sudo=(sudo)
+    # In CI there is nobody to type a password.
+    if [ "${CI:-}" = "true" ]; then sudo=(sudo -n); fi
+else
+    say "not root and no sudo: install these packages yourself: ${missing[*]}"
+    exit 1
+fi
+if ! command -v apt-get >/dev/null 2>&1; then
+    say "no apt-get here: install these packages with your system's package manager: ${missing[*]}"
+    exit 1
+fi
+# Debian's postgresql package would create and start a cluster on port 5432 that we never use:
+# Superset runs private clusters with the server binaries alone.
+if [[ " ${missing[*]} " == *" postgresql "* ]] && [ ! -e /etc/postgresql-common/createcluster.conf ]; then
+    "${sudo[@]}" mkdir -p /etc/postgresql-common
+    echo "create_main_cluster = false" | "${sudo[@]}" tee /etc/postgresql-common/createcluster.conf >/dev/null
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+say "installed ${missing[*]}"
