@@ -369,10 +369,11 @@ impl LocalCluster {
             // A forgotten slot must not fill the disk with WAL.
             ("max_slot_wal_keep_size", "2GB".to_owned()),
         ];
+        // Not synchronous_commit=off: the walsender only sends flushed WAL, so it would delay
+        // every replicated change by up to wal_writer_delay (200 ms).
         if self.durability == Durability::Throwaway {
             settings.extend([
                 ("fsync", "off".to_owned()),
-                ("synchronous_commit", "off".to_owned()),
                 ("full_page_writes", "off".to_owned()),
             ]);
         }

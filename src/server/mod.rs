@@ -6,3 +6,4 @@
 pub mod db;
 pub mod migrate;
 pub mod seed;
+pub mod shapes;

@@ -1,7 +1,9 @@
 //! Integration tests: one binary, against real throwaway PostgreSQL clusters and real SQLite
 //! files (see `superset::testkit`).
 
+mod pgoutput_capture;
 mod postgres_schema;
 mod seed;
 mod sqlite_store;
 mod testkit;
+mod where_against_postgres;

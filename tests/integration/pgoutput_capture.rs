@@ -1,0 +1,1 @@
+//! pgoutput decoding of bytes captured live from a real server.

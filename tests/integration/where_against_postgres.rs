@@ -1,0 +1,1 @@
+//! The where-clause evaluator agrees with Postgres itself.
