@@ -2,7 +2,8 @@
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use superset::server::{db, migrate, seed};
+use superset::server::shapes::{SyncConfig, SyncService};
+use superset::server::{self, db, migrate, seed};
 
 #[derive(Parser)]
 #[command(
@@ -24,6 +25,30 @@ struct Database {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Serve the sync service (`/v1/shape`, `/v1/health`).
+    Serve {
+        #[command(flatten)]
+        db: Database,
+        /// Address to listen on.
+        #[arg(long, env = "SUPERSET_LISTEN", default_value = "127.0.0.1:3000")]
+        listen: std::net::SocketAddr,
+        /// Where shape logs are kept (they survive restarts).
+        #[arg(long, env = "SUPERSET_DATA_DIR", default_value = "./superset-data")]
+        data_dir: std::path::PathBuf,
+        /// Shared secret clients of /v1/shape must send as `secret` (the API proxy does).
+        #[arg(long, env = "ELECTRIC_SECRET", hide_env_values = true)]
+        electric_secret: Option<String>,
+        /// Serve /v1/shape without a secret: local development only.
+        #[arg(long, env = "ELECTRIC_INSECURE", default_value_t = false)]
+        electric_insecure: bool,
+        /// Logical replication slot name.
+        #[arg(
+            long,
+            env = "SUPERSET_REPLICATION_SLOT",
+            default_value = "superset_sync"
+        )]
+        slot: String,
+    },
     /// Apply the Postgres schema (safe to run again: applied migrations are skipped).
     Migrate {
         #[command(flatten)]
@@ -68,6 +93,38 @@ async fn main() -> anyhow::Result<()> {
         )
         .init();
     match Cli::parse().command {
+        Command::Serve {
+            db,
+            listen,
+            data_dir,
+            electric_secret,
+            electric_insecure,
+            slot,
+        } => {
+            let secret = match (electric_secret.filter(|s| !s.is_empty()), electric_insecure) {
+                (Some(secret), _) => Some(secret),
+                (None, true) => None,
+                (None, false) => anyhow::bail!(
+                    "no ELECTRIC_SECRET: set one (clients must send it as `secret`), or set \
+                     ELECTRIC_INSECURE=true for local development"
+                ),
+            };
+            let mut config = SyncConfig::new(db.database_url, data_dir);
+            config.secret = secret;
+            config.slot = slot;
+            let service = SyncService::start(config).await?;
+            let listener = tokio::net::TcpListener::bind(listen)
+                .await
+                .with_context(|| format!("cannot listen on {listen}"))?;
+            tracing::info!(%listen, "serving");
+            let stopping = service.clone();
+            server::serve(listener, service.router(), async move {
+                server::termination_signal().await;
+                tracing::info!("shutting down");
+                stopping.shutdown();
+            })
+            .await?;
+        }
         Command::Migrate { db } => {
             let mut client = db::connect(&db.database_url)
                 .await

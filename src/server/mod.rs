@@ -1,9 +1,45 @@
 //! The server side: everything `superset-server` runs against Postgres.
 //!
-//! `db` connects, `migrate` applies the schema in `migrations/postgres`, and `seed` fills a
-//! database with a realistic team for demos, tests and benchmarks.
+//! `db` connects, `migrate` applies the schema in `migrations/postgres`, `seed` fills a
+//! database with a realistic team for demos, tests and benchmarks, and `shapes` is the sync
+//! service (Electric's HTTP Shape API on logical replication). [`serve`] runs a router.
 
 pub mod db;
 pub mod migrate;
 pub mod seed;
 pub mod shapes;
+
+use std::future::Future;
+
+/// Serves `router` on `listener` until `shutdown` completes, then finishes in-flight requests.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: axum::Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn termination_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = terminate => {}
+    }
+}

@@ -1,0 +1,334 @@
+//! What a shape is: a table, an optional where clause with its params, the selected columns and
+//! the replica mode — and how one replicated row change becomes that shape's messages.
+//!
+//! Identity follows Electric: two requests name the same shape when the table, the where clause
+//! after parameter substitution, the columns and the replica mode agree. A row whose update
+//! moves it into the shape arrives as an insert, out of it as a delete; updates that change
+//! none of the selected columns are dropped.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::message::{self, Change, KeyChange, Operation, Relation, TxPosition};
+use super::schema::{TableInfo, parse_identifier_list};
+use super::where_clause::WhereClause;
+
+/// `replica=default` sends changed columns only; `full` sends whole rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Replica {
+    Default,
+    Full,
+}
+
+impl Replica {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Replica::Default => "default",
+            Replica::Full => "full",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "default" => Some(Replica::Default),
+            "full" => Some(Replica::Full),
+            _ => None,
+        }
+    }
+}
+
+/// A request parameter that makes no valid shape, with Electric's field name for it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct DefinitionError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl DefinitionError {
+    fn new(field: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            field,
+            message: message.into(),
+        }
+    }
+}
+
+/// The parameters a shape is made from, as given (kept to persist and re-create it).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ShapeParams {
+    pub table: String,
+    pub where_text: Option<String>,
+    pub params: BTreeMap<usize, String>,
+    pub columns: Option<String>,
+    pub replica: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct ShapeDefinition {
+    pub params: ShapeParams,
+    pub table: Arc<TableInfo>,
+    pub relation: Relation,
+    pub where_clause: Option<WhereClause>,
+    /// Selected column indexes, in table order.
+    pub selected: Vec<usize>,
+    /// Key column indexes (primary key order).
+    pub key_columns: Vec<usize>,
+    pub replica: Replica,
+    key_prefix: String,
+    /// The identity string: equal for requests that name the same shape.
+    pub identity: String,
+}
+
+impl ShapeDefinition {
+    /// Validates `params` against `table`.
+    pub fn new(params: ShapeParams, table: Arc<TableInfo>) -> Result<Self, DefinitionError> {
+        let replica = Replica::parse(&params.replica)
+            .ok_or_else(|| DefinitionError::new("replica", "is invalid"))?;
+        let key_columns = table.key_columns();
+        let selected = match &params.columns {
+            None => (0..table.columns.len()).collect(),
+            Some(list) => select_columns(list, &table)?,
+        };
+        let where_clause = match &params.where_text {
+            Some(text) if !text.trim().is_empty() => Some(
+                WhereClause::compile(text, &params.params, &table.columns)
+                    .map_err(|e| DefinitionError::new("where", e.to_string()))?,
+            ),
+            _ => None,
+        };
+        let selected_names: Vec<&str> = selected
+            .iter()
+            .map(|&i| table.columns[i].name.as_str())
+            .collect();
+        let identity = format!(
+            "{}|{}|{}|{}",
+            relation_of(&table).key_prefix(),
+            where_clause
+                .as_ref()
+                .map(|w| w.canonical())
+                .unwrap_or_default(),
+            selected_names.join(","),
+            replica.as_str()
+        );
+        let relation = relation_of(&table);
+        Ok(Self {
+            params,
+            key_prefix: relation.key_prefix(),
+            relation,
+            table,
+            where_clause,
+            selected,
+            key_columns,
+            replica,
+            identity,
+        })
+    }
+
+    fn matches(&self, row: &[Option<&str>]) -> bool {
+        self.where_clause.as_ref().is_none_or(|w| w.matches(row))
+    }
+
+    /// The row key of `row` (a full row in table column order).
+    pub fn key_of(&self, row: &[Option<&str>]) -> String {
+        let mut key = String::with_capacity(self.key_prefix.len() + 40);
+        message::write_key(
+            &mut key,
+            &self.key_prefix,
+            self.key_columns.iter().map(|&i| row[i]),
+        );
+        key
+    }
+
+    fn values(&self, row: &[Option<&str>], columns: impl Iterator<Item = usize>) -> Vec<u8> {
+        let mut out = Vec::with_capacity(256);
+        message::write_values(
+            &mut out,
+            columns.map(|i| (self.table.columns[i].name.as_str(), row[i])),
+        );
+        out
+    }
+
+    /// Encodes a snapshot row (an insert without transaction headers).
+    pub fn snapshot_message(&self, row: &[Option<&str>], out: &mut Vec<u8>) {
+        let key = self.key_of(row);
+        let value = self.values(row, self.selected.iter().copied());
+        Change {
+            key: &key,
+            value: &value,
+            old_value: None,
+            operation: Operation::Insert,
+            relation: &self.relation,
+            position: None,
+            key_change: None,
+        }
+        .write(out);
+    }
+
+    /// What one replicated change means for this shape: zero, one or two messages (a key
+    /// change is a delete and an insert), each with its op position relative to `op_position`.
+    pub fn convert(&self, change: &RowChange<'_>) -> Vec<ShapeOp> {
+        let old_in = change.old.as_deref().is_some_and(|row| self.matches(row));
+        let new_in = change.new.as_deref().is_some_and(|row| self.matches(row));
+        match (change.old.as_deref(), change.new.as_deref()) {
+            (None, Some(_)) if new_in => vec![ShapeOp::Insert {
+                key_change_from: None,
+            }],
+            (Some(_), None) if old_in => vec![ShapeOp::Delete {
+                key_change_to: None,
+            }],
+            (Some(old), Some(new)) => match (old_in, new_in) {
+                (true, true) => {
+                    let old_key = self.key_of(old);
+                    let new_key = self.key_of(new);
+                    if old_key != new_key {
+                        vec![
+                            ShapeOp::Delete {
+                                key_change_to: Some(new_key),
+                            },
+                            ShapeOp::Insert {
+                                key_change_from: Some(old_key),
+                            },
+                        ]
+                    } else if self.selected.iter().any(|&i| old[i] != new[i]) {
+                        vec![ShapeOp::Update]
+                    } else {
+                        Vec::new()
+                    }
+                }
+                (true, false) => vec![ShapeOp::Delete {
+                    key_change_to: None,
+                }],
+                (false, true) => vec![ShapeOp::Insert {
+                    key_change_from: None,
+                }],
+                (false, false) => Vec::new(),
+            },
+            _ => Vec::new(),
+        }
+    }
+
+    /// Encodes one op of `change` as it goes into this shape's log.
+    pub fn encode(
+        &self,
+        change: &RowChange<'_>,
+        op: &ShapeOp,
+        position: TxPosition,
+        out: &mut Vec<u8>,
+    ) {
+        let (operation, key, value, old_value, key_change) = match op {
+            ShapeOp::Insert { key_change_from } => {
+                let row = change.new.as_deref().expect("an insert has a new row");
+                (
+                    Operation::Insert,
+                    self.key_of(row),
+                    self.values(row, self.selected.iter().copied()),
+                    None,
+                    key_change_from.as_deref().map(KeyChange::From),
+                )
+            }
+            ShapeOp::Delete { key_change_to } => {
+                let row = change.old.as_deref().expect("a delete has an old row");
+                let value = match self.replica {
+                    Replica::Default => self.values(row, self.key_columns.iter().copied()),
+                    Replica::Full => self.values(row, self.selected.iter().copied()),
+                };
+                (
+                    Operation::Delete,
+                    self.key_of(row),
+                    value,
+                    None,
+                    key_change_to.as_deref().map(KeyChange::To),
+                )
+            }
+            ShapeOp::Update => {
+                let old = change.old.as_deref().expect("an update has an old row");
+                let new = change.new.as_deref().expect("an update has a new row");
+                let changed = || self.selected.iter().copied().filter(|&i| old[i] != new[i]);
+                let (value, old_value) = match self.replica {
+                    Replica::Default => {
+                        let mut columns: Vec<usize> = self.key_columns.clone();
+                        columns.extend(changed().filter(|i| !self.key_columns.contains(i)));
+                        columns.sort_unstable();
+                        (self.values(new, columns.into_iter()), None)
+                    }
+                    Replica::Full => (
+                        self.values(new, self.selected.iter().copied()),
+                        Some(self.values(old, changed())),
+                    ),
+                };
+                (Operation::Update, self.key_of(new), value, old_value, None)
+            }
+        };
+        Change {
+            key: &key,
+            value: &value,
+            old_value: old_value.as_deref(),
+            operation,
+            relation: &self.relation,
+            position: Some(position),
+            key_change,
+        }
+        .write(out);
+    }
+}
+
+fn relation_of(table: &TableInfo) -> Relation {
+    Relation {
+        schema: table.schema.clone(),
+        table: table.name.clone(),
+    }
+}
+
+fn select_columns(list: &str, table: &TableInfo) -> Result<Vec<usize>, DefinitionError> {
+    let names = parse_identifier_list(list, ',').map_err(|m| DefinitionError::new("columns", m))?;
+    let unknown: Vec<&str> = names
+        .iter()
+        .filter(|n| table.column_index(n).is_none())
+        .map(String::as_str)
+        .collect();
+    if !unknown.is_empty() {
+        return Err(DefinitionError::new(
+            "columns",
+            format!(
+                "The following columns are not found on the table: {}",
+                unknown.join(", ")
+            ),
+        ));
+    }
+    let mut selected: Vec<usize> = names.iter().filter_map(|n| table.column_index(n)).collect();
+    selected.sort_unstable();
+    selected.dedup();
+    let missing: Vec<&str> = table
+        .columns
+        .iter()
+        .enumerate()
+        .filter(|(i, c)| c.pk_index.is_some() && !selected.contains(i))
+        .map(|(_, c)| c.name.as_str())
+        .collect();
+    if !missing.is_empty() {
+        return Err(DefinitionError::new(
+            "columns",
+            format!(
+                "The list of columns must include all primary key columns, missing: {}",
+                missing.join(", ")
+            ),
+        ));
+    }
+    Ok(selected)
+}
+
+/// One replicated row change, with whole rows as Postgres text values in table column order.
+#[derive(Debug, Clone)]
+pub struct RowChange<'a> {
+    pub old: Option<Vec<Option<&'a str>>>,
+    pub new: Option<Vec<Option<&'a str>>>,
+}
+
+/// What a change does to one shape.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ShapeOp {
+    Insert { key_change_from: Option<String> },
+    Update,
+    Delete { key_change_to: Option<String> },
+}

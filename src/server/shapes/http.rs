@@ -1,0 +1,643 @@
+//! `GET /v1/shape` and `GET /v1/health`, with Electric's statuses, headers and bodies.
+//!
+//! A response is one bounded run of log messages, read straight from the shape's data file.
+//! Requests that are caught up with `live=true` are held until new messages arrive or the long
+//! poll times out (an `up-to-date` with `electric-has-data: false`); with `live_sse=true` they
+//! become an event stream. Cache headers, etags and cursors follow Electric exactly, so a CDN
+//! in front of the service collapses identical requests the same way.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use tokio::sync::watch;
+
+use super::log::{Slice, read_range};
+use super::message;
+use super::offset::{LogOffset, RequestOffset};
+use super::request::{FieldErrors, ShapeRequest};
+use super::shape::{Shape, Status};
+use super::{ServeError, SyncService};
+
+const EXPOSED: &str = "electric-cursor,electric-handle,electric-has-data,electric-offset,electric-schema,\
+                       electric-up-to-date,electric-internal-known-error,retry-after";
+const SERVER: &str = concat!(
+    "ElectricSQL/1.1.0 (superset-sync ",
+    env!("CARGO_PKG_VERSION"),
+    ")"
+);
+/// Seconds since this instant make the long-poll cursor (Electric's epoch for it).
+const CURSOR_EPOCH: u64 = 1_728_432_000; // 2024-10-09T00:00:00Z
+const SSE_KEEPALIVE: Duration = Duration::from_secs(21);
+const SNAPSHOT_WAIT: Duration = Duration::from_secs(120);
+
+pub fn router(service: Arc<SyncService>) -> Router {
+    Router::new()
+        .route("/v1/shape", get(get_shape).options(preflight))
+        .route("/v1/health", get(health))
+        .route("/", get(|| async { "" }))
+        .with_state(service)
+}
+
+async fn health(State(service): State<Arc<SyncService>>) -> Response {
+    let (status, body) = if service.is_streaming() {
+        (StatusCode::OK, r#"{"status":"active"}"#)
+    } else {
+        (StatusCode::ACCEPTED, r#"{"status":"starting"}"#)
+    };
+    (
+        status,
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CACHE_CONTROL, "no-cache, no-store, must-revalidate"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+async fn preflight(headers: HeaderMap) -> Response {
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    add_common(&mut response, &headers);
+    let h = response.headers_mut();
+    h.insert("access-control-max-age", HeaderValue::from_static("86400"));
+    let requested = headers
+        .get("access-control-request-headers")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let allowed: Vec<&str> = requested
+        .split(',')
+        .map(str::trim)
+        .filter(|h| {
+            h.eq_ignore_ascii_case("if-none-match") || h.eq_ignore_ascii_case("traceparent")
+        })
+        .collect();
+    if !allowed.is_empty() {
+        if let Ok(value) = HeaderValue::from_str(&allowed.join(",")) {
+            h.insert("access-control-allow-headers", value);
+        }
+    }
+    response
+}
+
+fn add_common(response: &mut Response, request: &HeaderMap) {
+    let h = response.headers_mut();
+    h.insert("electric-server", HeaderValue::from_static(SERVER));
+    let origin = request
+        .get(header::ORIGIN)
+        .cloned()
+        .unwrap_or(HeaderValue::from_static("*"));
+    h.insert("access-control-allow-origin", origin);
+    h.insert(
+        "access-control-allow-methods",
+        HeaderValue::from_static("GET, POST, HEAD, DELETE, OPTIONS"),
+    );
+    h.insert(
+        "access-control-expose-headers",
+        HeaderValue::from_static(EXPOSED),
+    );
+}
+
+fn json_response(status: StatusCode, body: String) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+        body,
+    )
+        .into_response()
+}
+
+fn bad_request(errors: &FieldErrors) -> Response {
+    let body = serde_json::json!({"message": "Invalid request", "errors": errors});
+    let mut response = json_response(StatusCode::BAD_REQUEST, body.to_string());
+    no_store(&mut response);
+    response
+}
+
+fn no_store(response: &mut Response) {
+    let h = response.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert("surrogate-control", HeaderValue::from_static("no-store"));
+}
+
+fn unavailable(message: &str, retry_after: u32) -> Response {
+    let body = serde_json::json!({"code": "database_unreachable", "message": message});
+    let mut response = json_response(StatusCode::SERVICE_UNAVAILABLE, body.to_string());
+    no_store(&mut response);
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+    response
+}
+
+fn conflict(new_handle: Option<&str>) -> Response {
+    let mut response = json_response(StatusCode::CONFLICT, message::MUST_REFETCH.to_owned());
+    let h = response.headers_mut();
+    match new_handle.and_then(|handle| HeaderValue::from_str(handle).ok()) {
+        Some(handle) => {
+            h.insert("electric-handle", handle);
+            h.insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=60, must-revalidate"),
+            );
+        }
+        None => {
+            h.insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=1, must-revalidate"),
+            );
+        }
+    }
+    response
+}
+
+fn serve_error(error: ServeError) -> Response {
+    match error {
+        ServeError::Invalid(errors) => bad_request(&errors),
+        ServeError::Unavailable(message) => {
+            tracing::warn!(%message, "shape request failed");
+            unavailable("the database is unreachable; retry shortly", 1)
+        }
+    }
+}
+
+async fn get_shape(
+    State(service): State<Arc<SyncService>>,
+    RawQuery(query): RawQuery,
+    method: Method,
+    headers: HeaderMap,
+) -> Response {
+    let mut response = handle_shape(&service, query.as_deref().unwrap_or(""), &headers).await;
+    add_common(&mut response, &headers);
+    if method == Method::HEAD {
+        *response.body_mut() = Body::empty();
+    }
+    response
+}
+
+async fn handle_shape(service: &Arc<SyncService>, query: &str, headers: &HeaderMap) -> Response {
+    let request = match ShapeRequest::parse(query) {
+        Ok(request) => request,
+        Err(errors) => return bad_request(&errors),
+    };
+    if let Some(expected) = &service.config.secret {
+        if request.secret.as_deref() != Some(expected.as_str()) {
+            let mut response = json_response(
+                StatusCode::UNAUTHORIZED,
+                r#"{"message":"Unauthorized - Invalid API secret"}"#.to_owned(),
+            );
+            no_store(&mut response);
+            return response;
+        }
+    }
+    let definition = match service.definition(request.shape.clone()).await {
+        Ok(definition) => definition,
+        Err(error) => return serve_error(error),
+    };
+    let shape = match request.offset {
+        RequestOffset::Start | RequestOffset::Now => match service.shape_for(definition).await {
+            Ok(shape) => shape,
+            Err(error) => return serve_error(error),
+        },
+        RequestOffset::After(_) => {
+            let handle = request.handle.as_deref().unwrap_or_default();
+            match service.registry.get(handle) {
+                Some(shape) if shape.definition.identity == definition.identity => shape,
+                // Unknown, retired, or naming another shape: point the client at the current one.
+                _ => {
+                    return match service.shape_for(definition).await {
+                        Ok(current) => conflict(Some(&current.handle)),
+                        Err(error) => serve_error(error),
+                    };
+                }
+            }
+        }
+    };
+    let mut changes = shape.subscribe();
+    let mut shutdown = service.shutdown.subscribe();
+    // A new shape serves nothing until its snapshot is complete.
+    let deadline = Instant::now() + SNAPSHOT_WAIT;
+    while shape.status() == Status::Snapshotting {
+        let wait = tokio::time::timeout_at(deadline.into(), changes.changed());
+        tokio::select! {
+            result = wait => if result.is_err() {
+                return unavailable("the shape's snapshot is still being taken", 5);
+            },
+            _ = shutdown.wait_for(|stop| *stop) => return unavailable("the server is shutting down", 1),
+        }
+    }
+    if shape.status() == Status::Retired {
+        return match request.offset {
+            RequestOffset::Start | RequestOffset::Now => {
+                unavailable("the shape could not be created; retry shortly", 1)
+            }
+            RequestOffset::After(_) => refetch(service, &shape).await,
+        };
+    }
+    let responder = Responder {
+        service,
+        shape: &shape,
+        request: &request,
+        if_none_match: headers
+            .get(header::IF_NONE_MATCH)
+            .and_then(|v| v.to_str().ok()),
+    };
+    match request.offset {
+        RequestOffset::Now => {
+            let latest = shape.latest().unwrap_or(LogOffset::ZERO);
+            responder.up_to_date(latest, false)
+        }
+        RequestOffset::Start => match shape.slice_after(None, service.config.chunk_bytes) {
+            Some((slice, file)) => responder.data(&slice, &file, false).await,
+            None => responder.empty(LogOffset::ZERO),
+        },
+        RequestOffset::After(offset) => responder.after(offset, changes, shutdown).await,
+    }
+}
+
+/// The 409 for a shape that was retired under a client: the replacement's handle with it.
+async fn refetch(service: &Arc<SyncService>, shape: &Shape) -> Response {
+    match service.shape_for(shape.definition.clone()).await {
+        Ok(current) => conflict(Some(&current.handle)),
+        Err(_) => conflict(None),
+    }
+}
+
+struct Responder<'a> {
+    service: &'a Arc<SyncService>,
+    shape: &'a Arc<Shape>,
+    request: &'a ShapeRequest,
+    if_none_match: Option<&'a str>,
+}
+
+enum Woken {
+    Changed,
+    TimedOut,
+    ShuttingDown,
+}
+
+impl Responder<'_> {
+    async fn after(
+        &self,
+        offset: LogOffset,
+        mut changes: watch::Receiver<u64>,
+        mut shutdown: watch::Receiver<bool>,
+    ) -> Response {
+        let chunk = self.service.config.chunk_bytes;
+        let long_poll = self.service.config.long_poll;
+        // An offset past the end (e.g. the log lost its unsynced tail in a crash): wait a while
+        // for the stream to bring it back, as Electric does, then give up.
+        if self.shape.latest().is_none_or(|latest| offset > latest) {
+            let deadline = Instant::now() + long_poll / 2;
+            while self.shape.latest().is_none_or(|latest| offset > latest) {
+                match wait(&mut changes, &mut shutdown, deadline).await {
+                    Woken::Changed if self.shape.status() == Status::Retired => {
+                        return refetch(self.service, self.shape).await;
+                    }
+                    Woken::Changed => {}
+                    Woken::TimedOut | Woken::ShuttingDown => {
+                        return bad_request(&super::request::errors(
+                            "offset",
+                            "out of bounds for this shape",
+                        ));
+                    }
+                }
+            }
+        }
+        if self.request.live_sse {
+            return self.sse(offset, changes, shutdown);
+        }
+        if let Some((slice, file)) = self.shape.slice_after(Some(offset), chunk) {
+            return self.data(&slice, &file, slice.reaches_end).await;
+        }
+        if !self.request.live {
+            return self.up_to_date(offset, false);
+        }
+        let deadline = Instant::now() + long_poll;
+        loop {
+            match wait(&mut changes, &mut shutdown, deadline).await {
+                Woken::Changed => {
+                    if self.shape.status() == Status::Retired {
+                        return refetch(self.service, self.shape).await;
+                    }
+                    if let Some((slice, file)) = self.shape.slice_after(Some(offset), chunk) {
+                        return self.data(&slice, &file, slice.reaches_end).await;
+                    }
+                }
+                Woken::TimedOut | Woken::ShuttingDown => return self.up_to_date(offset, false),
+            }
+        }
+    }
+
+    /// The `global_last_seen_lsn` to put in an up-to-date that ends at `offset`.
+    fn last_seen(&self, offset: LogOffset) -> u64 {
+        if self.request.live && offset.tx > 0 {
+            offset.tx
+        } else {
+            offset.tx.max(self.service.registry.last_seen_lsn())
+        }
+    }
+
+    async fn data(&self, slice: &Slice, file: &Arc<std::fs::File>, up_to_date: bool) -> Response {
+        let headers = self.headers(slice.last, up_to_date, true);
+        if let Some(response) = self.not_modified(&headers) {
+            return response;
+        }
+        let (file, start, end) = (file.clone(), slice.start, slice.end);
+        let bytes = match tokio::task::spawn_blocking(move || read_range(&file, start, end)).await {
+            Ok(Ok(bytes)) => bytes,
+            _ => return unavailable("reading the shape log failed", 1),
+        };
+        let mut body = Vec::with_capacity(bytes.len() + 120);
+        body.push(b'[');
+        body.extend_from_slice(&bytes[..bytes.len() - 1]);
+        if up_to_date {
+            body.push(b',');
+            body.extend_from_slice(message::up_to_date(self.last_seen(slice.last)).as_bytes());
+        }
+        body.push(b']');
+        headers.into_response(Body::from(body))
+    }
+
+    fn empty(&self, offset: LogOffset) -> Response {
+        let headers = self.headers(offset, false, true);
+        if let Some(response) = self.not_modified(&headers) {
+            return response;
+        }
+        headers.into_response(Body::from("[]"))
+    }
+
+    fn up_to_date(&self, offset: LogOffset, has_data: bool) -> Response {
+        let headers = self.headers(offset, true, has_data);
+        if let Some(response) = self.not_modified(&headers) {
+            return response;
+        }
+        let body = format!("[{}]", message::up_to_date(self.last_seen(offset)));
+        headers.into_response(Body::from(body))
+    }
+
+    fn not_modified(&self, headers: &ShapeHeaders) -> Option<Response> {
+        let wanted = self.if_none_match?;
+        let etag = headers.etag.trim_matches('"');
+        wanted
+            .split(',')
+            .any(|tag| tag.trim().trim_matches('"') == etag)
+            .then(|| {
+                let mut response = headers.clone().into_response(Body::empty());
+                *response.status_mut() = StatusCode::NOT_MODIFIED;
+                response
+            })
+    }
+
+    fn headers(&self, offset: LogOffset, up_to_date: bool, has_data: bool) -> ShapeHeaders {
+        let request_offset = match self.request.offset {
+            RequestOffset::Start => "-1".to_owned(),
+            RequestOffset::Now => "now".to_owned(),
+            RequestOffset::After(o) => o.to_string(),
+        };
+        let mut etag = format!("{}:{request_offset}:{offset}", self.shape.handle);
+        if !has_data {
+            // Never revalidate an empty live response: each one is unique.
+            etag.push_str(&format!(":{}", monotonic_micros()));
+        }
+        let cache_control = match (
+            self.request.offset,
+            self.request.live,
+            self.request.live_sse,
+        ) {
+            (RequestOffset::Start, _, _) => {
+                "public, max-age=604800, s-maxage=3600, stale-while-revalidate=2629746".to_owned()
+            }
+            (_, true, true) => format!(
+                "public, max-age={}",
+                self.service.config.sse_timeout.as_secs().saturating_sub(1)
+            ),
+            (_, true, false) => "public, max-age=5, stale-while-revalidate=5".to_owned(),
+            _ => "public, max-age=60, stale-while-revalidate=300".to_owned(),
+        };
+        ShapeHeaders {
+            handle: self.shape.handle.clone(),
+            offset: offset.to_string(),
+            schema: (!self.request.live).then(|| schema_header(self.shape)),
+            cursor: self.request.live.then(|| {
+                next_cursor(
+                    self.request.cursor.as_deref(),
+                    self.service.config.long_poll,
+                )
+            }),
+            up_to_date,
+            has_data,
+            cache_control,
+            etag: format!("\"{etag}\""),
+            sse: false,
+        }
+    }
+
+    /// `live_sse=true`: catch-up, then each new batch followed by an up-to-date, as server-sent
+    /// events, with keep-alive comments, until the SSE timeout or a retirement closes it.
+    fn sse(
+        &self,
+        offset: LogOffset,
+        changes: watch::Receiver<u64>,
+        shutdown: watch::Receiver<bool>,
+    ) -> Response {
+        let mut headers = self.headers(offset, false, true);
+        headers.sse = true;
+        let state = SseState {
+            shape: self.shape.clone(),
+            service: self.service.clone(),
+            offset,
+            changes,
+            shutdown,
+            closes_at: Instant::now() + self.service.config.sse_timeout,
+            done: false,
+        };
+        let stream = futures_util::stream::unfold(state, |mut state| async move {
+            let event = state.next_event().await?;
+            Some((Ok::<_, std::io::Error>(event), state))
+        });
+        headers.into_response(Body::from_stream(stream))
+    }
+}
+
+struct SseState {
+    shape: Arc<Shape>,
+    service: Arc<SyncService>,
+    offset: LogOffset,
+    changes: watch::Receiver<u64>,
+    shutdown: watch::Receiver<bool>,
+    closes_at: Instant,
+    done: bool,
+}
+
+impl SseState {
+    /// The next piece of the event stream, or `None` to close it.
+    async fn next_event(&mut self) -> Option<Vec<u8>> {
+        loop {
+            if self.done || self.shape.status() == Status::Retired {
+                return None;
+            }
+            if let Some((slice, file)) = self
+                .shape
+                .slice_after(Some(self.offset), self.service.config.chunk_bytes)
+            {
+                let (start, end) = (slice.start, slice.end);
+                let bytes = tokio::task::spawn_blocking(move || read_range(&file, start, end))
+                    .await
+                    .ok()?
+                    .ok()?;
+                let mut out = Vec::with_capacity(bytes.len() + 16 * slice.boundaries.len() + 100);
+                let mut from = 0;
+                for &boundary in &slice.boundaries {
+                    let to = (boundary - start) as usize - 1;
+                    out.extend_from_slice(b"data: ");
+                    out.extend_from_slice(&bytes[from..to]);
+                    out.extend_from_slice(b"\n\n");
+                    from = to + 1;
+                }
+                self.offset = slice.last;
+                if slice.reaches_end {
+                    let lsn = if slice.last.tx > 0 {
+                        slice.last.tx
+                    } else {
+                        self.service.registry.last_seen_lsn()
+                    };
+                    out.extend_from_slice(
+                        format!("data: {}\n\n", message::up_to_date(lsn)).as_bytes(),
+                    );
+                }
+                return Some(out);
+            }
+            let keepalive = (Instant::now() + SSE_KEEPALIVE).min(self.closes_at);
+            match wait(&mut self.changes, &mut self.shutdown, keepalive).await {
+                Woken::Changed => {}
+                Woken::ShuttingDown => return None,
+                Woken::TimedOut if Instant::now() >= self.closes_at => {
+                    self.done = true;
+                    return None;
+                }
+                Woken::TimedOut => return Some(b": keep-alive\n\n".to_vec()),
+            }
+        }
+    }
+}
+
+async fn wait(
+    changes: &mut watch::Receiver<u64>,
+    shutdown: &mut watch::Receiver<bool>,
+    deadline: Instant,
+) -> Woken {
+    tokio::select! {
+        result = tokio::time::timeout_at(deadline.into(), changes.changed()) => match result {
+            Ok(Ok(())) => Woken::Changed,
+            Ok(Err(_)) => Woken::ShuttingDown,
+            Err(_) => Woken::TimedOut,
+        },
+        _ = shutdown.wait_for(|stop| *stop) => Woken::ShuttingDown,
+    }
+}
+
+#[derive(Debug, Clone)]
+struct ShapeHeaders {
+    handle: String,
+    offset: String,
+    schema: Option<String>,
+    cursor: Option<String>,
+    up_to_date: bool,
+    has_data: bool,
+    cache_control: String,
+    etag: String,
+    sse: bool,
+}
+
+impl ShapeHeaders {
+    fn into_response(self, body: Body) -> Response {
+        let content_type = if self.sse {
+            "text/event-stream"
+        } else {
+            "application/json; charset=utf-8"
+        };
+        let mut response =
+            (StatusCode::OK, [(header::CONTENT_TYPE, content_type)], body).into_response();
+        let h = response.headers_mut();
+        let mut set = |name: &'static str, value: &str| {
+            if let Ok(value) = HeaderValue::from_str(value) {
+                h.insert(name, value);
+            }
+        };
+        set("electric-handle", &self.handle);
+        set("electric-offset", &self.offset);
+        if let Some(schema) = &self.schema {
+            set("electric-schema", schema);
+        }
+        if let Some(cursor) = &self.cursor {
+            set("electric-cursor", cursor);
+        }
+        if self.up_to_date {
+            set("electric-up-to-date", "");
+        }
+        set(
+            "electric-has-data",
+            if self.has_data { "true" } else { "false" },
+        );
+        set("cache-control", &self.cache_control);
+        set("etag", &self.etag);
+        if self.sse {
+            set("connection", "keep-alive");
+            set("x-accel-buffering", "no");
+        }
+        response
+    }
+}
+
+/// The `electric-schema` header: each selected column's type and flags.
+fn schema_header(shape: &Shape) -> String {
+    let table = &shape.definition.table;
+    let mut schema = serde_json::Map::new();
+    for &i in &shape.definition.selected {
+        let column = &table.columns[i];
+        let mut info = serde_json::Map::new();
+        info.insert("type".into(), column.type_name.clone().into());
+        if column.dims > 0 {
+            info.insert("dims".into(), column.dims.into());
+        }
+        if let Some(pk) = column.pk_index {
+            info.insert("pk_index".into(), pk.into());
+        }
+        if column.not_null {
+            info.insert("not_null".into(), true.into());
+        }
+        schema.insert(column.name.clone(), info.into());
+    }
+    serde_json::Value::Object(schema).to_string()
+}
+
+/// Electric's cursor: the end of the current long-poll interval since its epoch, moved past the
+/// client's cursor when equal, so CDN cache keys change over time but match across clients.
+fn next_cursor(client_cursor: Option<&str>, long_poll: Duration) -> String {
+    let interval = long_poll.as_secs();
+    if interval == 0 {
+        return "0".to_owned();
+    }
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+        .saturating_sub(CURSOR_EPOCH);
+    let next = now.div_ceil(interval) * interval;
+    match client_cursor.and_then(|c| c.parse::<u64>().ok()) {
+        Some(previous) if next <= previous => {
+            (previous + 1 + rand::random_range(0..3600)).to_string()
+        }
+        _ => next.to_string(),
+    }
+}
+
+fn monotonic_micros() -> u128 {
+    static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    START.get_or_init(Instant::now).elapsed().as_micros()
+}

@@ -1,0 +1,384 @@
+//! The replication stream: reads the publication through a logical slot (pgoutput), turns each
+//! committed transaction into per-shape messages, and acknowledges a position to Postgres only
+//! once everything before it is durable in the shape logs.
+//!
+//! New messages become visible to clients as soon as they are written (page cache); the fsync
+//! that allows the acknowledgement is batched whenever the stream pauses. After a crash the
+//! slot replays from the last acknowledged position and the logs skip what they already hold
+//! (transactions are identified by commit LSN), so nothing is lost or doubled. A lost
+//! connection is retried with backoff, picking up from the slot.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use pgwire_replication::{Lsn, ReplicationClient, ReplicationConfig, ReplicationEvent, TlsConfig};
+use tokio::sync::watch;
+use tokio_postgres::config::Host;
+
+use super::definition::{RowChange, ShapeOp};
+use super::message::TxPosition;
+use super::offset::LogOffset;
+use super::pgoutput::{self, Message, Tuple, Value};
+use super::registry::Registry;
+use super::schema::TableInfo;
+use super::shape::{Shape, ShapeTransaction};
+use super::snapshot::SESSION_SETTINGS;
+
+/// How the stream is doing, for `/v1/health` and for clients' 503s.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamStatus {
+    Starting,
+    Streaming,
+    Reconnecting,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReplicationError {
+    #[error("replication connection failed: {0}")]
+    Connection(#[from] pgwire_replication::PgWireError),
+    #[error("bad DATABASE_URL for replication: {0}")]
+    Config(String),
+    #[error("cannot decode the replication stream: {0}")]
+    Decode(#[from] pgoutput::DecodeError),
+    #[error("writing shape logs failed: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Postgres(#[from] tokio_postgres::Error),
+}
+
+/// Creates the logical slot if it does not exist yet.
+pub async fn ensure_slot(
+    client: &tokio_postgres::Client,
+    slot: &str,
+) -> Result<(), tokio_postgres::Error> {
+    let exists = client
+        .query_opt(
+            "SELECT 1 FROM pg_replication_slots WHERE slot_name = $1",
+            &[&slot],
+        )
+        .await?
+        .is_some();
+    if !exists {
+        client
+            .execute(
+                "SELECT pg_create_logical_replication_slot($1, 'pgoutput')",
+                &[&slot],
+            )
+            .await?;
+        tracing::info!(slot, "created logical replication slot");
+    }
+    Ok(())
+}
+
+/// What the replication connection needs from `DATABASE_URL`.
+#[derive(Debug, Clone)]
+pub struct StreamSettings {
+    pub database_url: String,
+    pub slot: String,
+    pub publication: String,
+}
+
+impl StreamSettings {
+    fn replication_config(&self) -> Result<ReplicationConfig, ReplicationError> {
+        let config: tokio_postgres::Config = self
+            .database_url
+            .parse()
+            .map_err(|e: tokio_postgres::Error| ReplicationError::Config(e.to_string()))?;
+        let host = match config.get_hosts().first() {
+            Some(Host::Tcp(host)) => host.clone(),
+            Some(Host::Unix(path)) => path.display().to_string(),
+            None => "localhost".to_owned(),
+        };
+        let port = config.get_ports().first().copied().unwrap_or(5432);
+        let user = config
+            .get_user()
+            .ok_or_else(|| ReplicationError::Config("no user in the URL".into()))?;
+        let password = config
+            .get_password()
+            .map(|p| String::from_utf8_lossy(p).into_owned())
+            .unwrap_or_default();
+        let database = config.get_dbname().unwrap_or(user).to_owned();
+        Ok(ReplicationConfig::new(
+            host,
+            user,
+            password,
+            database,
+            self.slot.clone(),
+            self.publication.clone(),
+        )
+        .with_port(port)
+        .with_tls(TlsConfig::disabled())
+        .with_start_lsn(Lsn(0))
+        .with_options(SESSION_SETTINGS)
+        .with_status_interval(Duration::from_secs(1))
+        .with_application_name("superset-sync"))
+    }
+}
+
+#[derive(Debug)]
+struct PendingTx {
+    xid: u32,
+    changes: Vec<Message>,
+    truncated: Vec<u32>,
+}
+
+/// Reads the stream and feeds the registry's shapes.
+pub struct Replicator {
+    registry: Arc<Registry>,
+    settings: StreamSettings,
+    status: watch::Sender<StreamStatus>,
+    /// Relations announced in this session, by oid.
+    relations: HashMap<u32, pgoutput::Relation>,
+    /// Commit LSN of the last transaction handed to the shapes.
+    processed_lsn: u64,
+    /// Shapes written since the last fsync.
+    dirty: Vec<Arc<Shape>>,
+    /// Highest WAL position that is durable once `dirty` is synced.
+    ack_candidate: u64,
+}
+
+impl Replicator {
+    pub fn new(
+        registry: Arc<Registry>,
+        settings: StreamSettings,
+        status: watch::Sender<StreamStatus>,
+    ) -> Self {
+        Self {
+            registry,
+            settings,
+            status,
+            relations: HashMap::new(),
+            processed_lsn: 0,
+            dirty: Vec::new(),
+            ack_candidate: 0,
+        }
+    }
+
+    /// Streams until `shutdown` turns true, reconnecting with backoff after failures.
+    pub async fn run(mut self, mut shutdown: watch::Receiver<bool>) {
+        let mut backoff = Duration::from_millis(250);
+        loop {
+            let result = tokio::select! {
+                result = self.stream_once() => result,
+                _ = shutdown.wait_for(|stop| *stop) => return,
+            };
+            if let Err(error) = result {
+                self.status.send_replace(StreamStatus::Reconnecting);
+                tracing::warn!(%error, retry_in = ?backoff, "replication stream lost");
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(backoff) => {}
+                _ = shutdown.wait_for(|stop| *stop) => return,
+            }
+            backoff = (backoff * 2).min(Duration::from_secs(15));
+        }
+    }
+
+    async fn stream_once(&mut self) -> Result<(), ReplicationError> {
+        let config = self.settings.replication_config()?;
+        let mut client = ReplicationClient::connect(config).await?;
+        self.relations.clear();
+        self.status.send_replace(StreamStatus::Streaming);
+        tracing::info!(slot = %self.settings.slot, "replication stream started");
+        let mut pending: Option<PendingTx> = None;
+        loop {
+            let event = if self.dirty.is_empty() && self.ack_candidate == 0 {
+                client.recv().await?
+            } else {
+                // Poll without waiting: when the stream pauses, sync and acknowledge.
+                match tokio::time::timeout(Duration::ZERO, client.recv()).await {
+                    Ok(event) => event?,
+                    Err(_) => {
+                        self.sync_and_ack(&client).await?;
+                        continue;
+                    }
+                }
+            };
+            let Some(event) = event else {
+                return Ok(());
+            };
+            match event {
+                ReplicationEvent::Begin { xid, .. } => {
+                    pending = Some(PendingTx {
+                        xid,
+                        changes: Vec::new(),
+                        truncated: Vec::new(),
+                    });
+                }
+                ReplicationEvent::XLogData { data, .. } => match pgoutput::decode(data)? {
+                    Message::Relation(relation) => self.on_relation(relation),
+                    Message::Truncate { relation_ids, .. } => {
+                        if let Some(tx) = pending.as_mut() {
+                            tx.truncated.extend(relation_ids);
+                        }
+                    }
+                    change @ (Message::Insert { .. }
+                    | Message::Update { .. }
+                    | Message::Delete { .. }) => {
+                        if let Some(tx) = pending.as_mut() {
+                            tx.changes.push(change);
+                        }
+                    }
+                    _ => {}
+                },
+                ReplicationEvent::Commit { lsn, end_lsn, .. } => {
+                    if let Some(tx) = pending.take() {
+                        self.apply(tx, lsn.0)?;
+                    }
+                    self.ack_candidate = self.ack_candidate.max(end_lsn.0);
+                    self.registry.saw_lsn(lsn.0);
+                }
+                ReplicationEvent::KeepAlive { wal_end, .. } => {
+                    if pending.is_none() {
+                        self.ack_candidate = self.ack_candidate.max(wal_end.0);
+                    }
+                }
+                ReplicationEvent::Message { .. } => {}
+                ReplicationEvent::StoppedAt { .. } => return Ok(()),
+            }
+        }
+    }
+
+    async fn sync_and_ack(&mut self, client: &ReplicationClient) -> Result<(), ReplicationError> {
+        let dirty = std::mem::take(&mut self.dirty);
+        if !dirty.is_empty() {
+            tokio::task::spawn_blocking(move || dirty.iter().try_for_each(|shape| shape.sync()))
+                .await
+                .map_err(|e| std::io::Error::other(e.to_string()))??;
+        }
+        if self.ack_candidate > 0 {
+            client.update_applied_lsn(Lsn(self.ack_candidate));
+            self.ack_candidate = 0;
+        }
+        Ok(())
+    }
+
+    /// A Relation message: a table's shape as the stream sees it. If it no longer matches what
+    /// a shape was built on (a column added, dropped, retyped), the shape is retired.
+    fn on_relation(&mut self, relation: pgoutput::Relation) {
+        let oid = relation.id;
+        for shape in self.registry.shapes_of_table(oid) {
+            if !same_columns(&shape.definition.table, &relation) {
+                tracing::info!(handle = %shape.handle, table = %relation.name, "schema changed; retiring shape");
+                self.retire(&shape);
+            }
+        }
+        self.registry.forget_table(oid);
+        self.relations.insert(oid, relation);
+    }
+
+    fn retire(&self, shape: &Arc<Shape>) {
+        self.registry.retire(shape);
+        let dir = shape.dir().to_path_buf();
+        tokio::task::spawn_blocking(move || super::log::remove(&dir));
+    }
+
+    fn apply(&mut self, tx: PendingTx, commit_lsn: u64) -> Result<(), ReplicationError> {
+        if commit_lsn <= self.processed_lsn {
+            return Ok(()); // replayed after a reconnect
+        }
+        for oid in &tx.truncated {
+            for shape in self.registry.shapes_of_table(*oid) {
+                tracing::info!(handle = %shape.handle, "table truncated; retiring shape");
+                self.retire(&shape);
+            }
+        }
+        // Per shape, the ops this transaction brings, in order: (op position, change index, op).
+        let mut per_shape: Vec<(Arc<Shape>, Vec<(u64, usize, ShapeOp)>)> = Vec::new();
+        let mut slot_of: HashMap<*const Shape, usize> = HashMap::new();
+        let mut decoded: Vec<(u32, Option<Tuple>, Option<Tuple>)> =
+            Vec::with_capacity(tx.changes.len());
+        for change in tx.changes {
+            decoded.push(match change {
+                Message::Insert { relation_id, new } => (relation_id, None, Some(new)),
+                Message::Update {
+                    relation_id,
+                    old,
+                    mut new,
+                } => {
+                    pgoutput::fill_unchanged_toast(&mut new, old.as_ref());
+                    (relation_id, old.map(|o| o.values), Some(new))
+                }
+                Message::Delete { relation_id, old } => (relation_id, Some(old.values), None),
+                _ => continue,
+            });
+        }
+        for (index, (oid, old, new)) in decoded.iter().enumerate() {
+            let old_view = old.as_deref().map(text_view);
+            let new_view = new.as_deref().map(text_view);
+            let rows: Vec<&[Option<&str>]> = old_view
+                .iter()
+                .chain(new_view.iter())
+                .map(Vec::as_slice)
+                .collect();
+            let candidates = self.registry.candidates(*oid, &rows);
+            if candidates.is_empty() {
+                continue;
+            }
+            let change = RowChange {
+                old: old_view.clone(),
+                new: new_view.clone(),
+            };
+            for shape in candidates {
+                let ops = shape.definition.convert(&change);
+                if ops.is_empty() {
+                    continue;
+                }
+                let slot = *slot_of.entry(Arc::as_ptr(&shape)).or_insert_with(|| {
+                    per_shape.push((shape.clone(), Vec::new()));
+                    per_shape.len() - 1
+                });
+                for (k, op) in ops.into_iter().enumerate() {
+                    per_shape[slot]
+                        .1
+                        .push(((index as u64) * 2 + k as u64, index, op));
+                }
+            }
+        }
+        for (shape, ops) in per_shape {
+            let count = ops.len();
+            let mut messages = Vec::with_capacity(count);
+            for (n, (op_position, index, op)) in ops.into_iter().enumerate() {
+                let (_, old, new) = &decoded[index];
+                let change = RowChange {
+                    old: old.as_deref().map(text_view),
+                    new: new.as_deref().map(text_view),
+                };
+                let mut bytes = Vec::with_capacity(256);
+                let position = TxPosition {
+                    lsn: commit_lsn,
+                    op_position,
+                    xid: tx.xid,
+                    last: n + 1 == count,
+                };
+                shape.definition.encode(&change, &op, position, &mut bytes);
+                messages.push((LogOffset::new(commit_lsn, op_position), bytes));
+            }
+            shape.apply(ShapeTransaction {
+                xid: tx.xid,
+                lsn: commit_lsn,
+                messages,
+            })?;
+            self.dirty.push(shape);
+        }
+        self.processed_lsn = commit_lsn;
+        Ok(())
+    }
+}
+
+fn text_view(tuple: &[Value]) -> Vec<Option<&str>> {
+    tuple.iter().map(Value::as_text).collect()
+}
+
+fn same_columns(table: &TableInfo, relation: &pgoutput::Relation) -> bool {
+    table.columns.len() == relation.columns.len()
+        && table
+            .columns
+            .iter()
+            .zip(&table.type_oids)
+            .zip(&relation.columns)
+            .all(|((column, oid), announced)| {
+                column.name == announced.name && *oid == announced.type_oid
+            })
+}

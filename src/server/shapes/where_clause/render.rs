@@ -1,0 +1,181 @@
+//! Writing a compiled clause back as SQL: with bind parameters for the snapshot query, or with
+//! inline literals as the canonical text of a shape's identity. One writer serves both, so the
+//! two never disagree on structure.
+
+use super::value::{Const, SqlType};
+use super::{CmpOp, Node, Operand, TruthTest};
+
+pub(super) fn to_sql(root: &Node, first_param: usize) -> (String, Vec<String>) {
+    let mut writer = Writer {
+        sql: String::new(),
+        params: Some(Vec::new()),
+        first_param,
+    };
+    writer.node(root, Context::Top);
+    (writer.sql, writer.params.unwrap_or_default())
+}
+
+pub(super) fn canonical(root: &Node) -> String {
+    let mut writer = Writer {
+        sql: String::new(),
+        params: None,
+        first_param: 1,
+    };
+    writer.node(root, Context::Top);
+    writer.sql
+}
+
+/// Where a node is written, which decides whether it needs parentheses.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Context {
+    Top,
+    /// An operand of `AND` / `OR`: comparisons bind tighter and need none.
+    Junction,
+    /// The operand of `NOT` or `IS TRUE`…: anything but an atom gets parentheses.
+    Tight,
+}
+
+struct Writer {
+    sql: String,
+    /// `Some` when constants become bind parameters, `None` when they are written inline.
+    params: Option<Vec<String>>,
+    first_param: usize,
+}
+
+impl Writer {
+    fn node(&mut self, node: &Node, context: Context) {
+        let wrap = match node {
+            Node::Literal(_) | Node::BoolColumn(_) => false,
+            Node::And(_) | Node::Or(_) => context != Context::Top,
+            _ => context == Context::Tight,
+        };
+        if wrap {
+            self.sql.push('(');
+        }
+        match node {
+            Node::Literal(b) => self.constant(&Const::Bool(*b), SqlType::Bool),
+            Node::BoolColumn(column) => self.ident(&column.name),
+            Node::IsNull { column, negated } => {
+                self.ident(&column.name);
+                self.sql
+                    .push_str(if *negated { " IS NOT NULL" } else { " IS NULL" });
+            }
+            Node::Compare {
+                column,
+                ty,
+                op,
+                rhs,
+            } => {
+                self.ident(&column.name);
+                // Ordering text the way `matches` does (bytewise), whatever the database's
+                // collation; equality is bytewise under every deterministic collation anyway,
+                // and leaving it alone keeps indexes usable.
+                if *ty == SqlType::Text && !matches!(op, CmpOp::Eq | CmpOp::Ne) {
+                    self.sql.push_str(" COLLATE \"C\"");
+                }
+                self.sql.push(' ');
+                self.sql.push_str(op.sql());
+                self.sql.push(' ');
+                match rhs {
+                    Operand::Const(c) => self.constant(c, *ty),
+                    Operand::Column(other, _) => self.ident(&other.name),
+                }
+            }
+            Node::In {
+                column,
+                ty,
+                values,
+                negated,
+            } => {
+                self.ident(&column.name);
+                self.sql
+                    .push_str(if *negated { " NOT IN (" } else { " IN (" });
+                for (i, value) in values.iter().enumerate() {
+                    if i > 0 {
+                        self.sql.push_str(", ");
+                    }
+                    self.constant(value, *ty);
+                }
+                self.sql.push(')');
+            }
+            Node::Not(inner) => {
+                self.sql.push_str("NOT ");
+                self.node(inner, Context::Tight);
+            }
+            Node::And(nodes) => self.junction(nodes, " AND "),
+            Node::Or(nodes) => self.junction(nodes, " OR "),
+            Node::Truth { node, test } => {
+                self.node(node, Context::Tight);
+                self.sql.push_str(test.sql());
+            }
+        }
+        if wrap {
+            self.sql.push(')');
+        }
+    }
+
+    fn junction(&mut self, nodes: &[Node], keyword: &str) {
+        for (i, node) in nodes.iter().enumerate() {
+            if i > 0 {
+                self.sql.push_str(keyword);
+            }
+            self.node(node, Context::Junction);
+        }
+    }
+
+    fn ident(&mut self, name: &str) {
+        self.sql.push('"');
+        self.sql.push_str(&name.replace('"', "\"\""));
+        self.sql.push('"');
+    }
+
+    fn constant(&mut self, value: &Const, ty: SqlType) {
+        match &mut self.params {
+            Some(params) => {
+                let k = self.first_param + params.len();
+                params.push(value.to_pg_text());
+                // Typed text first, so every value binds as a string (see `WhereClause::to_sql`).
+                self.sql.push_str(&format!("${k}::text"));
+                if ty != SqlType::Text {
+                    self.sql.push_str("::");
+                    self.sql.push_str(ty.bind_name());
+                }
+            }
+            None => match value {
+                Const::Int(v) => self.sql.push_str(&v.to_string()),
+                Const::Bool(v) => self.sql.push_str(if *v { "true" } else { "false" }),
+                _ => {
+                    self.sql.push('\'');
+                    self.sql.push_str(&value.to_pg_text().replace('\'', "''"));
+                    self.sql.push('\'');
+                }
+            },
+        }
+    }
+}
+
+impl CmpOp {
+    fn sql(self) -> &'static str {
+        match self {
+            CmpOp::Eq => "=",
+            CmpOp::Ne => "<>",
+            CmpOp::Lt => "<",
+            CmpOp::Le => "<=",
+            CmpOp::Gt => ">",
+            CmpOp::Ge => ">=",
+        }
+    }
+}
+
+impl TruthTest {
+    fn sql(self) -> &'static str {
+        match self {
+            TruthTest::True => " IS TRUE",
+            TruthTest::NotTrue => " IS NOT TRUE",
+            TruthTest::False => " IS FALSE",
+            TruthTest::NotFalse => " IS NOT FALSE",
+            TruthTest::Unknown => " IS UNKNOWN",
+            TruthTest::NotUnknown => " IS NOT UNKNOWN",
+        }
+    }
+}
