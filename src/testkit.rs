@@ -139,3 +139,79 @@ pub async fn empty_database() -> String {
         .expect("creating a test database");
     cluster.url(&name)
 }
+
+/// A name no other test in this process uses (for replication slots, which are cluster-wide).
+pub fn unique_name(prefix: &str) -> String {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    format!(
+        "{prefix}_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// A sync service serving on a free loopback port, for tests.
+pub struct SyncServer {
+    /// `http://127.0.0.1:<port>`
+    pub base_url: String,
+    pub service: std::sync::Arc<crate::server::shapes::SyncService>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl SyncServer {
+    /// Starts the service on `database_url` with its own slot and shape logs in `data_dir`.
+    pub async fn start(config: crate::server::shapes::SyncConfig) -> Self {
+        let service = crate::server::shapes::SyncService::start(config)
+            .await
+            .expect("starting the sync service");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("binding a loopback port");
+        let base_url = format!("http://{}", listener.local_addr().expect("a local address"));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let stopping = service.clone();
+        let router = service.router();
+        let task = tokio::spawn(async move {
+            let _ = crate::server::serve(listener, router, async move {
+                let _ = stopped.await;
+                stopping.shutdown();
+            })
+            .await;
+        });
+        let server = Self {
+            base_url,
+            service,
+            stop: Some(stop),
+            task: Some(task),
+        };
+        server.wait_until_streaming().await;
+        server
+    }
+
+    async fn wait_until_streaming(&self) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while !self.service.is_streaming() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "replication did not start within 30 s"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    }
+
+    /// Stops serving, ends held requests and the replication stream, and waits for it all.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+        // The replication task notices the shutdown flag; give it a moment to let go of the slot.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while self.service.is_streaming() && std::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    }
+}

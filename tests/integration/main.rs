@@ -5,5 +5,6 @@ mod pgoutput_capture;
 mod postgres_schema;
 mod seed;
 mod sqlite_store;
+mod sync;
 mod testkit;
 mod where_against_postgres;

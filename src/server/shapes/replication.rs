@@ -31,6 +31,7 @@ pub enum StreamStatus {
     Starting,
     Streaming,
     Reconnecting,
+    Stopped,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -156,13 +157,22 @@ impl Replicator {
     }
 
     /// Streams until `shutdown` turns true, reconnecting with backoff after failures.
-    pub async fn run(mut self, mut shutdown: watch::Receiver<bool>) {
+    pub async fn run(mut self, shutdown: watch::Receiver<bool>) {
+        self.stream_until(shutdown).await;
+        self.status.send_replace(StreamStatus::Stopped);
+    }
+
+    async fn stream_until(&mut self, mut shutdown: watch::Receiver<bool>) {
         let mut backoff = Duration::from_millis(250);
         loop {
+            let started = std::time::Instant::now();
             let result = tokio::select! {
                 result = self.stream_once() => result,
                 _ = shutdown.wait_for(|stop| *stop) => return,
             };
+            if started.elapsed() > Duration::from_secs(10) {
+                backoff = Duration::from_millis(250);
+            }
             if let Err(error) = result {
                 self.status.send_replace(StreamStatus::Reconnecting);
                 tracing::warn!(%error, retry_in = ?backoff, "replication stream lost");
