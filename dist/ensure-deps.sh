@@ -19,6 +19,11 @@ if ! command -v cargo >/dev/null 2>&1; then
 fi
 command -v cc >/dev/null 2>&1 || missing+=(build-essential)
 have_postgres_server || missing+=(postgresql)
+if [ "$purpose" = "test" ]; then
+    # The protocol conformance test runs the official Electric TypeScript client under Node.
+    command -v node >/dev/null 2>&1 || missing+=(nodejs)
+    command -v npm >/dev/null 2>&1 || missing+=(npm)
+fi
 
 if [ ${#missing[@]} -eq 0 ]; then
     exit 0

@@ -192,7 +192,7 @@ async fn where_clauses_select_the_same_rows_as_postgres() {
                 let row: Vec<Option<&str>> = row.iter().map(Option::as_deref).collect();
                 clause.matches(&row)
             })
-            .map(|row| row[0].as_deref().unwrap().parse().unwrap())
+            .map(|row| id_of(row))
             .collect();
 
         assert_eq!(
@@ -203,12 +203,26 @@ async fn where_clauses_select_the_same_rows_as_postgres() {
             matched, as_written,
             "{sql}: matches disagrees with Postgres"
         );
+        // Every matching row has one of the routing values (what the service's index relies on).
+        if let Some(routing) = clause.routing() {
+            for row in rows.iter().filter(|row| matched.contains(&id_of(row))) {
+                let value = row[routing.column].as_deref();
+                assert!(
+                    value.is_some_and(|v| routing.values.iter().any(|r| r == v)),
+                    "{sql}: row {row:?} matches but is not among the routing values {routing:?}"
+                );
+            }
+        }
         assert!(
             !as_written.is_empty() && as_written.len() < ROWS,
             "{sql} selects {} of {ROWS} rows: make the case discriminate",
             as_written.len()
         );
     }
+}
+
+fn id_of(row: &[Option<String>]) -> i32 {
+    row[0].as_deref().unwrap().parse().unwrap()
 }
 
 async fn fill(client: &Client) {

@@ -176,6 +176,14 @@ impl Replicator {
             if let Err(error) = result {
                 self.status.send_replace(StreamStatus::Reconnecting);
                 tracing::warn!(%error, retry_in = ?backoff, "replication stream lost");
+                if matches!(&error, ReplicationError::Connection(e) if is_missing_slot(e)) {
+                    match self.recreate_slot().await {
+                        Ok(()) => continue,
+                        Err(error) => {
+                            tracing::warn!(%error, "recreating the replication slot failed")
+                        }
+                    }
+                }
             }
             tokio::select! {
                 _ = tokio::time::sleep(backoff) => {}
@@ -188,6 +196,7 @@ impl Replicator {
     async fn stream_once(&mut self) -> Result<(), ReplicationError> {
         let config = self.settings.replication_config()?;
         let mut client = ReplicationClient::connect(config).await?;
+        client.wait_started().await?;
         self.relations.clear();
         self.status.send_replace(StreamStatus::Streaming);
         tracing::info!(slot = %self.settings.slot, "replication stream started");
@@ -248,6 +257,19 @@ impl Replicator {
                 ReplicationEvent::StoppedAt { .. } => return Ok(()),
             }
         }
+    }
+
+    /// The slot was dropped behind our back: changes since our last position are gone, so every
+    /// shape is retired (clients refetch) and a new slot starts from now.
+    async fn recreate_slot(&mut self) -> Result<(), ReplicationError> {
+        tracing::warn!(slot = %self.settings.slot, "replication slot is missing; recreating it and retiring every shape");
+        let client = super::super::db::connect(&self.settings.database_url).await?;
+        ensure_slot(&client, &self.settings.slot).await?;
+        for shape in self.registry.all() {
+            self.retire(&shape);
+        }
+        self.processed_lsn = 0;
+        Ok(())
     }
 
     async fn sync_and_ack(&mut self, client: &ReplicationClient) -> Result<(), ReplicationError> {
@@ -375,6 +397,11 @@ impl Replicator {
         self.processed_lsn = commit_lsn;
         Ok(())
     }
+}
+
+fn is_missing_slot(error: &pgwire_replication::PgWireError) -> bool {
+    let text = error.to_string();
+    text.contains("replication slot") && text.contains("does not exist")
 }
 
 fn text_view(tuple: &[Value]) -> Vec<Option<&str>> {

@@ -167,3 +167,51 @@ async fn a_lost_replication_connection_recovers_without_loss() {
     assert_eq!(inserts, expected.len(), "no change delivered twice");
     fx.finish().await;
 }
+
+#[tokio::test]
+async fn a_dropped_slot_is_recreated_and_clients_refetch() {
+    let fx = Fixture::start().await;
+    let org = fx.team.organizations[0].id;
+    let mut follower = Follower::new(fx.base(), &fx.org_tasks());
+    follower.catch_up().await;
+    let sql = fx.sql().await;
+    // The service reconnects quickly; keep cutting it off until the slot can be dropped.
+    let mut dropped = false;
+    for _ in 0..200 {
+        sql.execute(
+            "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1",
+            &[&fx.config.slot],
+        )
+        .await
+        .unwrap();
+        if sql
+            .execute(
+                "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots \
+                 WHERE slot_name = $1 AND NOT active",
+                &[&fx.config.slot],
+            )
+            .await
+            .unwrap()
+            == 1
+        {
+            dropped = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert!(dropped, "could not drop the slot");
+    sql.execute(
+        "INSERT INTO tasks (organization_id, title) VALUES ($1, 'after the slot was lost')",
+        &[&org],
+    )
+    .await
+    .unwrap();
+    let expected = ids_in_postgres(&sql, org).await;
+    follower
+        .until(Duration::from_secs(30), |f| {
+            f.refetches >= 1 && f.up_to_date && f.rows.len() == expected.len()
+        })
+        .await;
+    assert_eq!(ids(&follower), expected);
+    fx.finish().await;
+}

@@ -61,6 +61,14 @@ impl Fixture {
     }
 
     pub async fn start_with(adjust: impl FnOnce(&mut SyncConfig)) -> Self {
+        // The service's log, shown with a failing test's output.
+        let _ = tracing_subscriber::fmt()
+            .with_test_writer()
+            .with_env_filter(
+                tracing_subscriber::EnvFilter::try_from_default_env()
+                    .unwrap_or_else(|_| "info".into()),
+            )
+            .try_init();
         let database_url = testkit::fresh_database().await;
         let mut client = db::connect(&database_url).await.unwrap();
         let team = seed::generate(&seed::SeedConfig {

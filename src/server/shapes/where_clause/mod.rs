@@ -2,16 +2,21 @@
 //! table's columns, then evaluated on every replicated row, rendered into the snapshot query,
 //! printed canonically for the shape's identity, and mined for a routing key.
 //!
-//! The grammar is a deliberately small, fully understood subset of Postgres expressions (see
-//! [`parse`]): comparisons of a column with a constant or another column, `IN` lists,
-//! `BETWEEN`, `IS [NOT] NULL`, `IS [NOT] TRUE/FALSE/UNKNOWN`, boolean columns and literals,
-//! `AND`/`OR`/`NOT`. Anything else is rejected with an error naming it, rather than evaluated
+//! The grammar is a deliberately small, fully understood subset of Postgres expressions (the
+//! `compile` submodule lists it): comparisons of a column with a constant or another column,
+//! `IN` lists, `BETWEEN`, `IS [NOT] NULL`, `IS [NOT] TRUE/FALSE/UNKNOWN`, boolean columns and
+//! literals, `AND`/`OR`/`NOT`. Anything else is rejected with an error naming it, rather than evaluated
 //! in a way that might disagree with Postgres.
 //!
 //! Error locations (`At location <n>: …`, as Electric words them) are **0-based character
 //! offsets into the where text**, pointing at the offending token, like the node locations
 //! Electric reports for invalid expressions.
+//!
+//! Assumptions shared with Postgres: rows arrive in text output form with DateStyle=ISO; text
+//! orders bytewise (the C collation; the snapshot query says `COLLATE "C"` so it agrees whatever
+//! the database's collation); a timestamptz literal without an offset is UTC.
 
+mod compile;
 mod eval;
 mod parse;
 mod render;
@@ -166,7 +171,7 @@ impl WhereClause {
         params: &BTreeMap<usize, String>,
         columns: &[ColumnInfo],
     ) -> Result<Self, WhereError> {
-        parse::compile(sql, params, columns).map(|root| Self { root })
+        compile::compile(sql, params, columns).map(|root| Self { root })
     }
 
     /// Evaluates against a row given as Postgres *text output* values by column index (same
