@@ -19,12 +19,17 @@ pub enum DemoError {
     Migrate(#[from] migrate::MigrateError),
     #[error(transparent)]
     Seed(#[from] seed::SeedError),
+    #[error(transparent)]
+    Accounts(#[from] crate::server::api::error::AppError),
     #[error("cannot remove the old demo data in {path}: {source}")]
     Reset {
         path: PathBuf,
         source: std::io::Error,
     },
 }
+
+/// Every demo user's password.
+pub const DEMO_PASSWORD: &str = "superset";
 
 /// What `superset demo` was asked to do.
 #[derive(Debug, Clone)]
@@ -105,6 +110,8 @@ pub async fn start(options: &DemoOptions) -> Result<Demo, DemoError> {
     let seeded_now = if seed::is_empty(&client).await? {
         let team = seed::generate(&seed::SeedConfig::default());
         seed::insert(&mut client, &team).await?;
+        let hash = crate::server::api::accounts::hash_password(DEMO_PASSWORD.to_owned()).await?;
+        seed::set_passwords(&client, &team, &hash).await?;
         Some(team)
     } else {
         None

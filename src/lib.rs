@@ -6,10 +6,12 @@
 //!   (the schema in `migrations/postgres`), `seed` (a realistic, deterministic team).
 //! - [`store`] — the desktop's SQLite file: pragmas and the schema in `migrations/sqlite`.
 //! - [`demo`] — `superset demo`: a seeded team on a private cluster.
+//! - [`bench`] — `superset-bench`: the sync service measured against DESIGN.md §5's targets.
 //! - [`localpg`] — a private PostgreSQL cluster run from the system's binaries, used by the demo
 //!   and by the test kit.
 //! - `testkit` (feature `test-utils`) — throwaway clusters and fresh databases for tests.
 
+pub mod bench;
 pub mod demo;
 pub mod localpg;
 pub mod server;

@@ -150,68 +150,133 @@ pub fn unique_name(prefix: &str) -> String {
     )
 }
 
+/// Serves `router` on a free loopback port until stopped; returns the base URL.
+async fn serve_on_loopback(
+    router: axum::Router,
+    on_stop: impl FnOnce() + Send + 'static,
+) -> (
+    String,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<()>,
+) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("binding a loopback port");
+    let base_url = format!("http://{}", listener.local_addr().expect("a local address"));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let _ = crate::server::serve(listener, router, async move {
+            let _ = stopped.await;
+            on_stop();
+        })
+        .await;
+    });
+    (base_url, stop, task)
+}
+
+async fn wait_until_streaming(service: &crate::server::shapes::SyncService) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !service.is_streaming() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "replication did not start within 30 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
+
+async fn wait_until_stopped(service: &crate::server::shapes::SyncService) {
+    // The replication task notices the shutdown flag; give it a moment to let go of the slot.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while service.is_streaming() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
+
 /// A sync service serving on a free loopback port, for tests.
 pub struct SyncServer {
     /// `http://127.0.0.1:<port>`
     pub base_url: String,
     pub service: std::sync::Arc<crate::server::shapes::SyncService>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<()>>,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<()>,
 }
 
 impl SyncServer {
-    /// Starts the service on `database_url` with its own slot and shape logs in `data_dir`.
+    /// Starts the service with its own slot and shape logs as `config` says.
     pub async fn start(config: crate::server::shapes::SyncConfig) -> Self {
         let service = crate::server::shapes::SyncService::start(config)
             .await
             .expect("starting the sync service");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("binding a loopback port");
-        let base_url = format!("http://{}", listener.local_addr().expect("a local address"));
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let stopping = service.clone();
-        let router = service.router();
-        let task = tokio::spawn(async move {
-            let _ = crate::server::serve(listener, router, async move {
-                let _ = stopped.await;
-                stopping.shutdown();
-            })
-            .await;
-        });
-        let server = Self {
+        let (base_url, stop, task) =
+            serve_on_loopback(service.router(), move || stopping.shutdown()).await;
+        wait_until_streaming(&service).await;
+        Self {
             base_url,
             service,
-            stop: Some(stop),
-            task: Some(task),
-        };
-        server.wait_until_streaming().await;
-        server
-    }
-
-    async fn wait_until_streaming(&self) {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-        while !self.service.is_streaming() {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "replication did not start within 30 s"
-            );
-            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            stop,
+            task,
         }
     }
 
     /// Stops serving, ends held requests and the replication stream, and waits for it all.
-    pub async fn stop(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
+    pub async fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.task.await;
+        wait_until_stopped(&self.service).await;
+    }
+}
+
+/// The whole server (API + in-process sync service) on a free loopback port, for tests.
+pub struct AppServer {
+    pub base_url: String,
+    pub server: std::sync::Arc<crate::server::app::Server>,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+/// A JWT secret for tests.
+pub const TEST_JWT_SECRET: &str = "test-secret-that-is-at-least-32-bytes-long";
+
+impl AppServer {
+    /// Starts API and sync service on `database_url`, with a fresh slot and a fresh data dir
+    /// under `data_dir`, the sync secret `sync-secret`, and [`TEST_JWT_SECRET`].
+    pub async fn start(database_url: &str, data_dir: &Path) -> Self {
+        let config = crate::server::app::ServerConfig {
+            database_url: database_url.to_owned(),
+            data_dir: data_dir.to_path_buf(),
+            jwt_secret: Some(TEST_JWT_SECRET.to_owned()),
+            electric: crate::server::app::ElectricConfig::Local {
+                secret: Some("sync-secret".to_owned()),
+                slot: unique_name("slot"),
+            },
+        };
+        let server = std::sync::Arc::new(
+            crate::server::app::Server::start(config)
+                .await
+                .expect("starting the server"),
+        );
+        let stopping = server.clone();
+        let (base_url, stop, task) =
+            serve_on_loopback(server.router.clone(), move || stopping.shutdown()).await;
+        if let Some(sync) = &server.sync {
+            wait_until_streaming(sync).await;
         }
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
+        Self {
+            base_url,
+            server,
+            stop,
+            task,
         }
-        // The replication task notices the shutdown flag; give it a moment to let go of the slot.
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        while self.service.is_streaming() && std::time::Instant::now() < deadline {
-            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+
+    /// Stops serving and the replication stream, and drops the test's slot.
+    pub async fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.task.await;
+        if let Some(sync) = &self.server.sync {
+            wait_until_stopped(sync).await;
         }
     }
 }

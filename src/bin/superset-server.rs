@@ -1,8 +1,9 @@
-//! `superset-server`: the sync service and API (as their issues land), plus `migrate` and `seed`.
+//! `superset-server`: the API and sync service (`serve`), plus `migrate`, `seed` and `admin`.
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use superset::server::shapes::{SyncConfig, SyncService};
+use superset::server::api::accounts;
+use superset::server::app::{ElectricConfig, Server, ServerConfig};
 use superset::server::{self, db, migrate, seed};
 
 #[derive(Parser)]
@@ -25,7 +26,7 @@ struct Database {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve the sync service (`/v1/shape`, `/v1/health`).
+    /// Serve the API (`/api/...`) and the sync service (`/v1/shape`, `/v1/health`).
     Serve {
         #[command(flatten)]
         db: Database,
@@ -35,10 +36,20 @@ enum Command {
         /// Where shape logs are kept (they survive restarts).
         #[arg(long, env = "SUPERSET_DATA_DIR", default_value = "./superset-data")]
         data_dir: std::path::PathBuf,
-        /// Shared secret clients of /v1/shape must send as `secret` (the API proxy does).
+        /// Secret for signing access tokens (HS256), at least 32 bytes.
+        #[arg(long, env = "SUPERSET_JWT_SECRET", hide_env_values = true)]
+        jwt_secret: Option<String>,
+        /// Proxy shapes to this Electric instead of the built-in sync service
+        /// (e.g. https://api.electric-sql.cloud/v1/shape).
+        #[arg(long, env = "ELECTRIC_URL")]
+        electric_url: Option<String>,
+        /// Electric Cloud's source id (with --electric-url).
+        #[arg(long, env = "ELECTRIC_SOURCE_ID")]
+        electric_source_id: Option<String>,
+        /// The sync secret: required by the built-in /v1/shape, sent to an external Electric.
         #[arg(long, env = "ELECTRIC_SECRET", hide_env_values = true)]
         electric_secret: Option<String>,
-        /// Serve /v1/shape without a secret: local development only.
+        /// Serve the built-in /v1/shape without a secret: local development only.
         #[arg(long, env = "ELECTRIC_INSECURE", default_value_t = false)]
         electric_insecure: bool,
         /// Logical replication slot name.
@@ -77,6 +88,9 @@ enum Command {
         /// Delete every synced row first (otherwise a database with data is left alone).
         #[arg(long)]
         reset: bool,
+        /// The password every seeded user signs in with.
+        #[arg(long, default_value = "superset")]
+        password: String,
     },
 }
 
@@ -97,31 +111,50 @@ async fn main() -> anyhow::Result<()> {
             db,
             listen,
             data_dir,
+            jwt_secret,
+            electric_url,
+            electric_source_id,
             electric_secret,
             electric_insecure,
             slot,
         } => {
-            let secret = match (electric_secret.filter(|s| !s.is_empty()), electric_insecure) {
-                (Some(secret), _) => Some(secret),
-                (None, true) => None,
-                (None, false) => anyhow::bail!(
-                    "no ELECTRIC_SECRET: set one (clients must send it as `secret`), or set \
-                     ELECTRIC_INSECURE=true for local development"
-                ),
+            let electric_secret = electric_secret.filter(|s| !s.is_empty());
+            let electric = match electric_url.filter(|u| !u.is_empty()) {
+                Some(url) => ElectricConfig::Remote {
+                    url,
+                    secret: electric_secret,
+                    source_id: electric_source_id,
+                },
+                None => ElectricConfig::Local {
+                    secret: match (electric_secret, electric_insecure) {
+                        (Some(secret), _) => Some(secret),
+                        (None, true) => None,
+                        (None, false) => anyhow::bail!(
+                            "no ELECTRIC_SECRET: set one (the built-in /v1/shape requires it as `secret`), \
+                             or set ELECTRIC_INSECURE=true for local development"
+                        ),
+                    },
+                    slot,
+                },
             };
-            let mut config = SyncConfig::new(db.database_url, data_dir);
-            config.secret = secret;
-            config.slot = slot;
-            let service = SyncService::start(config).await?;
+            let app = Server::start(ServerConfig {
+                database_url: db.database_url,
+                data_dir,
+                jwt_secret,
+                electric,
+            })
+            .await?;
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
                 .with_context(|| format!("cannot listen on {listen}"))?;
             tracing::info!(%listen, "serving");
-            let stopping = service.clone();
-            server::serve(listener, service.router(), async move {
+            let sync = app.sync.clone();
+            server::serve(listener, app.router, async move {
                 server::termination_signal().await;
                 tracing::info!("shutting down");
-                stopping.shutdown();
+                if let Some(sync) = sync {
+                    sync.shutdown();
+                }
             })
             .await?;
         }
@@ -146,6 +179,7 @@ async fn main() -> anyhow::Result<()> {
             workspaces,
             now,
             reset,
+            password,
         } => {
             let mut client = db::connect(&db.database_url)
                 .await
@@ -166,7 +200,10 @@ async fn main() -> anyhow::Result<()> {
             let started = std::time::Instant::now();
             let team = seed::generate(&config);
             seed::insert(&mut client, &team).await?;
+            let hash = accounts::hash_password(password.clone()).await?;
+            seed::set_passwords(&client, &team, &hash).await?;
             print!("{}", team.summary());
+            println!("\nevery user's password: {password}");
             println!("\ndone in {:.2} s", started.elapsed().as_secs_f64());
         }
     }

@@ -4,6 +4,8 @@
 //! database with a realistic team for demos, tests and benchmarks, and `shapes` is the sync
 //! service (Electric's HTTP Shape API on logical replication). [`serve`] runs a router.
 
+pub mod api;
+pub mod app;
 pub mod db;
 pub mod migrate;
 pub mod seed;

@@ -1,11 +1,12 @@
 //! The where-clause evaluator agrees with Postgres itself.
 //!
 //! A table with a column of every comparable type is filled with varied rows (NULLs, extreme
-//! integers, mixed-case and non-ASCII text, BC and infinite timestamps…). For each clause, three
+//! integers, mixed-case and non-ASCII text, BC and infinite timestamps…). For each clause, four
 //! row sets must be equal: what Postgres selects with the clause as written (params spliced in
-//! as literals), what it selects with `to_sql`'s rendering and bound values, and the rows
-//! `matches` accepts when given the table read back in Postgres's text output, which is the
-//! form logical replication delivers. The cluster's locale is C, as `matches` assumes for
+//! as literals), with `to_sql`'s rendering and bound values, and with the canonical text, and
+//! the rows `matches` accepts when given the table read back in Postgres's text output, which is
+//! the form logical replication delivers. Every matching row must also carry one of the
+//! clause's routing values. The cluster's locale is C, as `matches` assumes for
 //! text ordering; the session runs with TimeZone=UTC and DateStyle=ISO, as the service's do.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -186,6 +187,8 @@ async fn where_clauses_select_the_same_rows_as_postgres() {
         let as_written = select_ids(&client, &splice(sql, values), &[]).await;
         let (rendered, bound) = clause.to_sql(1);
         let as_rendered = select_ids(&client, &rendered, &bound).await;
+        let canonical = clause.canonical();
+        let as_canonical = select_ids(&client, &canonical, &[]).await;
         let matched: BTreeSet<i32> = rows
             .iter()
             .filter(|row| {
@@ -198,6 +201,10 @@ async fn where_clauses_select_the_same_rows_as_postgres() {
         assert_eq!(
             as_rendered, as_written,
             "{sql}: to_sql renders {rendered} with {bound:?}"
+        );
+        assert_eq!(
+            as_canonical, as_written,
+            "{sql}: canonical text {canonical}"
         );
         assert_eq!(
             matched, as_written,

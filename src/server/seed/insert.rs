@@ -58,6 +58,23 @@ pub async fn insert(client: &mut Client, team: &Team) -> Result<(), SeedError> {
     Ok(())
 }
 
+/// Gives every user of `team` the password whose argon2 hash is `password_hash`.
+pub async fn set_passwords(
+    client: &Client,
+    team: &Team,
+    password_hash: &str,
+) -> Result<(), SeedError> {
+    let ids: Vec<Uuid> = team.users.iter().map(|u| u.id).collect();
+    client
+        .execute(
+            "INSERT INTO user_credentials (user_id, password_hash) SELECT unnest($1::uuid[]), $2 \
+             ON CONFLICT (user_id) DO UPDATE SET password_hash = EXCLUDED.password_hash",
+            &[&ids, &password_hash],
+        )
+        .await?;
+    Ok(())
+}
+
 /// Runs `INSERT INTO {table} ({columns}) SELECT * FROM unnest($1::type1[], …)` with `arrays`
 /// holding one array per column, in the order of `typed_columns`.
 async fn insert_columns(

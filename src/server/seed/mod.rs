@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use time::{Date, Duration, OffsetDateTime};
 use uuid::Uuid;
 
-pub use insert::{SeedError, insert, is_empty, wipe};
+pub use insert::{SeedError, insert, is_empty, set_passwords, wipe};
 
 /// What to generate. Sizes are totals across organizations.
 #[derive(Debug, Clone)]

@@ -27,9 +27,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use deadpool_postgres::Pool;
 use tokio::sync::watch;
-use tokio_postgres::NoTls;
 
 use definition::{ShapeDefinition, ShapeParams};
 use registry::Registry;
@@ -122,23 +121,8 @@ pub struct SyncService {
 
 impl SyncService {
     pub async fn start(config: SyncConfig) -> Result<Arc<Self>, SyncError> {
-        let mut pg: tokio_postgres::Config = config
-            .database_url
-            .parse()
-            .map_err(|e: tokio_postgres::Error| SyncError::Url(e.to_string()))?;
-        pg.options(snapshot::SESSION_SETTINGS);
-        pg.application_name("superset-sync");
-        let manager = Manager::from_config(
-            pg,
-            NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
-        let pool = Pool::builder(manager)
-            .max_size(16)
-            .build()
-            .map_err(|e| SyncError::Connect(e.to_string()))?;
+        let pool = super::db::pool(&config.database_url, Some(snapshot::SESSION_SETTINGS), 16)
+            .map_err(SyncError::Url)?;
         let client = pool
             .get()
             .await

@@ -1,6 +1,7 @@
 //! The sync service against a real cluster: the Electric protocol as clients see it,
 //! consistency between snapshot and stream, and recovery from restarts and lost connections.
 
+mod conformance;
 mod consistency;
 mod protocol;
 mod support;

@@ -1,3 +1,6 @@
+//! Unit tests of the where clause: what compiles, what is rejected and how it is worded, how
+//! rows evaluate, and the SQL, canonical text and routing derived from a clause.
+
 use std::collections::BTreeMap;
 
 use super::value::{Const, SqlType, parse_bool, parse_date, parse_timestamp};

@@ -1,0 +1,273 @@
+//! Scenario 3: row changes per second through the sync service.
+//!
+//! `tasks` of N organizations, one shape per organization (`organization_id = $1`), each
+//! followed live by a client. Two phases, the same number of changes each:
+//!
+//! - **live**: a writer commits UPDATEs in batches while the service runs; measured from the
+//!   first commit's start until the clients have received every change. This is Postgres
+//!   (executing the writes, WAL, logical decoding in the walsender) plus the sync service
+//!   (pgoutput decoding, routing, JSON encoding, log writes) plus HTTP to the clients, all on
+//!   the same cores.
+//! - **catch-up**: the service is stopped, the writer commits the same amount again (timed on
+//!   its own: Postgres alone), then the service starts and is timed from its start until the
+//!   clients hold every change: replication and our processing without a writer competing.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+use uuid::Uuid;
+
+use super::client::{self, Position};
+use super::env::sync_config;
+use super::{Bench, Figure, Target, Unit, pinned_tasks, seed_team, thousands};
+use crate::server::{db, seed};
+
+const ANCHOR: &str = "4–6k changes/s";
+const TARGET: f64 = 50_000.0;
+
+pub(crate) async fn changes(bench: &Bench<'_>) -> anyhow::Result<Vec<Figure>> {
+    let options = bench.options;
+    let (changes, batch, shapes) = (options.changes, options.batch, options.throughput_shapes);
+    anyhow::ensure!(
+        changes > 0 && batch > 0 && shapes > 0,
+        "--changes, --batch and --throughput-shapes must be positive"
+    );
+    let rows = changes.min(100_000);
+    println!(
+        "[throughput] {} row changes (UPDATEs, {} rows per transaction) over {} tasks in {shapes} \
+         organizations; one shape per organization, each followed live by a client",
+        thousands(changes as u64),
+        thousands(batch as u64),
+        thousands(rows as u64),
+    );
+    println!(
+        "  measured: first commit → every change received by the clients = Postgres (writes, \
+         WAL, logical decoding) + sync service (decode, route, encode, log) + HTTP"
+    );
+    let database = bench.database("bench_throughput").await?;
+    let result = async {
+        let team = seed_team(
+            &database,
+            seed::SeedConfig {
+                organizations: shapes,
+                users: shapes * 4,
+                repositories: shapes * 2,
+                tasks: rows,
+                workspaces: 100,
+                ..seed::SeedConfig::default()
+            },
+        )
+        .await?;
+        let writer = db::connect(&database.url).await?;
+        let ids: Vec<Uuid> = writer
+            .query("SELECT id FROM tasks ORDER BY id", &[])
+            .await?
+            .iter()
+            .map(|row| row.get(0))
+            .collect();
+        let definitions: Vec<String> = team
+            .organizations
+            .iter()
+            .map(|o| pinned_tasks("organization_id", &o.id.to_string()))
+            .collect();
+        let config = sync_config(bench.lab, &database);
+        let plan = Plan::new(&ids, changes, batch);
+
+        // Live: the writer and the service run together.
+        let server = bench.start_server(config.clone()).await?;
+        let http = client::http(definitions.len() * 2 + 8)?;
+        let mut positions = Vec::new();
+        for definition in &definitions {
+            let (position, _) = client::fetch(
+                &http,
+                &server.base_url,
+                definition,
+                Duration::from_secs(120),
+            )
+            .await?;
+            positions.push(Arc::new(Mutex::new(position)));
+        }
+        let live = async {
+            let mut followers = Followers::start(&http, &server.base_url, &definitions, &positions);
+            let started = Instant::now();
+            let (written, received) =
+                tokio::join!(plan.commit(&writer, 0), followers.receive(changes));
+            followers.stop().await;
+            let (written, received) = (written?, received?);
+            anyhow::Ok((started, written, received))
+        }
+        .await;
+        // Let the service acknowledge what it wrote before it stops.
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        server.stop().await;
+        let (started, written, received) = live?;
+        let live_rate = changes as f64 / (received - started).as_secs_f64();
+        println!(
+            "  live: {} changes in {:.2} s = {}/s end to end; the writer alone committed them in \
+             {:.2} s ({}/s), the last reached a client {:.0} ms after the last commit",
+            thousands(changes as u64),
+            (received - started).as_secs_f64(),
+            thousands(live_rate as u64),
+            (written - started).as_secs_f64(),
+            thousands((changes as f64 / (written - started).as_secs_f64()) as u64),
+            received.saturating_duration_since(written).as_secs_f64() * 1000.0,
+        );
+
+        // Catch-up: a backlog in the slot, replayed while nothing else runs.
+        let started = Instant::now();
+        let written = plan.commit(&writer, 1).await?;
+        println!(
+            "  backlog: Postgres alone committed {} changes in {:.2} s ({}/s) with the service \
+             stopped",
+            thousands(changes as u64),
+            (written - started).as_secs_f64(),
+            thousands((changes as f64 / (written - started).as_secs_f64()) as u64),
+        );
+        let started = Instant::now();
+        let server = bench.start_server(config).await?;
+        let catch_up = async {
+            let mut followers = Followers::start(&http, &server.base_url, &definitions, &positions);
+            let received = followers.receive(changes).await;
+            followers.stop().await;
+            received
+        }
+        .await;
+        server.stop().await;
+        let received = catch_up?;
+        let catch_up_rate = changes as f64 / (received - started).as_secs_f64();
+        println!(
+            "  catch-up: service start → clients hold the backlog in {:.2} s = {}/s (replication \
+             + our processing, no writer competing)\n",
+            (received - started).as_secs_f64(),
+            thousands(catch_up_rate as u64),
+        );
+        anyhow::Ok(vec![
+            Figure::new(
+                "changes/s, live writer → clients (PG + sync + HTTP)",
+                live_rate,
+                Unit::PerSecond,
+                Target::AtLeast(TARGET),
+            )
+            .anchor(ANCHOR),
+            Figure::new(
+                "changes/s, backlog catch-up → clients (no writer)",
+                catch_up_rate,
+                Unit::PerSecond,
+                Target::AtLeast(TARGET),
+            )
+            .anchor(ANCHOR),
+        ])
+    }
+    .await;
+    bench.lab.drop_database(&database).await?;
+    result
+}
+
+/// The UPDATE batches: `changes` row changes over `ids` in transactions of `batch` rows.
+struct Plan {
+    batches: Vec<(Vec<Uuid>, i32)>,
+}
+
+impl Plan {
+    fn new(ids: &[Uuid], changes: usize, batch: usize) -> Self {
+        let mut batches = Vec::new();
+        let mut left = changes;
+        let mut pass = 0;
+        while left > 0 && !ids.is_empty() {
+            for chunk in ids.chunks(batch) {
+                let take = chunk.len().min(left);
+                batches.push((chunk[..take].to_vec(), pass));
+                left -= take;
+                if left == 0 {
+                    break;
+                }
+            }
+            pass += 1;
+        }
+        Self { batches }
+    }
+
+    /// Commits every batch (each row gets a new `branch`, so each is a real change); returns
+    /// when the last commit returned.
+    async fn commit(&self, writer: &tokio_postgres::Client, phase: i32) -> anyhow::Result<Instant> {
+        let statement = writer
+            .prepare("UPDATE tasks SET branch = 'bench/' || $2::text WHERE id = ANY($1)")
+            .await?;
+        for (ids, pass) in &self.batches {
+            let label = format!("{phase}-{pass}");
+            writer
+                .execute(&statement, &[ids, &label])
+                .await
+                .context("committing a batch of updates")?;
+        }
+        Ok(Instant::now())
+    }
+}
+
+/// One live client per shape, reporting how many changes each response brought.
+struct Followers {
+    tasks: JoinSet<anyhow::Result<()>>,
+    received: mpsc::UnboundedReceiver<usize>,
+}
+
+impl Followers {
+    fn start(
+        http: &reqwest::Client,
+        base: &str,
+        definitions: &[String],
+        positions: &[Arc<Mutex<Position>>],
+    ) -> Self {
+        let (report, received) = mpsc::unbounded_channel();
+        let mut tasks = JoinSet::new();
+        for (definition, position) in definitions.iter().zip(positions) {
+            let (http, base, definition, position, report) = (
+                http.clone(),
+                base.to_owned(),
+                definition.clone(),
+                position.clone(),
+                report.clone(),
+            );
+            tasks.spawn(async move {
+                loop {
+                    let query = lock(&position).query(&definition, true);
+                    let page = client::get(&http, &base, &query, Duration::from_secs(120)).await?;
+                    // No await between advancing and reporting: an abort keeps them in step.
+                    if lock(&position).advance(&page)? {
+                        let _ = report.send(client::decode(&page.body)?.changes);
+                    }
+                }
+            });
+        }
+        Self { tasks, received }
+    }
+
+    /// Waits until the clients have received `changes` changes in all; returns when.
+    async fn receive(&mut self, changes: usize) -> anyhow::Result<Instant> {
+        let deadline = Instant::now() + Duration::from_secs(600);
+        let mut total = 0;
+        while total < changes {
+            match tokio::time::timeout_at(deadline.into(), self.received.recv()).await {
+                Ok(Some(n)) => total += n,
+                Ok(None) => anyhow::bail!("every client stopped after {total} changes"),
+                Err(_) => anyhow::bail!("only {total} of {changes} changes arrived in time"),
+            }
+        }
+        Ok(Instant::now())
+    }
+
+    async fn stop(mut self) {
+        self.tasks.abort_all();
+        while let Some(joined) = self.tasks.join_next().await {
+            if let Ok(Err(error)) = joined {
+                println!("  WARNING: a client failed: {error:#}");
+            }
+        }
+    }
+}
+
+fn lock(position: &Mutex<Position>) -> std::sync::MutexGuard<'_, Position> {
+    position.lock().unwrap_or_else(|e| e.into_inner())
+}

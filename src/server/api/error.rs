@@ -1,0 +1,101 @@
+//! The API's one error type, which owns the JSON error format:
+//! `{"error": {"code": "…", "message": "…"}}`. Client errors say what was wrong and how to fix
+//! it; server errors are logged in full and answered without internals.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{message}")]
+    Unauthorized { code: &'static str, message: String },
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("too many attempts: wait {retry_after} s and try again")]
+    RateLimited { retry_after: u64 },
+    #[error("the database is unavailable")]
+    Unavailable(String),
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl AppError {
+    pub fn unauthorized(code: &'static str, message: impl Into<String>) -> Self {
+        AppError::Unauthorized {
+            code,
+            message: message.into(),
+        }
+    }
+
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            AppError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            AppError::Unauthorized { code, .. } => (StatusCode::UNAUTHORIZED, code),
+            AppError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            AppError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            AppError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            AppError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            AppError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        if let AppError::Internal(detail) | AppError::Unavailable(detail) = &self {
+            tracing::error!(%detail, "request failed");
+        }
+        let body = Json(serde_json::json!({"error": {"code": code, "message": self.to_string()}}));
+        let mut response = (status, body).into_response();
+        if let AppError::RateLimited { retry_after } = self {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, retry_after.into());
+        }
+        if matches!(self, AppError::Unavailable(_)) {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, 1.into());
+        }
+        response
+    }
+}
+
+impl From<tokio_postgres::Error> for AppError {
+    fn from(error: tokio_postgres::Error) -> Self {
+        use tokio_postgres::error::SqlState;
+        match error.code() {
+            Some(code) if *code == SqlState::UNIQUE_VIOLATION => {
+                AppError::Conflict("that already exists".to_owned())
+            }
+            Some(code)
+                if *code == SqlState::CHECK_VIOLATION
+                    || *code == SqlState::FOREIGN_KEY_VIOLATION =>
+            {
+                AppError::BadRequest(format!(
+                    "the database rejected the values: {}",
+                    error.as_db_error().map_or("invalid value", |e| e.message())
+                ))
+            }
+            None if error.is_closed() => AppError::Unavailable(error.to_string()),
+            _ => AppError::Internal(error.to_string()),
+        }
+    }
+}
+
+impl From<deadpool_postgres::PoolError> for AppError {
+    fn from(error: deadpool_postgres::PoolError) -> Self {
+        AppError::Unavailable(error.to_string())
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;

@@ -1,0 +1,271 @@
+//! Signing in and staying signed in: `POST /api/auth/login`, `/refresh`, `/logout`, and
+//! `GET /api/me`, plus the `Authorization: Bearer` extractor every other route uses.
+//!
+//! Refresh tokens rotate: each refresh uses one up and issues the next in the same family.
+//! A used token presented again means someone else has it, so the whole family is revoked and
+//! both parties must sign in again. Failed logins are rate limited per e-mail address.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use governor::{Quota, RateLimiter, clock::Clock};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::ApiState;
+use super::accounts;
+use super::error::{AppError, AppResult};
+use super::tokens::{self, REFRESH_TTL_DAYS};
+
+/// Sign-in attempts allowed per e-mail address: a burst of 10, then one every 6 seconds.
+/// (The desktop signs in once and then refreshes, so real users never meet the limit.)
+pub type LoginLimiter = governor::DefaultKeyedRateLimiter<String>;
+
+pub fn login_limiter() -> LoginLimiter {
+    RateLimiter::keyed(
+        Quota::per_minute(NonZeroU32::new(10).expect("nonzero"))
+            .allow_burst(NonZeroU32::new(10).expect("nonzero")),
+    )
+}
+
+/// The signed-in user of a request.
+#[derive(Debug, Clone, Copy)]
+pub struct AuthUser {
+    pub id: Uuid,
+}
+
+impl FromRequestParts<Arc<ApiState>> for AuthUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<ApiState>,
+    ) -> Result<Self, Self::Rejection> {
+        let header = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .ok_or_else(|| {
+                AppError::unauthorized("missing_token", "sign in first: no Authorization header")
+            })?;
+        let token = header
+            .to_str()
+            .ok()
+            .and_then(|h| {
+                h.strip_prefix("Bearer ")
+                    .or_else(|| h.strip_prefix("bearer "))
+            })
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| {
+                AppError::unauthorized(
+                    "invalid_token",
+                    "the Authorization header must be `Bearer <token>`",
+                )
+            })?;
+        Ok(AuthUser {
+            id: state.keys.verify(token)?,
+        })
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: String,
+    /// Unix seconds.
+    pub expires_at: i64,
+    pub refresh_token: String,
+    pub user_id: Uuid,
+}
+
+pub async fn login(
+    State(state): State<Arc<ApiState>>,
+    Json(body): Json<LoginRequest>,
+) -> AppResult<Json<TokenResponse>> {
+    let key = body.email.trim().to_lowercase();
+    if let Err(not_until) = state.login_limiter.check_key(&key) {
+        let wait = not_until.wait_time_from(governor::clock::DefaultClock::default().now());
+        return Err(AppError::RateLimited {
+            retry_after: wait.as_secs().max(1),
+        });
+    }
+    let client = state.pool.get().await?;
+    let found = accounts::find_login(&**client, &key).await?;
+    let verified = match found {
+        Some((user, hash)) => accounts::verify_password(body.password, hash)
+            .await
+            .then_some(user),
+        None => {
+            // Spend the same time as a real check so response times do not reveal accounts.
+            let _ = accounts::verify_password(body.password, state.dummy_hash.clone()).await;
+            None
+        }
+    };
+    let Some(user) = verified else {
+        return Err(AppError::unauthorized(
+            "invalid_credentials",
+            "wrong e-mail address or password",
+        ));
+    };
+    issue(&state, &**client, user, Uuid::new_v4())
+        .await
+        .map(Json)
+}
+
+async fn issue(
+    state: &ApiState,
+    client: &impl tokio_postgres::GenericClient,
+    user: Uuid,
+    family: Uuid,
+) -> AppResult<TokenResponse> {
+    let now = OffsetDateTime::now_utc();
+    let (access_token, expires_at) = state.keys.issue(user, now.unix_timestamp())?;
+    let (refresh_token, hash) = tokens::new_refresh_token();
+    client
+        .execute(
+            "INSERT INTO refresh_tokens (user_id, family_id, token_hash, expires_at) VALUES ($1, $2, $3, $4)",
+            &[&user, &family, &hash, &(now + time::Duration::days(REFRESH_TTL_DAYS))],
+        )
+        .await?;
+    Ok(TokenResponse {
+        access_token,
+        token_type: "Bearer".to_owned(),
+        expires_at,
+        refresh_token,
+        user_id: user,
+    })
+}
+
+pub async fn refresh(
+    State(state): State<Arc<ApiState>>,
+    Json(body): Json<RefreshRequest>,
+) -> AppResult<Json<TokenResponse>> {
+    let hash = tokens::hash_refresh_token(body.refresh_token.trim());
+    let mut client = state.pool.get().await?;
+    let tx = client.transaction().await?;
+    let row = tx
+        .query_opt(
+            "SELECT id, user_id, family_id, used_at IS NOT NULL OR revoked_at IS NOT NULL, expires_at < now() \
+             FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE",
+            &[&hash],
+        )
+        .await?;
+    let Some(row) = row else {
+        return Err(AppError::unauthorized(
+            "invalid_refresh_token",
+            "the refresh token is not valid: sign in again",
+        ));
+    };
+    let (id, user, family, spent, expired): (Uuid, Uuid, Uuid, bool, bool) =
+        (row.get(0), row.get(1), row.get(2), row.get(3), row.get(4));
+    if spent {
+        tx.execute(
+            "UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL",
+            &[&family],
+        )
+        .await?;
+        tx.commit().await?;
+        tracing::warn!(%user, %family, "a used refresh token was presented again; revoked its family");
+        return Err(AppError::unauthorized(
+            "refresh_token_reused",
+            "this refresh token was already used, so the session was ended for safety: sign in again",
+        ));
+    }
+    if expired {
+        return Err(AppError::unauthorized(
+            "invalid_refresh_token",
+            "the refresh token has expired: sign in again",
+        ));
+    }
+    tx.execute(
+        "UPDATE refresh_tokens SET used_at = now() WHERE id = $1",
+        &[&id],
+    )
+    .await?;
+    let response = issue(&state, &*tx, user, family).await?;
+    tx.commit().await?;
+    Ok(Json(response))
+}
+
+pub async fn logout(
+    State(state): State<Arc<ApiState>>,
+    Json(body): Json<RefreshRequest>,
+) -> AppResult<axum::http::StatusCode> {
+    let hash = tokens::hash_refresh_token(body.refresh_token.trim());
+    let client = state.pool.get().await?;
+    client
+        .execute(
+            "UPDATE refresh_tokens SET revoked_at = now() WHERE revoked_at IS NULL AND family_id = \
+             (SELECT family_id FROM refresh_tokens WHERE token_hash = $1)",
+            &[&hash],
+        )
+        .await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Membership {
+    pub organization_id: Uuid,
+    pub name: String,
+    pub slug: String,
+    pub role: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Me {
+    pub id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub avatar_url: Option<String>,
+    pub memberships: Vec<Membership>,
+}
+
+pub async fn me(State(state): State<Arc<ApiState>>, user: AuthUser) -> AppResult<Json<Me>> {
+    let client = state.pool.get().await?;
+    let row = client
+        .query_opt(
+            "SELECT email, name, avatar_url FROM users WHERE id = $1",
+            &[&user.id],
+        )
+        .await?
+        .ok_or_else(|| AppError::unauthorized("unknown_user", "this account no longer exists"))?;
+    let memberships = client
+        .query(
+            "SELECT o.id, o.name, o.slug, m.role FROM organization_members m \
+             JOIN organizations o ON o.id = m.organization_id WHERE m.user_id = $1 ORDER BY o.name",
+            &[&user.id],
+        )
+        .await?
+        .iter()
+        .map(|r| Membership {
+            organization_id: r.get(0),
+            name: r.get(1),
+            slug: r.get(2),
+            role: r.get(3),
+        })
+        .collect();
+    Ok(Json(Me {
+        id: user.id,
+        email: row.get(0),
+        name: row.get(1),
+        avatar_url: row.get(2),
+        memberships,
+    }))
+}
