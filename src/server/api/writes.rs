@@ -380,8 +380,10 @@ pub async fn update_workspace(
     if let Some(Some(pr_status)) = &changes.pr_status {
         one_of("pr_status", pr_status, &PR_STATUSES)?;
     }
-    if let Some(Some(git_status)) = &changes.git_status {
-        if !git_status.is_object() {
+    if let Some(Some(git_status)) = &changes.git_status
+        && !git_status.is_object()
+    {
+        {
             return Err(AppError::BadRequest(
                 "git_status must be a JSON object".to_owned(),
             ));

@@ -77,10 +77,10 @@ async fn preflight(headers: HeaderMap) -> Response {
             h.eq_ignore_ascii_case("if-none-match") || h.eq_ignore_ascii_case("traceparent")
         })
         .collect();
-    if !allowed.is_empty() {
-        if let Ok(value) = HeaderValue::from_str(&allowed.join(",")) {
-            h.insert("access-control-allow-headers", value);
-        }
+    if !allowed.is_empty()
+        && let Ok(value) = HeaderValue::from_str(&allowed.join(","))
+    {
+        h.insert("access-control-allow-headers", value);
     }
     response
 }
@@ -185,15 +185,15 @@ async fn handle_shape(service: &Arc<SyncService>, query: &str, headers: &HeaderM
         Ok(request) => request,
         Err(errors) => return bad_request(&errors),
     };
-    if let Some(expected) = &service.config.secret {
-        if request.secret.as_deref() != Some(expected.as_str()) {
-            let mut response = json_response(
-                StatusCode::UNAUTHORIZED,
-                r#"{"message":"Unauthorized - Invalid API secret"}"#.to_owned(),
-            );
-            no_store(&mut response);
-            return response;
-        }
+    if let Some(expected) = &service.config.secret
+        && request.secret.as_deref() != Some(expected.as_str())
+    {
+        let mut response = json_response(
+            StatusCode::UNAUTHORIZED,
+            r#"{"message":"Unauthorized - Invalid API secret"}"#.to_owned(),
+        );
+        no_store(&mut response);
+        return response;
     }
     let definition = match service.definition(request.shape.clone()).await {
         Ok(definition) => definition,

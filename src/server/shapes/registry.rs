@@ -194,10 +194,10 @@ impl Registry {
         let mut out: Vec<Arc<Shape>> = routes.unrouted.clone();
         for (&column, by_value) in &routes.routed {
             for row in rows {
-                if let Some(Some(value)) = row.get(column) {
-                    if let Some(shapes) = by_value.get(*value) {
-                        out.extend(shapes.iter().cloned());
-                    }
+                if let Some(Some(value)) = row.get(column)
+                    && let Some(shapes) = by_value.get(*value)
+                {
+                    out.extend(shapes.iter().cloned());
                 }
             }
         }

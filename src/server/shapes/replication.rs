@@ -317,7 +317,7 @@ impl Replicator {
             }
         }
         // Per shape, the ops this transaction brings, in order: (op position, change index, op).
-        let mut per_shape: Vec<(Arc<Shape>, Vec<(u64, usize, ShapeOp)>)> = Vec::new();
+        let mut per_shape: Vec<(Arc<Shape>, Vec<PlannedOp>)> = Vec::new();
         let mut slot_of: HashMap<*const Shape, usize> = HashMap::new();
         let mut decoded: Vec<(u32, Option<Tuple>, Option<Tuple>)> =
             Vec::with_capacity(tx.changes.len());
@@ -398,6 +398,9 @@ impl Replicator {
         Ok(())
     }
 }
+
+/// One op of a transaction for one shape: (op position, index of the change, what to write).
+type PlannedOp = (u64, usize, ShapeOp);
 
 fn is_missing_slot(error: &pgwire_replication::PgWireError) -> bool {
     let text = error.to_string();

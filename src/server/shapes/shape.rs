@@ -285,11 +285,10 @@ fn write_transaction(inner: &mut Inner, tx: ShapeTransaction) -> bool {
     }
     if let Phase::Live {
         filter: Some(filter),
-    } = &mut inner.phase
+    } = &inner.phase
+        && filter.contains(tx.xid, tx.lsn)
     {
-        if filter.contains(tx.xid, tx.lsn) {
-            return false;
-        }
+        return false;
     }
     for (offset, bytes) in &tx.messages {
         inner.log.append(*offset, bytes);
