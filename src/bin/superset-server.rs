@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use superset::server::api::accounts;
+use superset::server::api::{accounts, orgs};
 use superset::server::app::{ElectricConfig, Server, ServerConfig};
 use superset::server::{self, db, migrate, seed};
 
@@ -25,7 +25,64 @@ struct Database {
 }
 
 #[derive(Subcommand)]
+enum Admin {
+    /// Create a user who can sign in with a password.
+    CreateUser {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// At least 8 characters.
+        #[arg(long, env = "SUPERSET_NEW_PASSWORD", hide_env_values = true)]
+        password: String,
+    },
+    /// Create an organization owned by an existing user.
+    CreateOrg {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        slug: String,
+        /// E-mail of the owner.
+        #[arg(long)]
+        owner: String,
+    },
+    /// Add a user to an organization.
+    AddMember {
+        /// Organization slug.
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "member", value_parser = ["owner", "admin", "member"])]
+        role: String,
+    },
+    /// Change a member's role.
+    SetRole {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long, value_parser = ["owner", "admin", "member"])]
+        role: String,
+    },
+    /// Remove a user from an organization (an organization keeps at least one owner).
+    RemoveMember {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        email: String,
+    },
+}
+
+#[derive(Subcommand)]
 enum Command {
+    /// Manage users and organizations directly in the database.
+    Admin {
+        #[command(flatten)]
+        db: Database,
+        #[command(subcommand)]
+        action: Admin,
+    },
     /// Serve the API (`/api/...`) and the sync service (`/v1/shape`, `/v1/health`).
     Serve {
         #[command(flatten)]
@@ -99,6 +156,53 @@ fn parse_time(text: &str) -> Result<time::OffsetDateTime, String> {
         .map_err(|e| format!("expected an RFC 3339 time like 2026-11-25T10:00:00Z: {e}"))
 }
 
+async fn org_by_slug(client: &tokio_postgres::Client, slug: &str) -> anyhow::Result<uuid::Uuid> {
+    client
+        .query_opt("SELECT id FROM organizations WHERE slug = $1", &[&slug])
+        .await?
+        .map(|r| r.get(0))
+        .with_context(|| format!("no organization has the slug {slug}"))
+}
+
+async fn admin(client: &mut tokio_postgres::Client, action: Admin) -> anyhow::Result<()> {
+    match action {
+        Admin::CreateUser {
+            email,
+            name,
+            password,
+        } => {
+            accounts::check_password_strength(&password)?;
+            let hash = accounts::hash_password(password).await?;
+            let id = accounts::create_user(&*client, &email, &name, &hash).await?;
+            println!("created user {email} ({id})");
+        }
+        Admin::CreateOrg { name, slug, owner } => {
+            let owner = accounts::user_by_email(&*client, &owner).await?;
+            let org = orgs::create_org(client, &name, &slug, owner).await?;
+            println!("created organization {} ({})", org.slug, org.id);
+        }
+        Admin::AddMember { org, email, role } => {
+            let org_id = org_by_slug(client, &org).await?;
+            let user = accounts::user_by_email(&*client, &email).await?;
+            orgs::add_member(&*client, org_id, user, &role).await?;
+            println!("{email} is now {role} of {org}");
+        }
+        Admin::SetRole { org, email, role } => {
+            let org_id = org_by_slug(client, &org).await?;
+            let user = accounts::user_by_email(&*client, &email).await?;
+            orgs::set_role(client, org_id, user, &role).await?;
+            println!("{email} is now {role} of {org}");
+        }
+        Admin::RemoveMember { org, email } => {
+            let org_id = org_by_slug(client, &org).await?;
+            let user = accounts::user_by_email(&*client, &email).await?;
+            orgs::remove_member(client, org_id, user).await?;
+            println!("removed {email} from {org}");
+        }
+    }
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
@@ -157,6 +261,12 @@ async fn main() -> anyhow::Result<()> {
                 }
             })
             .await?;
+        }
+        Command::Admin { db, action } => {
+            let mut client = db::connect(&db.database_url)
+                .await
+                .context("connecting to the database")?;
+            admin(&mut client, action).await?;
         }
         Command::Migrate { db } => {
             let mut client = db::connect(&db.database_url)

@@ -1,6 +1,7 @@
 //! Integration tests: one binary, against real throwaway PostgreSQL clusters and real SQLite
 //! files (see `superset::testkit`).
 
+mod admin_cli;
 mod pgoutput_capture;
 mod postgres_schema;
 mod seed;
