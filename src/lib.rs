@@ -4,6 +4,7 @@
 //!
 //! - [`server`] — what `superset-server` runs against Postgres: `db` connections, `migrate`
 //!   (the schema in `migrations/postgres`), `seed` (a realistic, deterministic team).
+//! - [`sync`] — the desktop sync engine: shape streams into SQLite.
 //! - [`store`] — the desktop's SQLite file: pragmas and the schema in `migrations/sqlite`.
 //! - [`demo`] — `superset demo`: a seeded team on a private cluster.
 //! - [`bench`] — `superset-bench`: the sync service measured against DESIGN.md §5's targets.
@@ -16,5 +17,6 @@ pub mod demo;
 pub mod localpg;
 pub mod server;
 pub mod store;
+pub mod sync;
 #[cfg(feature = "test-utils")]
 pub mod testkit;
