@@ -6,6 +6,7 @@
 //!   (the schema in `migrations/postgres`), `seed` (a realistic, deterministic team).
 //! - [`sync`] — the desktop sync engine: shape streams into SQLite.
 //! - [`store`] — the desktop's SQLite file: pragmas and the schema in `migrations/sqlite`.
+//! - [`commands`] — `superset login / sync / status / logout`, headless.
 //! - [`demo`] — `superset demo`: a seeded team on a private cluster.
 //! - [`bench`] — `superset-bench`: the sync service measured against DESIGN.md §5's targets.
 //! - [`localpg`] — a private PostgreSQL cluster run from the system's binaries, used by the demo
@@ -13,6 +14,7 @@
 //! - `testkit` (feature `test-utils`) — throwaway clusters and fresh databases for tests.
 
 pub mod bench;
+pub mod commands;
 pub mod demo;
 pub mod localpg;
 pub mod server;

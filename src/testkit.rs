@@ -151,17 +151,39 @@ pub fn unique_name(prefix: &str) -> String {
 }
 
 /// Serves `router` on a free loopback port until stopped; returns the base URL.
-async fn serve_on_loopback(
-    router: axum::Router,
-    on_stop: impl FnOnce() + Send + 'static,
-) -> (
+/// The handles of a test server: its base URL, the stop signal and its task.
+type Serving = (
     String,
     tokio::sync::oneshot::Sender<()>,
     tokio::task::JoinHandle<()>,
-) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("binding a loopback port");
+);
+
+async fn serve_on_loopback(
+    router: axum::Router,
+    on_stop: impl FnOnce() + Send + 'static,
+) -> Serving {
+    serve_at("127.0.0.1:0", router, on_stop).await
+}
+
+/// Serves `router` at `address` (`host:port`), retrying while a previous server's socket is
+/// released.
+async fn serve_at(
+    address: &str,
+    router: axum::Router,
+    on_stop: impl FnOnce() + Send + 'static,
+) -> Serving {
+    let mut attempts = 0;
+    let listener = loop {
+        match tokio::net::TcpListener::bind(address).await {
+            Ok(listener) => break listener,
+            Err(e) if attempts < 50 => {
+                attempts += 1;
+                tracing::debug!(%e, "address busy; retrying");
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("binding {address}: {e}"),
+        }
+    };
     let base_url = format!("http://{}", listener.local_addr().expect("a local address"));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
@@ -243,6 +265,58 @@ impl AppServer {
     /// Starts API and sync service on `database_url`, with a fresh slot and a fresh data dir
     /// under `data_dir`, the sync secret `sync-secret`, and [`TEST_JWT_SECRET`].
     pub async fn start(database_url: &str, data_dir: &Path) -> Self {
+        Self::start_with_secret(database_url, data_dir, TEST_JWT_SECRET).await
+    }
+
+    /// As [`AppServer::start`], signing tokens with `jwt_secret`.
+    pub async fn start_with_secret(database_url: &str, data_dir: &Path, jwt_secret: &str) -> Self {
+        Self::start_on(database_url, data_dir, jwt_secret, "http://127.0.0.1:0").await
+    }
+
+    /// As [`AppServer::start_with_secret`], listening at `base_url` (to restart a server on
+    /// the address its clients know).
+    pub async fn start_on(
+        database_url: &str,
+        data_dir: &Path,
+        jwt_secret: &str,
+        base_url: &str,
+    ) -> Self {
+        let config = crate::server::app::ServerConfig {
+            database_url: database_url.to_owned(),
+            data_dir: data_dir.to_path_buf(),
+            jwt_secret: Some(jwt_secret.to_owned()),
+            electric: crate::server::app::ElectricConfig::Local {
+                secret: Some("sync-secret".to_owned()),
+                slot: unique_name("slot"),
+            },
+        };
+        let server = std::sync::Arc::new(
+            crate::server::app::Server::start(config)
+                .await
+                .expect("starting the server"),
+        );
+        let stopping = server.clone();
+        let address = base_url.trim_start_matches("http://");
+        let (base_url, stop, task) =
+            serve_at(address, server.router.clone(), move || stopping.shutdown()).await;
+        if let Some(sync) = &server.sync {
+            wait_until_streaming(sync).await;
+        }
+        Self {
+            base_url,
+            server,
+            stop,
+            task,
+        }
+    }
+
+    /// As [`AppServer::start`], with GitHub and Linear configured by `integrations`
+    /// (webhook secrets, a stand-in GitHub API, an encryption key).
+    pub async fn start_with_integrations(
+        database_url: &str,
+        data_dir: &Path,
+        integrations: crate::server::integrations::IntegrationsConfig,
+    ) -> Self {
         let config = crate::server::app::ServerConfig {
             database_url: database_url.to_owned(),
             data_dir: data_dir.to_path_buf(),
@@ -253,7 +327,7 @@ impl AppServer {
             },
         };
         let server = std::sync::Arc::new(
-            crate::server::app::Server::start(config)
+            crate::server::app::Server::start_with_integrations(config, integrations)
                 .await
                 .expect("starting the server"),
         );

@@ -85,6 +85,7 @@ CREATE TABLE workspaces (
     pr_url            TEXT,
     pr_number         INTEGER,
     pr_status         TEXT,
+    pr_review_status  TEXT,
     last_activity_at  TEXT,
     created_at        TEXT NOT NULL,
     updated_at        TEXT NOT NULL
@@ -123,11 +124,14 @@ INSERT INTO settings (id) VALUES (1);
 
 -- Where each shape stream stands. Written in the same transaction as the rows it describes,
 -- so the rows are always exactly those of `shape_offset` (the seed's open question, settled).
+-- `refetching` is set while a replacement snapshot loads into staging_<table> after a 409;
+-- the old rows stay visible until it is complete and swapped in.
 CREATE TABLE electric_sync_state (
     table_name      TEXT PRIMARY KEY NOT NULL,
     handle          TEXT,
     shape_offset    TEXT NOT NULL DEFAULT '-1',
-    last_synced_at  TEXT
+    last_synced_at  TEXT,
+    refetching      INTEGER NOT NULL DEFAULT 0
 ) STRICT;
 
 -- Writes waiting to reach the API, applied optimistically until the synced row confirms them.

@@ -154,6 +154,8 @@ pub struct Decoded {
     pub values: usize,
     /// Characters of keys and values decoded.
     pub text: usize,
+    /// Body bytes received (also counted when bodies are not decoded).
+    pub bytes: usize,
 }
 
 impl std::ops::AddAssign for Decoded {
@@ -162,6 +164,7 @@ impl std::ops::AddAssign for Decoded {
         self.controls += other.controls;
         self.values += other.values;
         self.text += other.text;
+        self.bytes += other.bytes;
     }
 }
 
@@ -169,7 +172,10 @@ impl std::ops::AddAssign for Decoded {
 pub fn decode(body: &[u8]) -> anyhow::Result<Decoded> {
     let messages: Vec<Message<'_>> =
         serde_json::from_slice(body).context("decoding a shape response body")?;
-    let mut decoded = Decoded::default();
+    let mut decoded = Decoded {
+        bytes: body.len(),
+        ..Decoded::default()
+    };
     for message in &messages {
         match (message.headers.operation, message.headers.control) {
             (Some(_), _) => {
@@ -195,6 +201,17 @@ pub async fn fetch(
     definition: &str,
     timeout: Duration,
 ) -> anyhow::Result<(Position, Decoded)> {
+    fetch_with(http, base, definition, timeout, true).await
+}
+
+/// [`fetch`], optionally without decoding the bodies (to time the service and HTTP alone).
+pub async fn fetch_with(
+    http: &reqwest::Client,
+    base: &str,
+    definition: &str,
+    timeout: Duration,
+    decode_bodies: bool,
+) -> anyhow::Result<(Position, Decoded)> {
     let deadline = Instant::now() + timeout;
     let mut position = Position::default();
     let mut total = Decoded::default();
@@ -202,10 +219,12 @@ pub async fn fetch(
         let left = deadline.saturating_duration_since(Instant::now());
         anyhow::ensure!(!left.is_zero(), "not up to date within {timeout:?}");
         let page = get(http, base, &position.query(definition, false), left).await?;
-        if position.advance(&page)? {
+        if !position.advance(&page)? {
+            total = Decoded::default();
+        } else if decode_bodies {
             total += decode(&page.body)?;
         } else {
-            total = Decoded::default();
+            total.bytes += page.body.len();
         }
     }
     Ok((position, total))

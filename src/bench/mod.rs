@@ -145,7 +145,11 @@ impl Figure {
 pub fn run(scenario: Scenario, options: &Options) -> anyhow::Result<bool> {
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!("superset-bench: the sync service against DESIGN.md §5");
-    println!("machine: {cpus} CPUs ({})", cpu_model());
+    println!(
+        "machine: {cpus} CPUs ({}), load average {} before the start",
+        cpu_model(),
+        load_average()
+    );
     if cfg!(debug_assertions) {
         println!(
             "WARNING: this is a debug build; numbers mean nothing. Use \
@@ -215,7 +219,11 @@ pub fn run(scenario: Scenario, options: &Options) -> anyhow::Result<bool> {
     drop(runtime);
     drop(lab);
     print_table(&figures);
-    println!("\ntotal time {:.0} s", started.elapsed().as_secs_f64());
+    println!(
+        "\ntotal time {:.0} s; load average {} at the end",
+        started.elapsed().as_secs_f64(),
+        load_average()
+    );
     Ok(figures.iter().all(|f| matches!(f.verdict(), "PASS" | "")))
 }
 
@@ -291,6 +299,14 @@ fn cpu_model() -> String {
                 .map(|m| m.trim().to_owned())
         })
         .unwrap_or_else(|| "unknown CPU".to_owned())
+}
+
+/// The 1-minute load average: other work on the machine skews every figure.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_else(|| "unknown".to_owned())
 }
 
 fn print_table(figures: &[Figure]) {

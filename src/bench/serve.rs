@@ -136,6 +136,7 @@ async fn measure_large(base: &str, rows: usize) -> anyhow::Result<Vec<Figure>> {
     again.print("existing shape, third client");
     let raw = follow(&http, base, "table=tasks", false).await?;
     raw.print("existing shape, HTTP only (bodies not decoded)");
+    decode_speed(&http, base).await?;
     for run in [&fresh, &existing, &again] {
         anyhow::ensure!(
             run.decoded.changes == rows,
@@ -150,6 +151,7 @@ async fn measure_large(base: &str, rows: usize) -> anyhow::Result<Vec<Figure>> {
         thousands(rows as u64)
     };
     let best_existing = existing.total.min(again.total);
+    let label_raw = format!("{label}-row shape, existing, not decoded (info)");
     Ok(vec![
         Figure::new(
             format!("{label}-row shape, fresh: snapshot + serve"),
@@ -165,7 +167,34 @@ async fn measure_large(base: &str, rows: usize) -> anyhow::Result<Vec<Figure>> {
             Target::AtMost(2.4),
         )
         .anchor(SERVE_ANCHOR),
+        Figure::new(
+            label_raw,
+            raw.total.as_secs_f64(),
+            Unit::Seconds,
+            Target::None,
+        ),
     ])
+}
+
+/// How fast this machine decodes a response body when nothing else runs: the client-side floor.
+async fn decode_speed(http: &reqwest::Client, base: &str) -> anyhow::Result<()> {
+    let page = client::get(http, base, "table=tasks&offset=-1", Duration::from_secs(60)).await?;
+    let body = page.body;
+    let (elapsed, size) = tokio::task::spawn_blocking(move || {
+        let started = Instant::now();
+        for _ in 0..3 {
+            client::decode(&body)?;
+        }
+        anyhow::Ok((started.elapsed() / 3, body.len()))
+    })
+    .await??;
+    let speed = size as f64 / 1e6 / elapsed.as_secs_f64();
+    println!(
+        "  client decoding alone: {speed:.0} MB/s on one core (one {:.0} MB body in {:.0} ms)",
+        size as f64 / 1e6,
+        millis(elapsed)
+    );
+    Ok(())
 }
 
 /// One client's initial sync of a big shape.
@@ -287,10 +316,12 @@ pub(crate) async fn fanout(bench: &Bench<'_>) -> anyhow::Result<Vec<Figure>> {
             .start_server(sync_config(bench.lab, &database))
             .await?;
         let result = async {
-            let cold = burst(&server.base_url, &definition, clients, shape_rows).await?;
-            cold.print("cold: the first request creates the shape");
-            let warm = burst(&server.base_url, &definition, clients, shape_rows).await?;
-            warm.print("warm: the shape exists");
+            let cold = burst(&server.base_url, &definition, clients, shape_rows, true).await?;
+            cold.print("new shape (the first request creates it)");
+            let warm = burst(&server.base_url, &definition, clients, shape_rows, true).await?;
+            warm.print("existing shape");
+            let raw = burst(&server.base_url, &definition, clients, shape_rows, false).await?;
+            raw.print("existing shape, HTTP only (bodies not decoded)");
             println!();
             let name = |which: &str| {
                 format!(
@@ -314,6 +345,12 @@ pub(crate) async fn fanout(bench: &Bench<'_>) -> anyhow::Result<Vec<Figure>> {
                     Target::AtMost(2.6),
                 )
                 .anchor(FANOUT_ANCHOR),
+                Figure::new(
+                    name("existing, not decoded (info)"),
+                    raw.wall.as_secs_f64(),
+                    Unit::Seconds,
+                    Target::None,
+                ),
             ])
         }
         .await;
@@ -329,16 +366,18 @@ struct Burst {
     wall: Duration,
     per_client: Vec<Duration>,
     requests: usize,
+    bytes: usize,
 }
 
 impl Burst {
     fn print(&self, what: &str) {
         println!(
-            "  {what}: all {} done in {:.2} s ({} requests); per client p50 {:.0} ms, p99 {:.0} ms, \
-             max {:.0} ms",
+            "  {what}: all {} done in {:.2} s ({} requests, {:.0} MB); per client p50 {:.0} ms, \
+             p99 {:.0} ms, max {:.0} ms",
             self.per_client.len(),
             self.wall.as_secs_f64(),
             self.requests,
+            self.bytes as f64 / 1e6,
             millis(percentile(&self.per_client, 50.0)),
             millis(percentile(&self.per_client, 99.0)),
             millis(percentile(&self.per_client, 100.0)),
@@ -347,7 +386,13 @@ impl Burst {
 }
 
 /// Starts `clients` fetches at one instant, each with its own connection from a fresh pool.
-async fn burst(base: &str, definition: &str, clients: usize, rows: usize) -> anyhow::Result<Burst> {
+async fn burst(
+    base: &str,
+    definition: &str,
+    clients: usize,
+    rows: usize,
+    decode: bool,
+) -> anyhow::Result<Burst> {
     let http = client::http(clients)?;
     let (go, ready) = watch::channel(false);
     let mut tasks = tokio::task::JoinSet::new();
@@ -362,13 +407,14 @@ async fn burst(base: &str, definition: &str, clients: usize, rows: usize) -> any
             ready.wait_for(|go| *go).await?;
             let started = Instant::now();
             let (position, decoded) =
-                client::fetch(&http, &base, &definition, Duration::from_secs(120)).await?;
+                client::fetch_with(&http, &base, &definition, Duration::from_secs(120), decode)
+                    .await?;
             anyhow::ensure!(
-                decoded.changes == rows,
+                !decode || decoded.changes == rows,
                 "a client received {} rows, expected {rows}",
                 decoded.changes
             );
-            anyhow::Ok((started.elapsed(), position))
+            anyhow::Ok((started.elapsed(), position, decoded.bytes))
         });
     }
     // Let every task reach the starting line.
@@ -376,13 +422,14 @@ async fn burst(base: &str, definition: &str, clients: usize, rows: usize) -> any
     let started = Instant::now();
     go.send_replace(true);
     let mut per_client = Vec::with_capacity(clients);
-    let mut requests = 0;
+    let (mut requests, mut bytes) = (0, 0);
     let mut failures = Vec::new();
     while let Some(joined) = tasks.join_next().await {
         match joined.context("a client task panicked")? {
-            Ok((elapsed, position)) => {
+            Ok((elapsed, position, received)) => {
                 per_client.push(elapsed);
                 requests += position.requests;
+                bytes += received;
             }
             Err(error) => failures.push(error),
         }
@@ -399,5 +446,6 @@ async fn burst(base: &str, definition: &str, clients: usize, rows: usize) -> any
         wall,
         per_client,
         requests,
+        bytes,
     })
 }

@@ -126,6 +126,22 @@ pub(crate) async fn changes(bench: &Bench<'_>) -> anyhow::Result<Vec<Figure>> {
             (written - started).as_secs_f64(),
             thousands((changes as f64 / (written - started).as_secs_f64()) as u64),
         );
+        let decoding = Instant::now();
+        writer
+            .query_one(
+                "SELECT count(*) FROM pg_logical_slot_peek_binary_changes($1, NULL, NULL, \
+                 'proto_version', '1', 'publication_names', $2)",
+                &[&config.slot, &config.publication],
+            )
+            .await
+            .context("decoding the backlog in Postgres")?;
+        let decoding = decoding.elapsed();
+        println!(
+            "  backlog: Postgres alone decodes it (pgoutput, pg_logical_slot_peek_binary_changes, \
+             no network) in {:.2} s ({}/s): the floor for the catch-up below",
+            decoding.as_secs_f64(),
+            thousands((changes as f64 / decoding.as_secs_f64()) as u64),
+        );
         let started = Instant::now();
         let server = bench.start_server(config).await?;
         let catch_up = async {

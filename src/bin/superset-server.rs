@@ -4,6 +4,7 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use superset::server::api::{accounts, orgs};
 use superset::server::app::{ElectricConfig, Server, ServerConfig};
+use superset::server::integrations::{IntegrationsConfig, linear};
 use superset::server::{self, db, migrate, seed};
 
 #[derive(Parser)]
@@ -22,6 +23,26 @@ struct Database {
     /// Postgres connection URL (the database needs wal_level=logical for sync).
     #[arg(long, env = "DATABASE_URL")]
     database_url: String,
+}
+
+/// GitHub and Linear (webhooks at /webhooks/github and /webhooks/linear, repository import).
+#[derive(Args)]
+struct Integrations {
+    /// Secret of the GitHub webhook (`X-Hub-Signature-256`); comma-separated to rotate.
+    /// Unset: /webhooks/github is off.
+    #[arg(long, env = "GITHUB_WEBHOOK_SECRET", hide_env_values = true)]
+    github_webhook_secret: Option<String>,
+    /// Signing secret(s) of the Linear webhook(s), comma-separated (one per Linear
+    /// workspace). Unset: /webhooks/linear is off.
+    #[arg(long, env = "LINEAR_WEBHOOK_SECRET", hide_env_values = true)]
+    linear_webhook_secret: Option<String>,
+    /// GitHub's REST API (for GitHub Enterprise Server: https://HOST/api/v3).
+    #[arg(long, env = "GITHUB_API_URL", default_value = "https://api.github.com")]
+    github_api_url: String,
+    /// 64 hex digits (`openssl rand -hex 32`) that encrypt stored GitHub tokens. Unset:
+    /// tokens cannot be stored, so repository import is off.
+    #[arg(long, env = "SUPERSET_ENCRYPTION_KEY", hide_env_values = true)]
+    encryption_key: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -72,6 +93,19 @@ enum Admin {
         #[arg(long)]
         email: String,
     },
+    /// Link a Linear organization (or some of its teams) to an organization, so Linear's issue
+    /// webhooks become its tasks. Replaces the organization's previous Linear link.
+    LinkLinear {
+        /// Organization slug.
+        #[arg(long)]
+        org: String,
+        /// The Linear organization's id (`organizationId` in Linear's webhooks).
+        #[arg(long)]
+        linear_org: String,
+        /// Only these Linear teams (repeat the flag); without it, the whole Linear organization.
+        #[arg(long = "linear-team")]
+        linear_teams: Vec<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -116,6 +150,8 @@ enum Command {
             default_value = "superset_sync"
         )]
         slot: String,
+        #[command(flatten)]
+        integrations: Integrations,
     },
     /// Apply the Postgres schema (safe to run again: applied migrations are skipped).
     Migrate {
@@ -199,6 +235,26 @@ async fn admin(client: &mut tokio_postgres::Client, action: Admin) -> anyhow::Re
             orgs::remove_member(client, org_id, user).await?;
             println!("removed {email} from {org}");
         }
+        Admin::LinkLinear {
+            org,
+            linear_org,
+            linear_teams,
+        } => {
+            let org_id = org_by_slug(client, &org).await?;
+            let links = linear::set_links(client, org_id, &linear_org, &linear_teams).await?;
+            for link in links {
+                match link.linear_team_id {
+                    Some(team) => println!(
+                        "linked Linear team {team} (organization {}) to {org}",
+                        link.linear_organization_id
+                    ),
+                    None => println!(
+                        "linked Linear organization {} to {org}",
+                        link.linear_organization_id
+                    ),
+                }
+            }
+        }
     }
     Ok(())
 }
@@ -221,7 +277,20 @@ async fn main() -> anyhow::Result<()> {
             electric_secret,
             electric_insecure,
             slot,
+            integrations,
         } => {
+            let integrations = IntegrationsConfig::from_values(
+                integrations.github_webhook_secret.as_deref(),
+                integrations.linear_webhook_secret.as_deref(),
+                Some(&integrations.github_api_url),
+                integrations.encryption_key.as_deref(),
+            )?;
+            tracing::info!(
+                github_webhook = !integrations.github_webhook_secrets.is_empty(),
+                linear_webhook = !integrations.linear_webhook_secrets.is_empty(),
+                github_token_storage = integrations.encryption_key.is_some(),
+                "integrations"
+            );
             let electric_secret = electric_secret.filter(|s| !s.is_empty());
             let electric = match electric_url.filter(|u| !u.is_empty()) {
                 Some(url) => ElectricConfig::Remote {
@@ -241,12 +310,15 @@ async fn main() -> anyhow::Result<()> {
                     slot,
                 },
             };
-            let app = Server::start(ServerConfig {
-                database_url: db.database_url,
-                data_dir,
-                jwt_secret,
-                electric,
-            })
+            let app = Server::start_with_integrations(
+                ServerConfig {
+                    database_url: db.database_url,
+                    data_dir,
+                    jwt_secret,
+                    electric,
+                },
+                integrations,
+            )
             .await?;
             let listener = tokio::net::TcpListener::bind(listen)
                 .await

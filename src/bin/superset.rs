@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use superset::commands;
 use superset::demo::{self, DemoOptions};
 
 #[derive(Parser)]
@@ -22,6 +23,23 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Sign in to a Superset server (the password is read from stdin when it is not a terminal).
+    Login {
+        #[arg(long, env = "SUPERSET_SERVER")]
+        server: String,
+        #[arg(long)]
+        email: String,
+    },
+    /// Run the sync engine without a window, logging what happens.
+    Sync {
+        /// Exit once every table is synced and live.
+        #[arg(long)]
+        until_synced: bool,
+    },
+    /// Show each synced table's position, row count and last sync, and pending writes.
+    Status,
+    /// Sign out: forget synced data (linked folders and preferences stay).
+    Logout,
     /// Start a private PostgreSQL with a seeded team (kept between runs).
     Demo {
         /// Throw the demo's data away and start from scratch.
@@ -34,6 +52,19 @@ fn default_data_dir() -> anyhow::Result<PathBuf> {
     directories::ProjectDirs::from("dev", "Superset", "superset")
         .map(|dirs| dirs.data_dir().to_path_buf())
         .context("cannot find a home folder for the app's data: pass --data-dir DIR")
+}
+
+/// The password: prompted for on a terminal, else the first line of stdin.
+fn read_password() -> anyhow::Result<String> {
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() {
+        return rpassword::prompt_password("password: ").context("reading the password");
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .context("reading the password from stdin")?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
 }
 
 #[tokio::main]
@@ -65,6 +96,16 @@ async fn main() -> anyhow::Result<()> {
             println!("stopping …");
             drop(demo);
         }
+        Some(Command::Login { server, email }) => {
+            let password = read_password()?;
+            println!(
+                "{}",
+                commands::login(&data_dir, &server, &email, &password).await?
+            );
+        }
+        Some(Command::Sync { until_synced }) => commands::sync(&data_dir, until_synced).await?,
+        Some(Command::Status) => print!("{}", commands::status(&data_dir)?),
+        Some(Command::Logout) => println!("{}", commands::logout(&data_dir).await?),
         None => {
             anyhow::bail!("the window is not built yet: run `superset demo` for the demo database")
         }

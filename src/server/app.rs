@@ -8,6 +8,7 @@ use std::sync::Arc;
 use axum::Router;
 
 use super::api::{self, ApiState, Upstream, tokens::TokenKeys};
+use super::integrations::IntegrationsConfig;
 use super::shapes::{SyncConfig, SyncError, SyncService};
 
 /// Where shapes come from.
@@ -55,6 +56,15 @@ pub struct Server {
 
 impl Server {
     pub async fn start(config: ServerConfig) -> Result<Self, StartError> {
+        Self::start_with_integrations(config, IntegrationsConfig::default()).await
+    }
+
+    /// [`start`](Self::start) with GitHub and Linear configured (webhook secrets, GitHub's
+    /// API, the key for tokens at rest).
+    pub async fn start_with_integrations(
+        config: ServerConfig,
+        integrations: IntegrationsConfig,
+    ) -> Result<Self, StartError> {
         let keys = TokenKeys::new(config.jwt_secret.as_deref())?;
         let pool = super::db::pool(&config.database_url, None, 16).map_err(StartError::Database)?;
         match config.electric {
@@ -64,13 +74,14 @@ impl Server {
                 sync_config.slot = slot;
                 let sync = SyncService::start(sync_config).await?;
                 let sync_router = sync.router();
-                let api = ApiState::new(
+                let api = ApiState::with_integrations(
                     pool,
                     keys,
                     Upstream::InProcess {
                         router: sync_router.clone(),
                         secret,
                     },
+                    integrations,
                 )
                 .await?;
                 Ok(Self {
@@ -84,7 +95,7 @@ impl Server {
                 secret,
                 source_id,
             } => {
-                let api = ApiState::new(
+                let api = ApiState::with_integrations(
                     pool,
                     keys,
                     Upstream::Remote {
@@ -92,6 +103,7 @@ impl Server {
                         secret,
                         source_id,
                     },
+                    integrations,
                 )
                 .await?;
                 Ok(Self {

@@ -7,6 +7,7 @@
 pub mod api;
 pub mod app;
 pub mod db;
+pub mod integrations;
 pub mod migrate;
 pub mod seed;
 pub mod shapes;

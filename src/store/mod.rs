@@ -2,8 +2,9 @@
 //!
 //! The schema lives in `migrations/sqlite/*.sql` and is applied by rusqlite_migration (which
 //! tracks the version in `PRAGMA user_version`) every time the file is opened, so an old file
-//! is brought up to date and a current one is left alone. Reading and writing the synced
-//! tables comes with the sync engine.
+//! is brought up to date and a current one is left alone. `synced` writes shape batches.
+
+pub mod synced;
 
 use std::path::Path;
 use std::sync::LazyLock;
@@ -35,10 +36,17 @@ pub enum StoreError {
     },
     #[error("local database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    #[error("{0} is not a synced table")]
+    UnknownTable(String),
+    #[error("the sync server sent a change the local database cannot hold: {0}")]
+    BadChange(String),
 }
 
 /// The migration scripts, in order; the schema version is their count.
-const SCRIPTS: &[&str] = &[include_str!("../../migrations/sqlite/0001_initial.sql")];
+const SCRIPTS: &[&str] = &[
+    include_str!("../../migrations/sqlite/0001_initial.sql"),
+    include_str!("../../migrations/sqlite/0002_review_status.sql"),
+];
 
 static MIGRATIONS: LazyLock<Migrations<'static>> =
     LazyLock::new(|| Migrations::new(SCRIPTS.iter().map(|sql| M::up(sql)).collect()));

@@ -1,9 +1,12 @@
 //! The desktop's sync engine: one Electric shape stream per synced table, through the API's
 //! proxy, into the local SQLite database, exactly once and resumable.
 //!
-//! `shape_client` is the sans-IO protocol state machine; the tokio driver and the store
-//! writes build on it.
+//! `shape_client` is the sans-IO protocol state machine; `session` holds the sign-in (access
+//! token, rotating refresh token, single-flight refresh); `engine` drives the streams on tokio
+//! and writes batches with `store::synced`, sending `SyncEvent`s to the window.
 
+pub mod engine;
+pub mod session;
 pub mod shape_client;
 
 #[cfg(test)]

@@ -2,10 +2,13 @@
 //! files (see `superset::testkit`).
 
 mod admin_cli;
+mod api;
+mod desktop;
 mod pgoutput_capture;
 mod postgres_schema;
 mod seed;
 mod sqlite_store;
 mod sync;
 mod testkit;
+mod webhooks;
 mod where_against_postgres;

@@ -78,6 +78,7 @@ fn synced_tables_keep_postgres_column_names() {
             "pr_url",
             "pr_number",
             "pr_status",
+            "pr_review_status",
             "last_activity_at",
             "created_at",
             "updated_at"

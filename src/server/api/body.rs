@@ -1,5 +1,5 @@
-//! A JSON body extractor whose rejections (malformed JSON, unknown fields, wrong types) use the
-//! API's error format instead of axum's plain-text ones.
+//! Extractors whose rejections use the API's error format instead of axum's plain text: a JSON
+//! body (malformed JSON, unknown fields, wrong types) and path parameters (malformed ids).
 
 use axum::Json;
 use axum::extract::{FromRequest, Request};
@@ -35,4 +35,29 @@ where
     T: Deserialize<'de>,
 {
     Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// A path parameter extractor whose rejection (e.g. `/api/tasks/not-a-uuid`) is a 400 in the
+/// API's error format.
+pub struct Path<T>(pub T);
+
+impl<S, T> axum::extract::FromRequestParts<S> for Path<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(Path(value)),
+            Err(rejection) => Err(AppError::BadRequest(format!(
+                "the URL is not valid: {}",
+                rejection.body_text()
+            ))),
+        }
+    }
 }

@@ -4,7 +4,7 @@
 //! extractor that authenticates a request.
 
 pub mod accounts;
-mod body;
+pub(crate) mod body;
 pub mod error;
 pub mod orgs;
 pub mod proxy;
@@ -15,10 +15,12 @@ pub mod writes;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::routing::{get, patch, post};
+use axum::routing::{get, patch, post, put};
 use deadpool_postgres::Pool;
 
 pub use proxy::Upstream;
+
+use crate::server::integrations::{self, IntegrationsConfig};
 
 /// What the API needs to run.
 pub struct ApiState {
@@ -26,6 +28,8 @@ pub struct ApiState {
     pub keys: tokens::TokenKeys,
     pub upstream: Upstream,
     pub http: reqwest::Client,
+    /// Webhook secrets, GitHub's API and the key for tokens at rest.
+    pub integrations: IntegrationsConfig,
     login_limiter: session::LoginLimiter,
     /// Checked against when an e-mail is unknown, so failures take the same time either way.
     dummy_hash: String,
@@ -37,12 +41,23 @@ impl ApiState {
         keys: tokens::TokenKeys,
         upstream: Upstream,
     ) -> Result<Arc<Self>, error::AppError> {
+        Self::with_integrations(pool, keys, upstream, IntegrationsConfig::default()).await
+    }
+
+    /// [`new`](Self::new) with the GitHub and Linear integrations configured.
+    pub async fn with_integrations(
+        pool: Pool,
+        keys: tokens::TokenKeys,
+        upstream: Upstream,
+        integrations: IntegrationsConfig,
+    ) -> Result<Arc<Self>, error::AppError> {
         Ok(Arc::new(Self {
             pool,
             keys,
             upstream,
             http: reqwest::Client::new(),
-            login_limiter: session::login_limiter(),
+            integrations,
+            login_limiter: session::LoginLimiter::new(),
             dummy_hash: accounts::hash_password("not a real password".to_owned()).await?,
         }))
     }
@@ -73,6 +88,27 @@ pub fn router(state: Arc<ApiState>) -> Router {
             "/api/workspaces/{id}/archive",
             post(writes::archive_workspace),
         )
+        .route("/webhooks/github", post(integrations::github::webhook))
+        .route("/webhooks/linear", post(integrations::linear::webhook))
+        .route(
+            "/api/organizations/{org}/linear",
+            put(integrations::linear::put_link).delete(integrations::linear::delete_link),
+        )
+        .route(
+            "/api/organizations/{org}/github/token",
+            put(integrations::import::put_token).delete(integrations::import::delete_token),
+        )
+        .route(
+            "/api/organizations/{org}/github/repositories",
+            get(integrations::import::list),
+        )
+        .route(
+            "/api/organizations/{org}/github/repositories/import",
+            post(integrations::import::import),
+        )
         .fallback(|| async { error::AppError::NotFound("no such endpoint".to_owned()) })
+        .method_not_allowed_fallback(|| async {
+            error::AppError::MethodNotAllowed("this endpoint does not take that method".to_owned())
+        })
         .with_state(state)
 }

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use tokio_postgres::GenericClient;
@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::ApiState;
 use super::accounts;
-use super::body::Body;
+use super::body::{Body, Path};
 use super::error::{AppError, AppResult};
 use super::session::AuthUser;
 

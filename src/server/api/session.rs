@@ -18,18 +18,63 @@ use uuid::Uuid;
 
 use super::ApiState;
 use super::accounts;
+use super::body::Body;
 use super::error::{AppError, AppResult};
 use super::tokens::{self, REFRESH_TTL_DAYS};
 
-/// Sign-in attempts allowed per e-mail address: a burst of 10, then one every 6 seconds.
-/// (The desktop signs in once and then refreshes, so real users never meet the limit.)
-pub type LoginLimiter = governor::DefaultKeyedRateLimiter<String>;
+/// Limits failed sign-ins per e-mail address: 10 in a row, then one a minute. Successful
+/// sign-ins do not count. governor keeps the failure budget; a failure that finds it spent
+/// blocks the address until the next one is allowed.
+#[derive(Debug)]
+pub struct LoginLimiter {
+    failures: governor::DefaultKeyedRateLimiter<String>,
+    blocked_until: std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>,
+}
 
-pub fn login_limiter() -> LoginLimiter {
-    RateLimiter::keyed(
-        Quota::per_minute(NonZeroU32::new(10).expect("nonzero"))
-            .allow_burst(NonZeroU32::new(10).expect("nonzero")),
-    )
+impl LoginLimiter {
+    pub fn new() -> Self {
+        Self {
+            failures: RateLimiter::keyed(
+                Quota::per_minute(NonZeroU32::new(1).expect("nonzero"))
+                    .allow_burst(NonZeroU32::new(10).expect("nonzero")),
+            ),
+            blocked_until: std::sync::Mutex::new(std::collections::HashMap::new()),
+        }
+    }
+
+    /// 429 while `key` is blocked.
+    fn check_blocked(&self, key: &str) -> AppResult<()> {
+        let mut blocked = self.blocked_until.lock().unwrap_or_else(|e| e.into_inner());
+        let now = std::time::Instant::now();
+        blocked.retain(|_, until| *until > now);
+        match blocked.get(key) {
+            Some(until) => Err(AppError::RateLimited {
+                retry_after: (*until - now).as_secs().max(1),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Counts a failure; the one that spends the budget is answered 429 itself.
+    fn record_failure(&self, key: &str) -> AppResult<()> {
+        let Err(not_until) = self.failures.check_key(&key.to_owned()) else {
+            return Ok(());
+        };
+        let wait = not_until.wait_time_from(governor::clock::DefaultClock::default().now());
+        self.blocked_until
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key.to_owned(), std::time::Instant::now() + wait);
+        Err(AppError::RateLimited {
+            retry_after: wait.as_secs().max(1),
+        })
+    }
+}
+
+impl Default for LoginLimiter {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 /// The signed-in user of a request.
@@ -97,15 +142,10 @@ pub struct TokenResponse {
 
 pub async fn login(
     State(state): State<Arc<ApiState>>,
-    Json(body): Json<LoginRequest>,
+    Body(body): Body<LoginRequest>,
 ) -> AppResult<Json<TokenResponse>> {
     let key = body.email.trim().to_lowercase();
-    if let Err(not_until) = state.login_limiter.check_key(&key) {
-        let wait = not_until.wait_time_from(governor::clock::DefaultClock::default().now());
-        return Err(AppError::RateLimited {
-            retry_after: wait.as_secs().max(1),
-        });
-    }
+    state.login_limiter.check_blocked(&key)?;
     let client = state.pool.get().await?;
     let found = accounts::find_login(&**client, &key).await?;
     let verified = match found {
@@ -119,6 +159,7 @@ pub async fn login(
         }
     };
     let Some(user) = verified else {
+        state.login_limiter.record_failure(&key)?;
         return Err(AppError::unauthorized(
             "invalid_credentials",
             "wrong e-mail address or password",
@@ -155,14 +196,14 @@ async fn issue(
 
 pub async fn refresh(
     State(state): State<Arc<ApiState>>,
-    Json(body): Json<RefreshRequest>,
+    Body(body): Body<RefreshRequest>,
 ) -> AppResult<Json<TokenResponse>> {
     let hash = tokens::hash_refresh_token(body.refresh_token.trim());
     let mut client = state.pool.get().await?;
     let tx = client.transaction().await?;
     let row = tx
         .query_opt(
-            "SELECT id, user_id, family_id, used_at IS NOT NULL OR revoked_at IS NOT NULL, expires_at < now() \
+            "SELECT id, user_id, family_id, used_at IS NOT NULL, revoked_at IS NOT NULL, expires_at < now() \
              FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE",
             &[&hash],
         )
@@ -173,9 +214,21 @@ pub async fn refresh(
             "the refresh token is not valid: sign in again",
         ));
     };
-    let (id, user, family, spent, expired): (Uuid, Uuid, Uuid, bool, bool) =
-        (row.get(0), row.get(1), row.get(2), row.get(3), row.get(4));
-    if spent {
+    let (id, user, family, used, revoked, expired): (Uuid, Uuid, Uuid, bool, bool, bool) = (
+        row.get(0),
+        row.get(1),
+        row.get(2),
+        row.get(3),
+        row.get(4),
+        row.get(5),
+    );
+    if revoked {
+        return Err(AppError::unauthorized(
+            "invalid_refresh_token",
+            "this session has ended: sign in again",
+        ));
+    }
+    if used {
         tx.execute(
             "UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL",
             &[&family],
@@ -206,7 +259,7 @@ pub async fn refresh(
 
 pub async fn logout(
     State(state): State<Arc<ApiState>>,
-    Json(body): Json<RefreshRequest>,
+    Body(body): Body<RefreshRequest>,
 ) -> AppResult<axum::http::StatusCode> {
     let hash = tokens::hash_refresh_token(body.refresh_token.trim());
     let client = state.pool.get().await?;

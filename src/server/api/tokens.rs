@@ -99,6 +99,16 @@ impl TokenKeys {
 
     /// Checks a token and returns its user.
     pub fn verify(&self, token: &str) -> Result<Uuid, AppError> {
+        if let Some(alg) = header_algorithm(token)
+            && alg != "HS256"
+        {
+            return Err(AppError::unauthorized(
+                "invalid_token",
+                format!(
+                    "the access token uses the {alg:?} algorithm, which this server does not accept"
+                ),
+            ));
+        }
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map_err(|e| {
                 let message = match e.kind() {
@@ -122,6 +132,18 @@ impl TokenKeys {
             )
         })
     }
+}
+
+/// The `alg` a token's header names, read without trusting it (for a precise error message:
+/// jsonwebtoken cannot parse algorithms it does not know, such as `none`).
+fn header_algorithm(token: &str) -> Option<String> {
+    use base64::Engine as _;
+    let header = token.split('.').next()?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(header.trim_end_matches('='))
+        .ok()?;
+    let json: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    json["alg"].as_str().map(str::to_owned)
 }
 
 /// A new refresh token and the hash to store for it.

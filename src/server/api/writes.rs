@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use time::Date;
@@ -16,7 +16,7 @@ use tokio_postgres::types::ToSql;
 use uuid::Uuid;
 
 use super::ApiState;
-use super::body::{Body, present};
+use super::body::{Body, Path, present};
 use super::error::{AppError, AppResult};
 use super::session::AuthUser;
 

@@ -48,10 +48,7 @@ async fn each_user_sees_exactly_their_orgs_whatever_the_query_string_says() {
     let sql = api.sql().await;
     let a = api.only_in(0, "member");
     let b = api.only_in(1, "member");
-    let people = [
-        (a, api.org(1), api.user(b)),
-        (b, api.org(0), api.user(a)),
-    ];
+    let people = [(a, api.org(1), api.user(b)), (b, api.org(0), api.user(a))];
     // One of them signs in as the desktop does; tokens are the same either way.
     let login = api.login(api.email(a), PASSWORD).await.ok(200);
     let token_a = login["access_token"].as_str().unwrap().to_owned();
@@ -131,6 +128,29 @@ async fn each_user_sees_exactly_their_orgs_whatever_the_query_string_says() {
                 seen[&(a, table)].is_disjoint(&seen[&(b, table)]),
                 "{table}: users of different orgs share rows"
             );
+        }
+    }
+    // Another user's handle and offset get a 409 pointing at one's own shape, never their data.
+    for table in SYNCED_TABLES {
+        let mut theirs = api.shape(table, &tokens[0]);
+        theirs.catch_up().await;
+        let mut mine = api.shape(table, &tokens[1]);
+        mine.catch_up().await;
+        for live in ["", "&live=true"] {
+            let reply = api
+                .get(
+                    &format!(
+                        "/api/electric/{table}?offset={}&handle={}{live}&cursor={}",
+                        theirs.offset,
+                        theirs.handle.as_deref().unwrap(),
+                        theirs.cursor
+                    ),
+                    Some(&tokens[1]),
+                )
+                .await;
+            assert_eq!(reply.status, 409, "{table}{live}: {}", reply.body);
+            assert_eq!(reply.header("electric-handle"), mine.handle.as_deref());
+            assert_privately_cached(&reply);
         }
     }
     api.finish().await;
@@ -240,10 +260,7 @@ async fn a_removed_member_must_refetch_and_loses_the_org() {
     assert!(lost_tasks.is_subset(&tasks.ids()));
 
     api.delete(
-        &format!(
-            "/api/organizations/{}/members/{member_id}",
-            api.org(lost)
-        ),
+        &format!("/api/organizations/{}/members/{member_id}", api.org(lost)),
         Some(&api.token(api.user(owner))),
     )
     .await
@@ -266,8 +283,17 @@ async fn a_removed_member_must_refetch_and_loses_the_org() {
     }
     let tasks = &shapes.iter().find(|(t, _)| *t == "tasks").unwrap().1;
     assert!(tasks.ids().is_disjoint(&lost_tasks));
-    assert!(tasks.rows.values().all(|row| row["organization_id"] == api.org(kept).to_string()));
-    let organizations = &shapes.iter().find(|(t, _)| *t == "organizations").unwrap().1;
+    assert!(
+        tasks
+            .rows
+            .values()
+            .all(|row| row["organization_id"] == api.org(kept).to_string())
+    );
+    let organizations = &shapes
+        .iter()
+        .find(|(t, _)| *t == "organizations")
+        .unwrap()
+        .1;
     assert_eq!(
         organizations.ids(),
         BTreeSet::from([api.org(kept).to_string()])

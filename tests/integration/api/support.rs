@@ -40,7 +40,11 @@ impl Reply {
     /// Asserts the status and returns the JSON body (`null` when empty).
     #[track_caller]
     pub fn ok(&self, status: u16) -> Value {
-        assert_eq!(self.status, status, "unexpected status; body: {}", self.body);
+        assert_eq!(
+            self.status, status,
+            "unexpected status; body: {}",
+            self.body
+        );
         if self.body.is_empty() {
             Value::Null
         } else {
@@ -52,7 +56,11 @@ impl Reply {
     /// status and code, and returns the message.
     #[track_caller]
     pub fn error(&self, status: u16, code: &str) -> String {
-        assert_eq!(self.status, status, "unexpected status; body: {}", self.body);
+        assert_eq!(
+            self.status, status,
+            "unexpected status; body: {}",
+            self.body
+        );
         assert!(
             self.header("content-type")
                 .is_some_and(|c| c.starts_with("application/json")),
@@ -177,6 +185,13 @@ impl Api {
             .unwrap_or_else(|| panic!("the seed has no {role} who is only in org {org}"))
     }
 
+    /// A user with `role` in `org` (possibly also in other orgs).
+    pub fn with_role(&self, org: usize, role: &str) -> usize {
+        (0..self.team.users.len())
+            .find(|&u| self.role(u, org) == Some(role))
+            .unwrap_or_else(|| panic!("the seed has no {role} in org {org}"))
+    }
+
     /// The seeded index of a user in both orgs.
     pub fn multi_org_user(&self) -> usize {
         (0..self.team.users.len())
@@ -211,9 +226,7 @@ impl Api {
         token: Option<&str>,
         body: Option<Value>,
     ) -> Reply {
-        let mut request = self
-            .http
-            .request(method, format!("{}{path}", self.base()));
+        let mut request = self.http.request(method, format!("{}{path}", self.base()));
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
@@ -556,8 +569,7 @@ impl Shape {
 
 /// base64url without padding (JWT segments).
 pub fn base64url(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] =
-        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     let mut out = String::new();
     for chunk in bytes.chunks(3) {
         let b = [

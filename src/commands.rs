@@ -1,0 +1,164 @@
+//! The desktop binary's command-line side: `superset login`, `sync`, `status` and `logout`,
+//! which run the same session and engine as the window, headless, against a profile's data dir.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::store::{self, synced};
+use crate::sync::engine::{Engine, SyncEvent, SyncStatus};
+use crate::sync::session::{self, Session, SessionError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    #[error(transparent)]
+    Session(#[from] SessionError),
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+    #[error("sync stopped: {0}")]
+    Sync(String),
+}
+
+/// The profile's database file.
+pub fn database_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("superset.db")
+}
+
+/// One HTTP client for the whole app: connection reuse, no per-host limit for six long-polls.
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .pool_idle_timeout(Duration::from_secs(90))
+        .build()
+        .expect("building the HTTP client")
+}
+
+/// Signs in and remembers the server in the profile's settings.
+pub async fn login(
+    data_dir: &Path,
+    server: &str,
+    email: &str,
+    password: &str,
+) -> Result<String, CommandError> {
+    let http = http_client();
+    let previous = session::load(data_dir);
+    let (stored, _) = session::login(&http, data_dir, server, email, password).await?;
+    let path = database_path(data_dir);
+    let server_url = stored.server_url.clone();
+    let switched_user =
+        previous.is_some_and(|p| p.user_id != stored.user_id || p.server_url != stored.server_url);
+    tokio::task::spawn_blocking(move || -> Result<(), store::StoreError> {
+        let mut conn = store::open(&path)?;
+        if switched_user {
+            // Another account's rows must not show: sync afresh.
+            synced::clear(&mut conn)?;
+            conn.execute("UPDATE settings SET active_organization_id = NULL", [])?;
+        }
+        conn.execute("UPDATE settings SET server_url = ?1", [&server_url])?;
+        Ok(())
+    })
+    .await
+    .expect("the settings task panicked")?;
+    Ok(format!(
+        "signed in to {} as {}",
+        stored.server_url, stored.email
+    ))
+}
+
+/// Signs out: ends the session and forgets synced data, keeping linked folders and preferences.
+pub async fn logout(data_dir: &Path) -> Result<String, CommandError> {
+    let http = http_client();
+    Session::open(data_dir, http).logout().await;
+    let path = database_path(data_dir);
+    tokio::task::spawn_blocking(move || -> Result<(), store::StoreError> {
+        let mut conn = store::open(&path)?;
+        synced::clear(&mut conn)?;
+        conn.execute("UPDATE settings SET active_organization_id = NULL", [])?;
+        Ok(())
+    })
+    .await
+    .expect("the sign-out task panicked")?;
+    Ok("signed out; linked folders and preferences are kept".to_owned())
+}
+
+/// Runs the engine headless, printing status changes. With `until_synced`, returns once every
+/// table is live; otherwise runs until Ctrl-C.
+pub async fn sync(data_dir: &Path, until_synced: bool) -> Result<(), CommandError> {
+    let http = http_client();
+    let session = Arc::new(Session::open(data_dir, http.clone()));
+    if session.server_url().await.is_none() {
+        return Err(SessionError::SignedOut.into());
+    }
+    let path = database_path(data_dir);
+    // Create or migrate the file before six streams open it at once.
+    let opened = path.clone();
+    tokio::task::spawn_blocking(move || store::open(&opened))
+        .await
+        .expect("the database task panicked")?;
+    let (engine, mut events) = Engine::start(path, session, http, || {});
+    let interrupted = tokio::signal::ctrl_c();
+    tokio::pin!(interrupted);
+    loop {
+        let event = tokio::select! {
+            event = events.next() => event,
+            _ = &mut interrupted => break,
+        };
+        let Some(event) = event else { break };
+        match event {
+            SyncEvent::Status(status) => {
+                tracing::info!(?status, "sync status");
+                match status {
+                    SyncStatus::Live if until_synced => break,
+                    SyncStatus::NeedsSignIn(why) => {
+                        engine.stop().await;
+                        return Err(CommandError::Sync(why));
+                    }
+                    _ => {}
+                }
+            }
+            SyncEvent::TablesChanged(tables) => tracing::debug!(?tables, "tables changed"),
+        }
+    }
+    engine.stop().await;
+    Ok(())
+}
+
+/// Per-table position, row count and last sync time, plus pending writes.
+pub fn status(data_dir: &Path) -> Result<String, CommandError> {
+    let conn = store::open(&database_path(data_dir))?;
+    let mut out = match session::load(data_dir) {
+        Some(s) => format!("signed in to {} as {}\n\n", s.server_url, s.email),
+        None => "not signed in\n\n".to_owned(),
+    };
+    out.push_str(&format!(
+        "{:<22} {:>7}  {:<28} {:<24} {}\n",
+        "table", "rows", "handle", "offset", "last synced"
+    ));
+    for table in synced::SYNCED_TABLES {
+        let rows: i64 = conn
+            .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+            .map_err(store::StoreError::from)?;
+        let state = conn
+            .query_row(
+                "SELECT coalesce(handle, '-'), shape_offset, coalesce(last_synced_at, 'never'), refetching \
+                 FROM electric_sync_state WHERE table_name = ?1",
+                [table],
+                |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?)),
+            )
+            .unwrap_or_else(|_| ("-".into(), "-1".into(), "never".into(), 0));
+        let refetch = if state.3 != 0 { " (refetching)" } else { "" };
+        out.push_str(&format!(
+            "{table:<22} {rows:>7}  {:<28} {:<24} {}{refetch}\n",
+            state.0, state.1, state.2
+        ));
+    }
+    let pending: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM outbox WHERE state = 'pending'",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(store::StoreError::from)?;
+    out.push_str(&format!("\npending writes: {pending}\n"));
+    Ok(out)
+}

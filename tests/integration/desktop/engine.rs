@@ -1,0 +1,142 @@
+//! The engine in-process: it converges, survives membership changes made while it was away,
+//! and recovers from a restarted server, a 409 and a refused token without anyone signing in.
+
+use std::time::Duration;
+
+use superset::commands;
+use superset::store;
+use superset::testkit::AppServer;
+
+use super::support::{Desktop, Setup, churn, converge};
+
+#[tokio::test]
+async fn the_desktop_converges_with_what_the_user_may_see() {
+    let setup = Setup::start(200).await;
+    let profile = tempfile::tempdir().unwrap();
+    let user = setup.multi_org_user().clone();
+    setup.login(profile.path(), &user.email).await;
+    let mut desktop = Desktop::start(profile.path());
+    desktop.wait_live(Duration::from_secs(30)).await;
+    let pg = setup.sql().await;
+    converge(&pg, profile.path(), user.id, Duration::from_secs(10)).await;
+    churn(&pg, 150, 42).await;
+    converge(&pg, profile.path(), user.id, Duration::from_secs(30)).await;
+    desktop.stop().await;
+    // A user in one organization sees only that one.
+    let single = setup
+        .team
+        .users
+        .iter()
+        .find(|u| u.id != user.id)
+        .unwrap()
+        .clone();
+    let other_profile = tempfile::tempdir().unwrap();
+    setup.login(other_profile.path(), &single.email).await;
+    let mut desktop = Desktop::start(other_profile.path());
+    desktop.wait_live(Duration::from_secs(30)).await;
+    converge(
+        &pg,
+        other_profile.path(),
+        single.id,
+        Duration::from_secs(10),
+    )
+    .await;
+    desktop.stop().await;
+    setup.stop().await;
+}
+
+#[tokio::test]
+async fn removal_from_an_org_while_offline_removes_its_rows_and_keeps_the_others_in_place() {
+    let setup = Setup::start(100).await;
+    let profile = tempfile::tempdir().unwrap();
+    let user = setup.multi_org_user().clone();
+    setup.login(profile.path(), &user.email).await;
+    let mut desktop = Desktop::start(profile.path());
+    desktop.wait_live(Duration::from_secs(30)).await;
+    desktop.stop().await;
+    let pg = setup.sql().await;
+    let (kept, removed) = (
+        setup.team.organizations[0].id,
+        setup.team.organizations[1].id,
+    );
+    pg.execute(
+        "DELETE FROM organization_members WHERE organization_id = $1 AND user_id = $2",
+        &[&removed, &user.id],
+    )
+    .await
+    .unwrap();
+    let db = commands::database_path(profile.path());
+    let count_kept = {
+        let db = db.clone();
+        move || -> i64 {
+            let conn = store::open(&db).unwrap();
+            conn.query_row(
+                "SELECT count(*) FROM tasks WHERE organization_id = ?1",
+                [kept.to_string()],
+                |r| r.get(0),
+            )
+            .unwrap()
+        }
+    };
+    let before = count_kept();
+    assert!(before > 0);
+    let mut desktop = Desktop::start(profile.path());
+    // While it refetches, the kept organization's rows never vanish.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        assert_eq!(
+            count_kept(),
+            before,
+            "rows of the kept organization disappeared"
+        );
+        if super::support::differences(&pg, profile.path(), user.id)
+            .await
+            .is_empty()
+        {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "did not converge");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let conn = store::open(&db).unwrap();
+    let leftover: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM tasks WHERE organization_id = ?1",
+            [removed.to_string()],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(leftover, 0);
+    desktop.wait_live(Duration::from_secs(10)).await;
+    desktop.stop().await;
+    setup.stop().await;
+}
+
+#[tokio::test]
+async fn a_restarted_server_with_new_shapes_and_keys_is_recovered_without_signing_in() {
+    let mut setup = Setup::start(50).await;
+    let profile = tempfile::tempdir().unwrap();
+    let user = setup.multi_org_user().clone();
+    setup.login(profile.path(), &user.email).await;
+    let mut desktop = Desktop::start(profile.path());
+    desktop.wait_live(Duration::from_secs(30)).await;
+    // The server comes back on the same address with a new slot and shape store (every handle
+    // the desktop holds is unknown: 409) and a new signing key (its access token is refused:
+    // 401, then a refresh with the stored refresh token).
+    let address = setup.server.base_url.clone();
+    setup.server.stop().await;
+    let new_dir = tempfile::tempdir().unwrap();
+    setup.server = AppServer::start_on(
+        &setup.database_url,
+        new_dir.path(),
+        "another-secret-that-is-at-least-32-bytes",
+        &address,
+    )
+    .await;
+    let pg = setup.sql().await;
+    churn(&pg, 20, 7).await;
+    converge(&pg, profile.path(), user.id, Duration::from_secs(60)).await;
+    desktop.wait_live(Duration::from_secs(30)).await;
+    desktop.stop().await;
+    setup.stop().await;
+}

@@ -1,0 +1,6 @@
+//! The desktop sync engine against a real server and real SQLite files: convergence, crash
+//! safety, membership changes while offline, and recovery without user action.
+
+mod crash;
+mod engine;
+mod support;

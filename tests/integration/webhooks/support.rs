@@ -1,0 +1,451 @@
+//! A team in a fresh database, the whole server with webhook secrets and an encryption key on
+//! a loopback port, signed deliveries, sign-in, and a shape follower that goes through the
+//! proxy with a Bearer token like the desktop.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use superset::server::api::{accounts, orgs};
+use superset::server::db;
+use superset::server::integrations::IntegrationsConfig;
+use superset::server::integrations::signature::{sign_github, sign_hex};
+use superset::testkit::{self, AppServer};
+use uuid::Uuid;
+
+pub const GITHUB_SECRET: &str = "github-webhook-secret";
+pub const LINEAR_SECRET: &str = "linear-signing-secret";
+pub const ENCRYPTION_KEY: &str = "8f2b6c1d4e5a79800112233445566778899aabbccddeeff0011223344556677a";
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// The repository of `@octokit/webhooks-examples`' pull requests.
+pub const HELLO_WORLD_ID: i64 = 186853002;
+pub const HELLO_WORLD_URL: &str = "https://github.com/Codertocat/Hello-World";
+/// Its example pull request and head branch.
+pub const PR_URL: &str = "https://github.com/Codertocat/Hello-World/pull/2";
+pub const PR_BRANCH: &str = "changes";
+
+pub fn fixture(path: &str) -> Value {
+    let full = format!("{}/tests/fixtures/{path}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{full}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{full}: {e}"))
+}
+
+/// A response, read in full.
+pub struct Reply {
+    pub status: u16,
+    pub body: String,
+}
+
+impl Reply {
+    #[track_caller]
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.body))
+    }
+
+    /// Asserts the status; returns the JSON body (`null` when empty).
+    #[track_caller]
+    pub fn ok(&self, status: u16) -> Value {
+        assert_eq!(
+            self.status, status,
+            "unexpected status; body: {}",
+            self.body
+        );
+        if self.body.is_empty() {
+            Value::Null
+        } else {
+            self.json()
+        }
+    }
+
+    /// Asserts an error in the API's format with this status and code.
+    #[track_caller]
+    pub fn error(&self, status: u16, code: &str) -> String {
+        assert_eq!(
+            self.status, status,
+            "unexpected status; body: {}",
+            self.body
+        );
+        let body = self.json();
+        assert_eq!(body["error"]["code"], code, "{body}");
+        body["error"]["message"].as_str().unwrap().to_owned()
+    }
+}
+
+async fn reply(response: reqwest::Response) -> Reply {
+    Reply {
+        status: response.status().as_u16(),
+        body: response.text().await.expect("a response body"),
+    }
+}
+
+/// An organization `acme` with an owner (ada), an admin (carol) and a member (bob), the
+/// Hello-World repository, and the server with every integration configured.
+pub struct Team {
+    pub database_url: String,
+    pub server: AppServer,
+    pub http: reqwest::Client,
+    pub org: Uuid,
+    pub ada: Uuid,
+    pub bob: Uuid,
+    pub carol: Uuid,
+    pub repository: Uuid,
+    _data_dir: tempfile::TempDir,
+}
+
+impl Team {
+    pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    pub async fn start_with(adjust: impl FnOnce(&mut IntegrationsConfig)) -> Self {
+        let _ = tracing_subscriber::fmt()
+            .with_test_writer()
+            .with_env_filter(
+                tracing_subscriber::EnvFilter::try_from_default_env()
+                    .unwrap_or_else(|_| "info".into()),
+            )
+            .try_init();
+        let database_url = testkit::fresh_database().await;
+        let mut client = db::connect(&database_url).await.unwrap();
+        let hash = accounts::hash_password(PASSWORD.to_owned()).await.unwrap();
+        let ada = accounts::create_user(&client, "ada@example.com", "Ada", &hash)
+            .await
+            .unwrap();
+        let bob = accounts::create_user(&client, "Bob@Example.com", "Bob", &hash)
+            .await
+            .unwrap();
+        let carol = accounts::create_user(&client, "carol@example.com", "Carol", &hash)
+            .await
+            .unwrap();
+        let org = orgs::create_org(&mut client, "Acme", "acme", ada)
+            .await
+            .unwrap()
+            .id;
+        orgs::add_member(&client, org, bob, "member").await.unwrap();
+        orgs::add_member(&client, org, carol, "admin")
+            .await
+            .unwrap();
+        let repository: Uuid = client
+            .query_one(
+                "INSERT INTO repositories (organization_id, name, slug, url, github_id) \
+                 VALUES ($1, 'Hello-World', 'hello-world', $2, $3) RETURNING id",
+                &[&org, &HELLO_WORLD_URL, &HELLO_WORLD_ID],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        let mut config = IntegrationsConfig::from_values(
+            Some(GITHUB_SECRET),
+            Some(LINEAR_SECRET),
+            None,
+            Some(ENCRYPTION_KEY),
+        )
+        .unwrap();
+        adjust(&mut config);
+        let data_dir = tempfile::tempdir().unwrap();
+        let server =
+            AppServer::start_with_integrations(&database_url, data_dir.path(), config).await;
+        Self {
+            database_url,
+            server,
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(40))
+                .build()
+                .unwrap(),
+            org,
+            ada,
+            bob,
+            carol,
+            repository,
+            _data_dir: data_dir,
+        }
+    }
+
+    pub fn base(&self) -> &str {
+        &self.server.base_url
+    }
+
+    pub async fn sql(&self) -> tokio_postgres::Client {
+        db::connect(&self.database_url).await.unwrap()
+    }
+
+    /// A workspace of ada's on `branch` of Hello-World.
+    pub async fn workspace(&self, branch: &str, pr_url: Option<&str>) -> Uuid {
+        self.sql()
+            .await
+            .query_one(
+                "INSERT INTO workspaces (organization_id, repository_id, owner_id, device_name, git_branch, pr_url) \
+                 VALUES ($1, $2, $3, 'ada-laptop', $4, $5) RETURNING id",
+                &[&self.org, &self.repository, &self.ada, &branch, &pr_url],
+            )
+            .await
+            .unwrap()
+            .get(0)
+    }
+
+    /// `(pr_url, pr_number, pr_status, pr_review_status)` of a workspace.
+    pub async fn pr_of(
+        &self,
+        workspace: Uuid,
+    ) -> (Option<String>, Option<i32>, Option<String>, Option<String>) {
+        let row = self
+            .sql()
+            .await
+            .query_one(
+                "SELECT pr_url, pr_number, pr_status, pr_review_status FROM workspaces WHERE id = $1",
+                &[&workspace],
+            )
+            .await
+            .unwrap();
+        (row.get(0), row.get(1), row.get(2), row.get(3))
+    }
+
+    pub async fn count(&self, sql: &str) -> i64 {
+        self.sql().await.query_one(sql, &[]).await.unwrap().get(0)
+    }
+
+    /// Posts `body` to `/webhooks/github` as GitHub does, signed unless `signature` says
+    /// otherwise (`Some(value)`: that header value; `Some("")`: no header).
+    pub async fn github_raw(
+        &self,
+        event: &str,
+        delivery: &str,
+        body: &[u8],
+        signature: Option<&str>,
+    ) -> Reply {
+        let mut request = self
+            .http
+            .post(format!("{}/webhooks/github", self.base()))
+            .header("content-type", "application/json")
+            .header("user-agent", "GitHub-Hookshot/test")
+            .header("x-github-event", event)
+            .header("x-github-delivery", delivery)
+            .header("x-github-hook-id", "1");
+        match signature {
+            None => {
+                request = request.header(
+                    "x-hub-signature-256",
+                    sign_github(GITHUB_SECRET.as_bytes(), body),
+                )
+            }
+            Some("") => {}
+            Some(value) => request = request.header("x-hub-signature-256", value),
+        }
+        reply(request.body(body.to_vec()).send().await.unwrap()).await
+    }
+
+    pub async fn github(&self, event: &str, delivery: &str, payload: &Value) -> Reply {
+        self.github_raw(event, delivery, payload.to_string().as_bytes(), None)
+            .await
+    }
+
+    /// Posts `body` to `/webhooks/linear` as Linear does (signed unless `signature` is given).
+    pub async fn linear_raw(&self, delivery: &str, body: &[u8], signature: Option<&str>) -> Reply {
+        let signature = signature
+            .map(str::to_owned)
+            .unwrap_or_else(|| sign_hex(LINEAR_SECRET.as_bytes(), body));
+        let mut request = self
+            .http
+            .post(format!("{}/webhooks/linear", self.base()))
+            .header("content-type", "application/json; charset=utf-8")
+            .header("user-agent", "Linear-Webhook")
+            .header("linear-delivery", delivery)
+            .header("linear-event", "Issue");
+        if !signature.is_empty() {
+            request = request.header("linear-signature", signature);
+        }
+        reply(request.body(body.to_vec()).send().await.unwrap()).await
+    }
+
+    pub async fn linear(&self, delivery: &str, payload: &Value) -> Reply {
+        self.linear_raw(delivery, payload.to_string().as_bytes(), None)
+            .await
+    }
+
+    /// Signs in; returns the access token.
+    pub async fn login(&self, email: &str) -> String {
+        let reply = reply(
+            self.http
+                .post(format!("{}/api/auth/login", self.base()))
+                .json(&serde_json::json!({"email": email, "password": PASSWORD}))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        reply.ok(200)["access_token"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> Reply {
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.base()))
+            .bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        reply(request.send().await.unwrap()).await
+    }
+
+    /// Stops the server and drops its replication slot (slots are cluster-wide and limited).
+    pub async fn finish(self) {
+        let url = self.database_url.clone();
+        self.server.stop().await;
+        let client = db::connect(&url).await.unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            let dropped_all = client
+                .query_one(
+                    "SELECT count(*) = 0 FROM pg_replication_slots WHERE database = current_database()",
+                    &[],
+                )
+                .await
+                .unwrap()
+                .get::<_, bool>(0);
+            if dropped_all {
+                return;
+            }
+            client
+                .execute(
+                    "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots \
+                     WHERE database = current_database() AND NOT active",
+                    &[],
+                )
+                .await
+                .unwrap();
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// Follows one table's shape through `/api/electric/{table}` with a Bearer token.
+pub struct ProxyFollower {
+    pub url: String,
+    pub token: String,
+    pub handle: Option<String>,
+    pub offset: String,
+    pub cursor: Option<String>,
+    pub up_to_date: bool,
+    pub rows: BTreeMap<String, serde_json::Map<String, Value>>,
+}
+
+impl ProxyFollower {
+    pub fn new(base: &str, table: &str, token: &str) -> Self {
+        Self {
+            url: format!("{base}/api/electric/{table}"),
+            token: token.to_owned(),
+            handle: None,
+            offset: "-1".to_owned(),
+            cursor: None,
+            up_to_date: false,
+            rows: BTreeMap::new(),
+        }
+    }
+
+    async fn step(&mut self, http: &reqwest::Client) {
+        let mut query = vec![("offset", self.offset.clone())];
+        if let Some(handle) = &self.handle {
+            query.push(("handle", handle.clone()));
+        }
+        if self.up_to_date {
+            query.push(("live", "true".to_owned()));
+            if let Some(cursor) = &self.cursor {
+                query.push(("cursor", cursor.clone()));
+            }
+        }
+        let query = serde_urlencoded::to_string(&query).unwrap();
+        let response = http
+            .get(format!("{}?{query}", self.url))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let (handle, offset, cursor) = (
+            header("electric-handle"),
+            header("electric-offset"),
+            header("electric-cursor"),
+        );
+        let body = response.text().await.unwrap();
+        match status {
+            200 => {
+                self.handle = handle.or(self.handle.take());
+                self.offset = offset.expect("electric-offset");
+                self.cursor = cursor.or(self.cursor.take());
+                let messages: Vec<Value> = serde_json::from_str(&body).unwrap();
+                for message in &messages {
+                    match message["headers"]["operation"].as_str() {
+                        Some("insert") => {
+                            self.rows.insert(
+                                message["key"].as_str().unwrap().to_owned(),
+                                message["value"].as_object().unwrap().clone(),
+                            );
+                        }
+                        Some("update") => {
+                            self.rows
+                                .entry(message["key"].as_str().unwrap().to_owned())
+                                .or_default()
+                                .extend(message["value"].as_object().unwrap().clone());
+                        }
+                        Some("delete") => {
+                            self.rows.remove(message["key"].as_str().unwrap());
+                        }
+                        _ => {
+                            if message["headers"]["control"] == "up-to-date" {
+                                self.up_to_date = true;
+                            }
+                        }
+                    }
+                }
+            }
+            409 => {
+                self.handle = handle;
+                self.offset = "-1".to_owned();
+                self.rows.clear();
+                self.up_to_date = false;
+            }
+            other => panic!("the proxy answered {other}: {body}"),
+        }
+    }
+
+    /// The row whose `id` is `id`, if present.
+    pub fn row(&self, id: Uuid) -> Option<&serde_json::Map<String, Value>> {
+        let id = id.to_string();
+        self.rows.values().find(|r| r["id"] == id.as_str())
+    }
+
+    /// Requests (live once up to date) until `done` holds, at most `limit`.
+    pub async fn until(
+        &mut self,
+        http: &reqwest::Client,
+        limit: Duration,
+        done: impl Fn(&Self) -> bool,
+    ) {
+        let deadline = Instant::now() + limit;
+        loop {
+            if self.up_to_date && done(self) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "condition not reached in {limit:?}"
+            );
+            self.step(http).await;
+        }
+    }
+}
