@@ -85,7 +85,6 @@ CREATE TABLE workspaces (
     pr_url            TEXT,
     pr_number         INTEGER,
     pr_status         TEXT,
-    pr_review_status  TEXT,
     last_activity_at  TEXT,
     created_at        TEXT NOT NULL,
     updated_at        TEXT NOT NULL
@@ -148,3 +147,18 @@ CREATE TABLE outbox (
     created_at    TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
 ) STRICT;
 CREATE INDEX outbox_state_idx ON outbox (state, id);
+
+-- Where a replacement snapshot loads after a must-refetch, beside the rows still shown; the
+-- batch that completes it swaps it in (see src/store/synced.rs).
+CREATE TABLE staging_organizations AS SELECT * FROM organizations WHERE 0;
+CREATE UNIQUE INDEX staging_organizations_id ON staging_organizations (id);
+CREATE TABLE staging_users AS SELECT * FROM users WHERE 0;
+CREATE UNIQUE INDEX staging_users_id ON staging_users (id);
+CREATE TABLE staging_organization_members AS SELECT * FROM organization_members WHERE 0;
+CREATE UNIQUE INDEX staging_organization_members_id ON staging_organization_members (id);
+CREATE TABLE staging_repositories AS SELECT * FROM repositories WHERE 0;
+CREATE UNIQUE INDEX staging_repositories_id ON staging_repositories (id);
+CREATE TABLE staging_tasks AS SELECT * FROM tasks WHERE 0;
+CREATE UNIQUE INDEX staging_tasks_id ON staging_tasks (id);
+CREATE TABLE staging_workspaces AS SELECT * FROM workspaces WHERE 0;
+CREATE UNIQUE INDEX staging_workspaces_id ON staging_workspaces (id);

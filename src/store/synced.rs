@@ -47,7 +47,6 @@ pub fn begin_refetch(
 ) -> Result<(), StoreError> {
     check_table(table)?;
     let tx = conn.transaction()?;
-    ensure_staging(&tx, table)?;
     tx.execute(&format!("DELETE FROM staging_{table}"), [])?;
     tx.execute(
         "INSERT INTO electric_sync_state (table_name, handle, shape_offset, refetching) VALUES (?1, ?2, '-1', 1) \
@@ -64,14 +63,6 @@ fn check_table(table: &str) -> Result<(), StoreError> {
     } else {
         Err(StoreError::UnknownTable(table.to_owned()))
     }
-}
-
-fn ensure_staging(conn: &Connection, table: &str) -> Result<(), StoreError> {
-    conn.execute_batch(&format!(
-        "CREATE TABLE IF NOT EXISTS staging_{table} AS SELECT * FROM {table} WHERE 0; \
-         CREATE UNIQUE INDEX IF NOT EXISTS staging_{table}_id ON staging_{table} (id);"
-    ))?;
-    Ok(())
 }
 
 fn to_sql(value: &Value) -> SqlValue {
@@ -117,7 +108,6 @@ pub fn apply(conn: &mut Connection, table: &str, batch: &Batch) -> Result<Applie
         .optional()?
         .is_some_and(|r| r != 0);
     let target = if refetching {
-        ensure_staging(&tx, table)?;
         format!("staging_{table}")
     } else {
         table.to_owned()
@@ -183,8 +173,10 @@ pub fn apply(conn: &mut Connection, table: &str, batch: &Batch) -> Result<Applie
     let swap = refetching && batch.up_to_date;
     if swap {
         tx.execute(&format!("DELETE FROM {table}"), [])?;
+        let columns: Vec<String> = known.iter().map(|c| format!("\"{c}\"")).collect();
+        let columns = columns.join(", ");
         tx.execute(
-            &format!("INSERT INTO {table} SELECT * FROM staging_{table}"),
+            &format!("INSERT INTO {table} ({columns}) SELECT {columns} FROM staging_{table}"),
             [],
         )?;
         tx.execute(&format!("DELETE FROM staging_{table}"), [])?;
@@ -206,7 +198,7 @@ pub fn clear(conn: &mut Connection) -> Result<(), StoreError> {
     let tx = conn.transaction()?;
     for table in SYNCED_TABLES {
         tx.execute(&format!("DELETE FROM {table}"), [])?;
-        tx.execute(&format!("DROP TABLE IF EXISTS staging_{table}"), [])?;
+        tx.execute(&format!("DELETE FROM staging_{table}"), [])?;
     }
     tx.execute("DELETE FROM electric_sync_state", [])?;
     tx.commit()?;

@@ -262,7 +262,8 @@ async fn run_table(shared: Arc<Shared>, table: &'static str, mut stopped: watch:
         Ok(Err(e)) => return shared.set_state(table, TableState::Failed(e.to_string())),
         Err(e) => return shared.set_state(table, TableState::Failed(e.to_string())),
     };
-    let (position, refetching) = match with_db(&conn, move |c| synced::position(c, table)).await {
+    let (position, mut refetching) = match with_db(&conn, move |c| synced::position(c, table)).await
+    {
         Ok(found) => found,
         Err(e) => return shared.set_state(table, TableState::Failed(e.to_string())),
     };
@@ -338,7 +339,9 @@ async fn run_table(shared: Arc<Shared>, table: &'static str, mut stopped: watch:
         };
         match outcome {
             Outcome::Apply(batch) => {
-                let unchanged = batch.changes.is_empty()
+                // A refetch must reach its swap even when the last page brings no rows.
+                let unchanged = !refetching
+                    && batch.changes.is_empty()
                     && Some(&batch.handle) == stored.handle.as_ref()
                     && batch.offset == stored.offset;
                 if !unchanged {
@@ -346,6 +349,9 @@ async fn run_table(shared: Arc<Shared>, table: &'static str, mut stopped: watch:
                     match with_db(&conn, move |c| synced::apply(c, table, &batch)).await {
                         Ok(applied) => {
                             stored = client.position().clone();
+                            if applied.swapped {
+                                refetching = false;
+                            }
                             if applied.changed_rows() {
                                 shared.tables_changed(table);
                             }
@@ -374,13 +380,23 @@ async fn run_table(shared: Arc<Shared>, table: &'static str, mut stopped: watch:
             }
             Outcome::MustRefetch => {
                 let handle = client.position().handle.clone();
-                if let Err(e) = with_db(&conn, move |c| {
+                let began = with_db(&conn, move |c| {
                     synced::begin_refetch(c, table, handle.as_deref())
                 })
-                .await
-                {
+                .await;
+                if let Err(e) = began {
+                    // Never stream a new snapshot over the old rows: start over from the store.
                     shared.set_state(table, TableState::Failed(e.to_string()));
+                    if pause(&mut stopped, Duration::from_secs(1)).await {
+                        return;
+                    }
+                    let (position, _) = with_db(&conn, move |c| synced::position(c, table))
+                        .await
+                        .unwrap_or((Position::start(), false));
+                    client = ShapeClient::new(table, position);
+                    continue;
                 }
+                refetching = true;
                 stored = client.position().clone();
                 shared.set_state(table, TableState::Syncing);
             }

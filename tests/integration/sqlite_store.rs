@@ -78,10 +78,10 @@ fn synced_tables_keep_postgres_column_names() {
             "pr_url",
             "pr_number",
             "pr_status",
-            "pr_review_status",
             "last_activity_at",
             "created_at",
-            "updated_at"
+            "updated_at",
+            "pr_review_status"
         ]
     );
     assert_eq!(columns("tasks").len(), 19);

@@ -95,8 +95,13 @@ async fn removal_from_an_org_while_offline_removes_its_rows_and_keeps_the_others
         {
             break;
         }
-        assert!(tokio::time::Instant::now() < deadline, "did not converge");
-        tokio::time::sleep(Duration::from_millis(10)).await;
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "did not converge: {:?} {:?}",
+            super::support::differences(&pg, profile.path(), user.id).await,
+            superset::commands::status(profile.path()).unwrap()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let conn = store::open(&db).unwrap();
     let leftover: i64 = conn
