@@ -8,7 +8,7 @@ use rand::{Rng, SeedableRng};
 
 use super::support::{Setup, churn, converge};
 
-fn sync_process(profile: &std::path::Path, until_synced: bool) -> std::process::Child {
+fn sync_process(profile: &std::path::Path) -> std::process::Child {
     let mut command = Command::new(env!("CARGO_BIN_EXE_superset"));
     command
         .arg("--data-dir")
@@ -17,9 +17,6 @@ fn sync_process(profile: &std::path::Path, until_synced: bool) -> std::process::
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null());
-    if until_synced {
-        command.arg("--until-synced");
-    }
     command.spawn().expect("starting superset sync")
 }
 
@@ -32,7 +29,7 @@ async fn killed_twenty_times_it_still_converges_without_duplicates_or_gaps() {
     let pg = setup.sql().await;
     let mut rng = rand::rngs::StdRng::seed_from_u64(99);
     for round in 0..24 {
-        let mut child = sync_process(profile.path(), false);
+        let mut child = sync_process(profile.path());
         // Early rounds die during the initial sync, later ones amid live changes.
         let lifetime = Duration::from_millis(rng.random_range(30..400));
         if round >= 8 {
@@ -43,12 +40,24 @@ async fn killed_twenty_times_it_still_converges_without_duplicates_or_gaps() {
         child.wait().unwrap();
     }
     churn(&pg, 10, 1000).await;
-    let mut last = sync_process(profile.path(), true);
-    let status = tokio::task::spawn_blocking(move || last.wait())
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(status.success(), "the final sync failed");
+    let profile_dir = profile.path().to_path_buf();
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_superset"))
+            .arg("--data-dir")
+            .arg(&profile_dir)
+            .args(["sync", "--until-synced"])
+            .env("RUST_LOG", "info")
+            .output()
+            .expect("running superset sync")
+    })
+    .await
+    .unwrap();
+    assert!(
+        output.status.success(),
+        "the final sync failed: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
     converge(&pg, profile.path(), user.id, Duration::from_secs(30)).await;
     setup.stop().await;
 }
