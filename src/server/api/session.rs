@@ -222,12 +222,6 @@ pub async fn refresh(
         row.get(4),
         row.get(5),
     );
-    if revoked {
-        return Err(AppError::unauthorized(
-            "invalid_refresh_token",
-            "this session has ended: sign in again",
-        ));
-    }
     if used {
         tx.execute(
             "UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL",
@@ -239,6 +233,12 @@ pub async fn refresh(
         return Err(AppError::unauthorized(
             "refresh_token_reused",
             "this refresh token was already used, so the session was ended for safety: sign in again",
+        ));
+    }
+    if revoked {
+        return Err(AppError::unauthorized(
+            "invalid_refresh_token",
+            "this session has ended: sign in again",
         ));
     }
     if expired {
