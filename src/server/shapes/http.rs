@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tokio::sync::watch;
 
-use super::log::{Slice, read_range};
+use super::log::{Slice, read_range, read_range_into};
 use super::message;
 use super::offset::{LogOffset, RequestOffset};
 use super::request::{FieldErrors, ShapeRequest};
@@ -220,9 +220,15 @@ async fn handle_shape(service: &Arc<SyncService>, query: &str, headers: &HeaderM
     };
     let mut changes = shape.subscribe();
     let mut shutdown = service.shutdown.subscribe();
-    // A new shape serves nothing until its snapshot is complete.
+    // While a new shape's snapshot is being read, the rows read so far are served as they come
+    // (never with up-to-date); a request past them waits for more or for the end.
+    let has_data_for = |shape: &Shape| match request.offset {
+        RequestOffset::Start => shape.latest().is_some(),
+        RequestOffset::Now => false,
+        RequestOffset::After(offset) => shape.latest().is_some_and(|latest| latest > offset),
+    };
     let deadline = Instant::now() + SNAPSHOT_WAIT;
-    while shape.status() == Status::Snapshotting {
+    while shape.status() == Status::Snapshotting && !has_data_for(&shape) {
         let wait = tokio::time::timeout_at(deadline.into(), changes.changed());
         tokio::select! {
             result = wait => if result.is_err() {
@@ -312,8 +318,16 @@ impl Responder<'_> {
         if self.request.live_sse {
             return self.sse(offset, changes, shutdown);
         }
+        // Up-to-date only once the snapshot is complete: the status is read before the slice.
+        let complete = self.shape.status() == Status::Live;
         if let Some((slice, file)) = self.shape.slice_after(Some(offset), chunk) {
-            return self.data(&slice, &file, slice.reaches_end).await;
+            return self
+                .data(&slice, &file, slice.reaches_end && complete)
+                .await;
+        }
+        if !complete {
+            // The snapshot failed between our checks: the client starts over.
+            return refetch(self.service, self.shape).await;
         }
         if !self.request.live {
             return self.up_to_date(offset, false);
@@ -349,13 +363,17 @@ impl Responder<'_> {
             return response;
         }
         let (file, start, end) = (file.clone(), slice.start, slice.end);
-        let bytes = match tokio::task::spawn_blocking(move || read_range(&file, start, end)).await {
-            Ok(Ok(bytes)) => bytes,
+        let read = tokio::task::spawn_blocking(move || {
+            let mut body = Vec::with_capacity((end - start) as usize + 120);
+            body.push(b'[');
+            read_range_into(&file, start, end, &mut body).map(|()| body)
+        });
+        let mut body = match read.await {
+            Ok(Ok(body)) => body,
             _ => return unavailable("reading the shape log failed", 1),
         };
-        let mut body = Vec::with_capacity(bytes.len() + 120);
-        body.push(b'[');
-        body.extend_from_slice(&bytes[..bytes.len() - 1]);
+        // The last message's trailing comma becomes the separator or is dropped.
+        body.pop();
         if up_to_date {
             body.push(b',');
             body.extend_from_slice(message::up_to_date(self.last_seen(slice.last)).as_bytes());

@@ -203,9 +203,16 @@ impl ShapeLog {
 
 /// Reads `start..end` of a log's data file.
 pub fn read_range(file: &File, start: u64, end: u64) -> io::Result<Vec<u8>> {
-    let mut buffer = vec![0; (end - start) as usize];
-    file.read_exact_at(&mut buffer, start)?;
+    let mut buffer = Vec::new();
+    read_range_into(file, start, end, &mut buffer)?;
     Ok(buffer)
+}
+
+/// Appends `start..end` of a log's data file to `out` (one allocation, no second copy).
+pub fn read_range_into(file: &File, start: u64, end: u64, out: &mut Vec<u8>) -> io::Result<()> {
+    let at = out.len();
+    out.resize(at + (end - start) as usize, 0);
+    file.read_exact_at(&mut out[at..], start)
 }
 
 fn open_rw(path: &Path, truncate: bool) -> io::Result<File> {

@@ -336,24 +336,32 @@ impl Replicator {
                 _ => continue,
             });
         }
-        for (index, (oid, old, new)) in decoded.iter().enumerate() {
-            let old_view = old.as_deref().map(text_view);
-            let new_view = new.as_deref().map(text_view);
-            let rows: Vec<&[Option<&str>]> = old_view
+        // Text views of each row, built once and shared by routing, conversion and encoding.
+        let changes: Vec<(u32, RowChange<'_>)> = decoded
+            .iter()
+            .map(|(oid, old, new)| {
+                (
+                    *oid,
+                    RowChange {
+                        old: old.as_deref().map(text_view),
+                        new: new.as_deref().map(text_view),
+                    },
+                )
+            })
+            .collect();
+        for (index, (oid, change)) in changes.iter().enumerate() {
+            let rows: Vec<&[Option<&str>]> = change
+                .old
                 .iter()
-                .chain(new_view.iter())
+                .chain(change.new.iter())
                 .map(Vec::as_slice)
                 .collect();
             let candidates = self.registry.candidates(*oid, &rows);
             if candidates.is_empty() {
                 continue;
             }
-            let change = RowChange {
-                old: old_view.clone(),
-                new: new_view.clone(),
-            };
             for shape in candidates {
-                let ops = shape.definition.convert(&change);
+                let ops = shape.definition.convert(change);
                 if ops.is_empty() {
                     continue;
                 }
@@ -372,11 +380,7 @@ impl Replicator {
             let count = ops.len();
             let mut messages = Vec::with_capacity(count);
             for (n, (op_position, index, op)) in ops.into_iter().enumerate() {
-                let (_, old, new) = &decoded[index];
-                let change = RowChange {
-                    old: old.as_deref().map(text_view),
-                    new: new.as_deref().map(text_view),
-                };
+                let (_, change) = &changes[index];
                 let mut bytes = Vec::with_capacity(256);
                 let position = TxPosition {
                     lsn: commit_lsn,
@@ -384,7 +388,7 @@ impl Replicator {
                     xid: tx.xid,
                     last: n + 1 == count,
                 };
-                shape.definition.encode(&change, &op, position, &mut bytes);
+                shape.definition.encode(change, &op, position, &mut bytes);
                 messages.push((LogOffset::new(commit_lsn, op_position), bytes));
             }
             shape.apply(ShapeTransaction {
