@@ -4,8 +4,9 @@
 //! leaves a TOASTed value alone, a delete, logical messages, a schema change with a custom
 //! type, a cascading TRUNCATE, a transaction from a replication origin), reads the pgoutput v1
 //! stream back through a logical slot and checks that every message decodes to what was
-//! written. An ignored variant saves a smaller capture as `tests/fixtures/pgoutput/capture.hex`,
-//! which the decoder's unit tests read, so real server bytes stay covered without a server.
+//! written. A smaller variant also runs; with `UPDATE_FIXTURES=1` it saves its capture as
+//! `tests/fixtures/pgoutput/capture.hex`, which the decoder's unit tests read, so real server
+//! bytes stay covered without a server.
 
 use std::collections::{BTreeSet, HashMap};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -70,18 +71,20 @@ async fn every_message_kind_decodes_from_a_real_server() {
     check_capture(&payloads, &written);
 }
 
-/// Rewrites the fixture the unit tests decode offline. Run it by hand after changing the
-/// scenario: `cargo test --test integration pgoutput -- --ignored`.
+/// The small scenario decodes too; with `UPDATE_FIXTURES=1` it also rewrites the fixture the
+/// unit tests decode offline (run that after changing the scenario).
 #[tokio::test]
-#[ignore = "rewrites tests/fixtures/pgoutput/capture.hex"]
-async fn save_capture_fixture() {
+async fn a_small_capture_decodes_and_can_refresh_the_fixture() {
     // Big enough to be stored out of line (the threshold is about 2 kB), small enough to keep
     // the fixture readable.
     let (payloads, written) = capture("pgoutput_capture_fixture", 3_000).await;
     check_capture(&payloads, &written);
+    if std::env::var_os("UPDATE_FIXTURES").is_none() {
+        return;
+    }
     let mut text = String::from(
         "# pgoutput protocol v1 payloads, one per line in hex, captured by\n\
-         # tests/integration/pgoutput_capture.rs (save_capture_fixture) from a real server.\n",
+         # tests/integration/pgoutput_capture.rs (a_small_capture_decodes_and_can_refresh_the_fixture) from a real server.\n",
     );
     text.push_str(&format!(
         "# server: PostgreSQL {}\n",

@@ -167,31 +167,41 @@ pub async fn login(
     };
     issue(&state, &**client, user, Uuid::new_v4())
         .await
-        .map(Json)
+        .map(|(response, _)| Json(response))
 }
 
+/// Issues an access token and a new refresh token in `family`; returns them and the new
+/// refresh token's id.
 async fn issue(
     state: &ApiState,
     client: &impl tokio_postgres::GenericClient,
     user: Uuid,
     family: Uuid,
-) -> AppResult<TokenResponse> {
+) -> AppResult<(TokenResponse, Uuid)> {
     let now = OffsetDateTime::now_utc();
     let (access_token, expires_at) = state.keys.issue(user, now.unix_timestamp())?;
     let (refresh_token, hash) = tokens::new_refresh_token();
-    client
-        .execute(
-            "INSERT INTO refresh_tokens (user_id, family_id, token_hash, expires_at) VALUES ($1, $2, $3, $4)",
-            &[&user, &family, &hash, &(now + time::Duration::days(REFRESH_TTL_DAYS))],
+    let id: Uuid = client
+        .query_one(
+            "INSERT INTO refresh_tokens (user_id, family_id, token_hash, expires_at) \
+             VALUES ($1, $2, $3, $4) RETURNING id",
+            &[
+                &user,
+                &family,
+                &hash,
+                &(now + time::Duration::days(REFRESH_TTL_DAYS)),
+            ],
         )
-        .await?;
-    Ok(TokenResponse {
+        .await?
+        .get(0);
+    let response = TokenResponse {
         access_token,
         token_type: "Bearer".to_owned(),
         expires_at,
         refresh_token,
         user_id: user,
-    })
+    };
+    Ok((response, id))
 }
 
 pub async fn refresh(
@@ -201,10 +211,16 @@ pub async fn refresh(
     let hash = tokens::hash_refresh_token(body.refresh_token.trim());
     let mut client = state.pool.get().await?;
     let tx = client.transaction().await?;
+    // The last column finds a lost answer: the token was used less than a minute ago and the
+    // token it was replaced with has never been used (the client died before saving it).
     let row = tx
         .query_opt(
-            "SELECT id, user_id, family_id, used_at IS NOT NULL, revoked_at IS NOT NULL, expires_at < now() \
-             FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE",
+            "SELECT id, user_id, family_id, used_at IS NOT NULL, revoked_at IS NOT NULL, \
+                    expires_at < now(), \
+                    (SELECT s.id FROM refresh_tokens s WHERE s.id = t.replaced_by \
+                       AND s.used_at IS NULL AND s.revoked_at IS NULL \
+                       AND t.used_at > now() - interval '60 seconds') \
+             FROM refresh_tokens t WHERE token_hash = $1 FOR UPDATE",
             &[&hash],
         )
         .await?;
@@ -214,15 +230,23 @@ pub async fn refresh(
             "the refresh token is not valid: sign in again",
         ));
     };
-    let (id, user, family, used, revoked, expired): (Uuid, Uuid, Uuid, bool, bool, bool) = (
-        row.get(0),
-        row.get(1),
-        row.get(2),
-        row.get(3),
-        row.get(4),
-        row.get(5),
+    let (id, user, family, used, revoked, expired) = (
+        row.get::<_, Uuid>(0),
+        row.get::<_, Uuid>(1),
+        row.get::<_, Uuid>(2),
+        row.get::<_, bool>(3),
+        row.get::<_, bool>(4),
+        row.get::<_, bool>(5),
     );
-    if used {
+    let lost_answer: Option<Uuid> = row.get(6);
+    if let Some(unused_successor) = lost_answer {
+        // Replace the successor the client never received.
+        tx.execute(
+            "UPDATE refresh_tokens SET revoked_at = now() WHERE id = $1",
+            &[&unused_successor],
+        )
+        .await?;
+    } else if used {
         tx.execute(
             "UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL",
             &[&family],
@@ -234,8 +258,7 @@ pub async fn refresh(
             "refresh_token_reused",
             "this refresh token was already used, so the session was ended for safety: sign in again",
         ));
-    }
-    if revoked {
+    } else if revoked {
         return Err(AppError::unauthorized(
             "invalid_refresh_token",
             "this session has ended: sign in again",
@@ -247,12 +270,12 @@ pub async fn refresh(
             "the refresh token has expired: sign in again",
         ));
     }
+    let (response, successor) = issue(&state, &*tx, user, family).await?;
     tx.execute(
-        "UPDATE refresh_tokens SET used_at = now() WHERE id = $1",
-        &[&id],
+        "UPDATE refresh_tokens SET used_at = coalesce(used_at, now()), replaced_by = $2 WHERE id = $1",
+        &[&id, &successor],
     )
     .await?;
-    let response = issue(&state, &*tx, user, family).await?;
     tx.commit().await?;
     Ok(Json(response))
 }

@@ -1180,7 +1180,7 @@ mod tests {
     }
 
     /// Payloads captured from a real server by `tests/integration/pgoutput_capture.rs`
-    /// (`save_capture_fixture`): one hex payload a line, `#` lines are comments, one of which
+    /// (`a_small_capture_decodes_and_can_refresh_the_fixture`): one hex payload a line, `#` lines are comments, one of which
     /// lists the xids the writing transactions saw with `txid_current()`.
     const CAPTURE: &str = include_str!("../../../tests/fixtures/pgoutput/capture.hex");
 

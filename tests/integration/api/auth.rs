@@ -489,3 +489,32 @@ async fn auth_endpoints_answer_bad_bodies_in_the_json_error_format() {
     }
     api.finish().await;
 }
+
+/// A client that dies after the server rotated its refresh token but before it saved the new
+/// one presents the old token again: within a minute, and with the new token never used, that
+/// is a lost answer, not theft.
+#[tokio::test]
+async fn a_refresh_whose_answer_was_lost_can_be_retried_once_the_successor_is_unused() {
+    let api = Api::start().await;
+    let email = api.team.users[1].email.clone();
+    let session = api.login(&email, PASSWORD).await.ok(200);
+    let first = session["refresh_token"].as_str().unwrap().to_owned();
+    // The answer to this refresh is "lost".
+    api.post("/api/auth/refresh", None, json!({"refresh_token": first}))
+        .await
+        .ok(200);
+    let retried = api
+        .post("/api/auth/refresh", None, json!({"refresh_token": first}))
+        .await
+        .ok(200);
+    let second = retried["refresh_token"].as_str().unwrap().to_owned();
+    // The retry's token works; the lost one was replaced and no longer does.
+    api.post("/api/auth/refresh", None, json!({"refresh_token": second}))
+        .await
+        .ok(200);
+    // Once the successor has been used, presenting the first token again is theft.
+    api.post("/api/auth/refresh", None, json!({"refresh_token": first}))
+        .await
+        .error(401, "refresh_token_reused");
+    api.finish().await;
+}
