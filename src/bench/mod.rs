@@ -6,11 +6,12 @@
 //! the way `@electric-sql/client` does. Scenarios: `serve` (one client, a 1M-row shape),
 //! `live` (commit → client latency across 1,000 live shapes), `throughput` (row changes per
 //! second through replication to clients) and `fanout` (2,000 clients fetch one 500-row shape
-//! at once). Everything runs on this machine: client, service and Postgres share its cores.
+//! at once) and `proxy` (what the API's proxy adds per request). Everything runs on this machine: client, service and Postgres share its cores.
 
 pub mod client;
 pub mod env;
 mod live;
+mod proxy;
 mod serve;
 mod throughput;
 
@@ -34,6 +35,8 @@ pub enum Scenario {
     Throughput,
     /// 2,000 clients fetch one 500-row shape at once.
     Fanout,
+    /// What the API's Electric proxy adds to a request (p50/p99 through it and without it).
+    Proxy,
 }
 
 /// Sizes of the scenarios (defaults are the ones DESIGN.md §5 states).
@@ -184,6 +187,7 @@ pub fn run(scenario: Scenario, options: &Options) -> anyhow::Result<bool> {
                 Scenario::Live,
                 Scenario::Throughput,
                 Scenario::Fanout,
+                Scenario::Proxy,
             ],
             one => vec![one],
         };
@@ -198,6 +202,7 @@ pub fn run(scenario: Scenario, options: &Options) -> anyhow::Result<bool> {
                 Scenario::Live => live::latency(&bench).await,
                 Scenario::Throughput => throughput::changes(&bench).await,
                 Scenario::Fanout => serve::fanout(&bench).await,
+                Scenario::Proxy => proxy::overhead(&bench).await,
                 Scenario::All => continue,
             };
             match result {

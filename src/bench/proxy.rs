@@ -1,0 +1,176 @@
+//! Scenario 5: what the API's Electric proxy adds to a request.
+//!
+//! The whole server runs (API + in-process sync service). A signed-in user's `tasks` shape is
+//! brought up to date, then the same caught-up request is made many times, one at a time,
+//! through `/api/electric/tasks` (JWT check, memberships read from Postgres, shape defined
+//! server-side) and straight to `/v1/shape` with the definition the proxy would set. The
+//! difference of the two latency distributions is the proxy's overhead.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+
+use super::{Bench, Figure, Target, Unit, millis, percentile, seed_team};
+use crate::server::api::{accounts, proxy};
+use crate::server::app::{ElectricConfig, Server, ServerConfig};
+use crate::server::{db, seed};
+
+const REQUESTS: usize = 2_000;
+const SYNC_SECRET: &str = "bench-sync-secret";
+const JWT_SECRET: &str = "bench-jwt-secret-that-is-at-least-32-bytes";
+
+pub(crate) async fn overhead(bench: &Bench<'_>) -> anyhow::Result<Vec<Figure>> {
+    println!(
+        "[proxy] {REQUESTS} caught-up `tasks` requests one at a time, through /api/electric \
+         and straight to /v1/shape"
+    );
+    let database = bench.database("bench_proxy").await?;
+    let result = async {
+        let team = seed_team(&database, seed::SeedConfig::default()).await?;
+        let client = db::connect(&database.url).await?;
+        let hash = accounts::hash_password("superset".to_owned()).await?;
+        seed::set_passwords(&client, &team, &hash).await?;
+        let user = &team.users[0];
+        let server = Server::start(ServerConfig {
+            database_url: database.url.clone(),
+            data_dir: bench.lab.data_dir(&database.name),
+            jwt_secret: Some(JWT_SECRET.to_owned()),
+            electric: ElectricConfig::Local {
+                secret: Some(SYNC_SECRET.to_owned()),
+                slot: format!("bench_{}", database.name),
+            },
+        })
+        .await
+        .context("starting the server")?;
+        let sync = server
+            .sync
+            .clone()
+            .context("the sync service runs in-process")?;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let base = format!("http://{}", listener.local_addr()?);
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let stopping = sync.clone();
+        let serving = tokio::spawn(crate::server::serve(
+            listener,
+            server.router.clone(),
+            async move {
+                let _ = stopped.await;
+                stopping.shutdown();
+            },
+        ));
+        let http = super::client::http(4)?;
+        let login: serde_json::Value = http
+            .post(format!("{base}/api/auth/login"))
+            .json(&serde_json::json!({"email": user.email, "password": "superset"}))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let token = login["access_token"]
+            .as_str()
+            .context("an access token")?
+            .to_owned();
+        // Catch up through the proxy, then time the caught-up request both ways.
+        let mut query = "offset=-1".to_owned();
+        loop {
+            let response = http
+                .get(format!("{base}/api/electric/tasks?{query}"))
+                .bearer_auth(&token)
+                .send()
+                .await?;
+            let header = |name: &str| {
+                response
+                    .headers()
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned)
+            };
+            let done = header("electric-up-to-date").is_some();
+            query = format!(
+                "offset={}&handle={}",
+                header("electric-offset").context("an offset")?,
+                header("electric-handle").context("a handle")?
+            );
+            response.bytes().await?;
+            if done {
+                break;
+            }
+        }
+        let (where_clause, values) = proxy::scope(&client, "tasks", user.id).await?;
+        let mut direct = vec![
+            ("table".to_owned(), "tasks".to_owned()),
+            ("where".to_owned(), where_clause),
+        ];
+        for (i, value) in values.into_iter().enumerate() {
+            direct.push((format!("params[{}]", i + 1), value));
+        }
+        direct.push(("secret".to_owned(), SYNC_SECRET.to_owned()));
+        let direct_url = format!(
+            "{base}/v1/shape?{}&{query}",
+            serde_urlencoded::to_string(&direct)?
+        );
+        let proxied_url = format!("{base}/api/electric/tasks?{query}");
+        let time = |url: String, bearer: Option<String>| {
+            let http = http.clone();
+            async move {
+                let mut samples = Vec::with_capacity(REQUESTS);
+                for _ in 0..REQUESTS {
+                    let started = Instant::now();
+                    let mut request = http.get(&url);
+                    if let Some(token) = &bearer {
+                        request = request.bearer_auth(token);
+                    }
+                    let response = request.send().await?;
+                    anyhow::ensure!(response.status() == 200, "status {}", response.status());
+                    response.bytes().await?;
+                    samples.push(started.elapsed());
+                }
+                samples.sort();
+                anyhow::Ok(samples)
+            }
+        };
+        // Warm both paths, then measure.
+        time(direct_url.clone(), None).await?;
+        let straight = time(direct_url, None).await?;
+        let proxied = time(proxied_url, Some(token)).await?;
+        let _ = stop.send(());
+        let _ = serving.await;
+        let p = |samples: &[Duration], q: f64| millis(percentile(samples, q));
+        Ok(vec![
+            Figure::new(
+                "proxy: request p50, straight to /v1/shape",
+                p(&straight, 50.0),
+                Unit::Millis,
+                Target::None,
+            ),
+            Figure::new(
+                "proxy: request p50, through /api/electric",
+                p(&proxied, 50.0),
+                Unit::Millis,
+                Target::None,
+            ),
+            Figure::new(
+                "proxy: overhead p50",
+                p(&proxied, 50.0) - p(&straight, 50.0),
+                Unit::Millis,
+                Target::None,
+            ),
+            Figure::new(
+                "proxy: request p99, straight to /v1/shape",
+                p(&straight, 99.0),
+                Unit::Millis,
+                Target::None,
+            ),
+            Figure::new(
+                "proxy: request p99, through /api/electric",
+                p(&proxied, 99.0),
+                Unit::Millis,
+                Target::None,
+            ),
+        ])
+    }
+    .await;
+    bench.lab.drop_database(&database).await?;
+    result
+}
