@@ -395,3 +395,89 @@ async fn server_sent_events_deliver_live_changes() {
     assert_eq!(events.last().unwrap()["headers"]["control"], "up-to-date");
     fx.finish().await;
 }
+
+#[tokio::test]
+async fn replica_full_sends_whole_rows_and_old_values_and_columns_project() {
+    let fx = Fixture::start().await;
+    let definition = "table=organizations&replica=full&columns=id,name";
+    let mut follower = Follower::new(fx.base(), definition);
+    follower.catch_up().await;
+    assert!(
+        follower.rows.values().all(|row| row.len() == 2),
+        "only the selected columns arrive: {:?}",
+        follower.rows
+    );
+    let sql = fx.sql().await;
+    sql.execute(
+        "UPDATE organizations SET name = 'Whole rows' WHERE slug = 'superset'",
+        &[],
+    )
+    .await
+    .unwrap();
+    sql.execute(
+        "UPDATE organizations SET avatar_url = 'https://x/y.png' WHERE slug = 'globex'",
+        &[],
+    )
+    .await
+    .unwrap();
+    let before = follower.log.len();
+    follower
+        .until(Duration::from_secs(10), |f| f.log.len() > before)
+        .await;
+    let update = &follower.log[before];
+    assert_eq!(update["headers"]["operation"], "update");
+    assert_eq!(
+        update["value"].as_object().unwrap().len(),
+        2,
+        "the whole (projected) row"
+    );
+    assert_eq!(update["value"]["name"], "Whole rows");
+    assert_eq!(
+        update["old_value"]["name"], "Superset",
+        "old values of changed columns"
+    );
+    // A change to a column outside the projection sends nothing.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(follower.log.len(), before + 1);
+    fx.finish().await;
+}
+
+#[tokio::test]
+async fn a_matching_if_none_match_gets_304_and_head_works() {
+    let fx = Fixture::start().await;
+    let first = get(fx.base(), "table=users&offset=-1").await;
+    let etag = first.header("etag").unwrap().to_owned();
+    let response = reqwest::Client::new()
+        .get(format!("{}/v1/shape?table=users&offset=-1", fx.base()))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 304);
+    assert_eq!(
+        response.headers()["electric-handle"],
+        first.header("electric-handle").unwrap()
+    );
+    let head = reqwest::Client::new()
+        .head(format!("{}/v1/shape?table=users&offset=-1", fx.base()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.status(), 200);
+    assert!(head.headers().contains_key("electric-offset"));
+    let preflight = reqwest::Client::new()
+        .request(reqwest::Method::OPTIONS, format!("{}/v1/shape", fx.base()))
+        .header(
+            "access-control-request-headers",
+            "if-none-match, authorization",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preflight.status(), 204);
+    assert_eq!(
+        preflight.headers()["access-control-allow-headers"],
+        "if-none-match"
+    );
+    fx.finish().await;
+}
