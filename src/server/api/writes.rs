@@ -48,6 +48,71 @@ fn non_empty(field: &str, value: &str) -> AppResult<()> {
     Ok(())
 }
 
+/// The `Idempotency-Key` header: a client's name for one write, so a retry of a write whose
+/// answer was lost gets that answer again instead of writing twice.
+pub struct IdempotencyKey(Option<String>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for IdempotencyKey {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        match parts.headers.get("idempotency-key") {
+            None => Ok(Self(None)),
+            Some(value) => match value.to_str() {
+                Ok(key) if !key.is_empty() && key.len() <= 200 => Ok(Self(Some(key.to_owned()))),
+                _ => Err(AppError::BadRequest(
+                    "Idempotency-Key must be 1 to 200 visible ASCII characters".to_owned(),
+                )),
+            },
+        }
+    }
+}
+
+/// The stored answer when this key was used before.
+async fn replayed(
+    tx: &Transaction<'_>,
+    user: Uuid,
+    key: &IdempotencyKey,
+) -> AppResult<Option<WriteResult>> {
+    let Some(key) = &key.0 else {
+        return Ok(None);
+    };
+    let row = tx
+        .query_opt(
+            "SELECT response FROM idempotency_keys WHERE user_id = $1 AND key = $2",
+            &[&user, key],
+        )
+        .await?;
+    row.map(|r| {
+        serde_json::from_value(r.get::<_, Value>(0))
+            .map_err(|e| AppError::Internal(format!("a stored answer: {e}")))
+    })
+    .transpose()
+}
+
+/// Records the answer under the key (in the write's transaction) and commits.
+async fn finish(
+    tx: deadpool_postgres::Transaction<'_>,
+    user: Uuid,
+    key: &IdempotencyKey,
+    result: WriteResult,
+) -> AppResult<Json<WriteResult>> {
+    if let Some(key) = &key.0 {
+        let response =
+            serde_json::to_value(&result).map_err(|e| AppError::Internal(e.to_string()))?;
+        tx.execute(
+            "INSERT INTO idempotency_keys (user_id, key, response) VALUES ($1, $2, $3)",
+            &[&user, key, &response],
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(Json(result))
+}
+
 async fn txid(tx: &Transaction<'_>) -> AppResult<i64> {
     Ok(tx
         .query_one("SELECT pg_current_xact_id()::xid::text::int8", &[])
@@ -108,6 +173,7 @@ pub struct NewTask {
 pub async fn create_task(
     State(state): State<Arc<ApiState>>,
     user: AuthUser,
+    key: IdempotencyKey,
     Body(task): Body<NewTask>,
 ) -> AppResult<Json<WriteResult>> {
     non_empty("title", &task.title)?;
@@ -116,6 +182,9 @@ pub async fn create_task(
     }
     let mut client = state.pool.get().await?;
     let tx = client.transaction().await?;
+    if let Some(done) = replayed(&tx, user.id, &key).await? {
+        return Ok(Json(done));
+    }
     require_member(&tx, task.organization_id, user.id).await?;
     if let Some(assignee) = task.assignee_id {
         require_in_org(&tx, "users", "assignee", assignee, task.organization_id).await?;
@@ -153,8 +222,7 @@ pub async fn create_task(
     )
     .await?;
     let txid = txid(&tx).await?;
-    tx.commit().await?;
-    Ok(Json(WriteResult { id, txid }))
+    finish(tx, user.id, &key, WriteResult { id, txid }).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -232,6 +300,7 @@ async fn task_org(tx: &Transaction<'_>, id: Uuid) -> AppResult<Uuid> {
 pub async fn update_task(
     State(state): State<Arc<ApiState>>,
     user: AuthUser,
+    key: IdempotencyKey,
     Path(id): Path<Uuid>,
     Body(changes): Body<TaskChanges>,
 ) -> AppResult<Json<WriteResult>> {
@@ -243,6 +312,9 @@ pub async fn update_task(
     }
     let mut client = state.pool.get().await?;
     let tx = client.transaction().await?;
+    if let Some(done) = replayed(&tx, user.id, &key).await? {
+        return Ok(Json(done));
+    }
     let org = task_org(&tx, id).await?;
     require_member(&tx, org, user.id).await?;
     if let Some(Some(assignee)) = changes.assignee_id {
@@ -259,18 +331,21 @@ pub async fn update_task(
     set.set("due_date", changes.due_date);
     set.apply(&tx, "tasks", id).await?;
     let txid = txid(&tx).await?;
-    tx.commit().await?;
-    Ok(Json(WriteResult { id, txid }))
+    finish(tx, user.id, &key, WriteResult { id, txid }).await
 }
 
 /// Soft delete: the task stays (workspaces may point at it) with `deleted_at` set.
 pub async fn delete_task(
     State(state): State<Arc<ApiState>>,
     user: AuthUser,
+    key: IdempotencyKey,
     Path(id): Path<Uuid>,
 ) -> AppResult<Json<WriteResult>> {
     let mut client = state.pool.get().await?;
     let tx = client.transaction().await?;
+    if let Some(done) = replayed(&tx, user.id, &key).await? {
+        return Ok(Json(done));
+    }
     let org = task_org(&tx, id).await?;
     require_member(&tx, org, user.id).await?;
     tx.execute(
@@ -279,8 +354,7 @@ pub async fn delete_task(
     )
     .await?;
     let txid = txid(&tx).await?;
-    tx.commit().await?;
-    Ok(Json(WriteResult { id, txid }))
+    finish(tx, user.id, &key, WriteResult { id, txid }).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -299,6 +373,7 @@ pub struct NewWorkspace {
 pub async fn create_workspace(
     State(state): State<Arc<ApiState>>,
     user: AuthUser,
+    key: IdempotencyKey,
     Body(workspace): Body<NewWorkspace>,
 ) -> AppResult<Json<WriteResult>> {
     one_of("type", &workspace.kind, &["local", "cloud"])?;
@@ -306,6 +381,9 @@ pub async fn create_workspace(
     let org = workspace.organization_id;
     let mut client = state.pool.get().await?;
     let tx = client.transaction().await?;
+    if let Some(done) = replayed(&tx, user.id, &key).await? {
+        return Ok(Json(done));
+    }
     require_member(&tx, org, user.id).await?;
     require_in_org(
         &tx,
@@ -336,8 +414,7 @@ pub async fn create_workspace(
     )
     .await?;
     let txid = txid(&tx).await?;
-    tx.commit().await?;
-    Ok(Json(WriteResult { id, txid }))
+    finish(tx, user.id, &key, WriteResult { id, txid }).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -371,6 +448,7 @@ async fn workspace_owner(tx: &Transaction<'_>, id: Uuid) -> AppResult<(Uuid, Uui
 pub async fn update_workspace(
     State(state): State<Arc<ApiState>>,
     user: AuthUser,
+    key: IdempotencyKey,
     Path(id): Path<Uuid>,
     Body(changes): Body<WorkspaceChanges>,
 ) -> AppResult<Json<WriteResult>> {
@@ -403,6 +481,9 @@ pub async fn update_workspace(
         .transpose()?;
     let mut client = state.pool.get().await?;
     let tx = client.transaction().await?;
+    if let Some(done) = replayed(&tx, user.id, &key).await? {
+        return Ok(Json(done));
+    }
     let (org, owner) = workspace_owner(&tx, id).await?;
     require_member(&tx, org, user.id).await?;
     if owner != user.id {
@@ -420,17 +501,20 @@ pub async fn update_workspace(
     set.set("pr_status", changes.pr_status);
     set.apply(&tx, "workspaces", id).await?;
     let txid = txid(&tx).await?;
-    tx.commit().await?;
-    Ok(Json(WriteResult { id, txid }))
+    finish(tx, user.id, &key, WriteResult { id, txid }).await
 }
 
 pub async fn archive_workspace(
     State(state): State<Arc<ApiState>>,
     user: AuthUser,
+    key: IdempotencyKey,
     Path(id): Path<Uuid>,
 ) -> AppResult<Json<WriteResult>> {
     let mut client = state.pool.get().await?;
     let tx = client.transaction().await?;
+    if let Some(done) = replayed(&tx, user.id, &key).await? {
+        return Ok(Json(done));
+    }
     let (org, owner) = workspace_owner(&tx, id).await?;
     let role = require_member(&tx, org, user.id).await?;
     if owner != user.id && role == "member" {
@@ -444,6 +528,5 @@ pub async fn archive_workspace(
     )
     .await?;
     let txid = txid(&tx).await?;
-    tx.commit().await?;
-    Ok(Json(WriteResult { id, txid }))
+    finish(tx, user.id, &key, WriteResult { id, txid }).await
 }
