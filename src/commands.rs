@@ -53,6 +53,7 @@ pub async fn login(
             // Another account's rows must not show: sync afresh.
             synced::clear(&mut conn)?;
             conn.execute("UPDATE settings SET active_organization_id = NULL", [])?;
+            crate::outbox::discard_pending(&conn)?;
         }
         conn.execute("UPDATE settings SET server_url = ?1", [&server_url])?;
         Ok(())
@@ -70,15 +71,22 @@ pub async fn logout(data_dir: &Path) -> Result<String, CommandError> {
     let http = http_client();
     Session::open(data_dir, http).logout().await;
     let path = database_path(data_dir);
-    tokio::task::spawn_blocking(move || -> Result<(), store::StoreError> {
+    let dropped = tokio::task::spawn_blocking(move || -> Result<usize, store::StoreError> {
         let mut conn = store::open(&path)?;
         synced::clear(&mut conn)?;
         conn.execute("UPDATE settings SET active_organization_id = NULL", [])?;
-        Ok(())
+        crate::outbox::discard_pending(&conn)
     })
     .await
     .expect("the sign-out task panicked")?;
-    Ok("signed out; linked folders and preferences are kept".to_owned())
+    let writes = match dropped {
+        0 => String::new(),
+        1 => "; 1 write that had not reached the server was dropped".to_owned(),
+        n => format!("; {n} writes that had not reached the server were dropped"),
+    };
+    Ok(format!(
+        "signed out; linked folders and preferences are kept{writes}"
+    ))
 }
 
 /// Runs the engine headless, printing status changes. With `until_synced`, returns once every
@@ -117,6 +125,9 @@ pub async fn sync(data_dir: &Path, until_synced: bool) -> Result<(), CommandErro
                 }
             }
             SyncEvent::TablesChanged(tables) => tracing::debug!(?tables, "tables changed"),
+            SyncEvent::WriteRejected { reason } => {
+                tracing::warn!(%reason, "a write was refused and rolled back")
+            }
         }
     }
     engine.stop().await;

@@ -86,12 +86,14 @@ pub struct Applied {
     pub rows: usize,
     /// A refetch completed and was swapped in.
     pub swapped: bool,
+    /// Sent writes this batch confirmed (their overlay is gone).
+    pub confirmed: usize,
 }
 
 impl Applied {
     /// True when the visible data changed.
     pub fn changed_rows(&self) -> bool {
-        self.rows > 0 || self.swapped
+        self.rows > 0 || self.swapped || self.confirmed > 0
     }
 }
 
@@ -170,6 +172,12 @@ pub fn apply(conn: &mut Connection, table: &str, batch: &Batch) -> Result<Applie
             applied.rows += written;
         }
     }
+    let txids: Vec<u64> = batch
+        .changes
+        .iter()
+        .flat_map(|c| c.txids.iter().copied())
+        .collect();
+    applied.confirmed = crate::outbox::confirm(&tx, table, &txids)?;
     let swap = refetching && batch.up_to_date;
     if swap {
         tx.execute(&format!("DELETE FROM {table}"), [])?;

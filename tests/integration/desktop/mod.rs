@@ -3,4 +3,5 @@
 
 mod crash;
 mod engine;
+mod outbox;
 mod support;
