@@ -10,6 +10,7 @@
 //! - [`demo`] — `superset demo`: a seeded team on a private cluster.
 //! - [`bench`] — `superset-bench`: the sync service measured against DESIGN.md §5's targets.
 //! - [`outbox`] — writes stored first, shown at once, sent in order, confirmed by sync.
+//! - [`gitlink`] — git remote URL normalisation and linking folders to repositories.
 //! - [`localpg`] — a private PostgreSQL cluster run from the system's binaries, used by the demo
 //!   and by the test kit.
 //! - `testkit` (feature `test-utils`) — throwaway clusters and fresh databases for tests.
@@ -17,6 +18,7 @@
 pub mod bench;
 pub mod commands;
 pub mod demo;
+pub mod gitlink;
 pub mod localpg;
 pub mod outbox;
 pub mod server;

@@ -172,12 +172,6 @@ pub fn apply(conn: &mut Connection, table: &str, batch: &Batch) -> Result<Applie
             applied.rows += written;
         }
     }
-    let txids: Vec<u64> = batch
-        .changes
-        .iter()
-        .flat_map(|c| c.txids.iter().copied())
-        .collect();
-    applied.confirmed = crate::outbox::confirm(&tx, table, &txids)?;
     let swap = refetching && batch.up_to_date;
     if swap {
         tx.execute(&format!("DELETE FROM {table}"), [])?;
@@ -190,6 +184,15 @@ pub fn apply(conn: &mut Connection, table: &str, batch: &Batch) -> Result<Applie
         tx.execute(&format!("DELETE FROM staging_{table}"), [])?;
         applied.swapped = true;
     }
+    if table == "repositories" && (applied.rows > 0 || swap) {
+        crate::gitlink::linking::rematch(&tx)?;
+    }
+    let txids: Vec<u64> = batch
+        .changes
+        .iter()
+        .flat_map(|c| c.txids.iter().copied())
+        .collect();
+    applied.confirmed = crate::outbox::confirm(&tx, table, &txids)?;
     tx.execute(
         "INSERT INTO electric_sync_state (table_name, handle, shape_offset, last_synced_at, refetching) \
          VALUES (?1, ?2, ?3, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?4) \

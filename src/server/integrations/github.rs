@@ -34,7 +34,8 @@ use time::OffsetDateTime;
 use tokio_postgres::Transaction;
 use uuid::Uuid;
 
-use super::{WEBHOOK_DEADLINE, deliveries, header, maybe_prune, outcome_response, urls};
+use super::{WEBHOOK_DEADLINE, deliveries, header, maybe_prune, outcome_response};
+use crate::gitlink::urls;
 use crate::server::api::ApiState;
 use crate::server::api::error::{AppError, AppResult};
 

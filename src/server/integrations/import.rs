@@ -25,7 +25,8 @@ use tokio_postgres::GenericClient;
 use uuid::Uuid;
 
 use super::secrets::{EncryptionKey, Sealed};
-use super::{IntegrationError, require_admin, urls};
+use super::{IntegrationError, require_admin};
+use crate::gitlink::urls;
 use crate::server::api::ApiState;
 use crate::server::api::body::Body;
 use crate::server::api::error::AppError;

@@ -5,7 +5,7 @@
 //! team is linked to; `import` stores an organization's GitHub token (sealed by `secrets`) and
 //! lists and imports its repositories. `signature` verifies HMACs in constant time,
 //! `deliveries` dedupes deliveries and drops stale ones in the transaction that applies them,
-//! and `urls` normalises git remote URLs (shared with the desktop).
+//! and `crate::gitlink::urls` normalises git remote URLs (shared with the desktop).
 //!
 //! Webhook secrets and the encryption key come from the environment ([`IntegrationsConfig`]);
 //! a provider without a secret has its webhook switched off (404), never open.
@@ -16,7 +16,6 @@ pub mod import;
 pub mod linear;
 pub mod secrets;
 pub mod signature;
-pub mod urls;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
