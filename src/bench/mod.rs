@@ -6,9 +6,12 @@
 //! the way `@electric-sql/client` does. Scenarios: `serve` (one client, a 1M-row shape),
 //! `live` (commit → client latency across 1,000 live shapes), `throughput` (row changes per
 //! second through replication to clients) and `fanout` (2,000 clients fetch one 500-row shape
-//! at once) and `proxy` (what the API's proxy adds per request). Everything runs on this machine: client, service and Postgres share its cores.
+//! at once), `proxy` (what the API's proxy adds per request) and `desktop` (the desktop engine's
+//! initial sync, commit → SQLite latency and idle writes). Everything runs on this machine: client, service and Postgres share its cores.
 
+mod app;
 pub mod client;
+mod desktop;
 pub mod env;
 mod live;
 mod proxy;
@@ -37,6 +40,8 @@ pub enum Scenario {
     Fanout,
     /// What the API's Electric proxy adds to a request (p50/p99 through it and without it).
     Proxy,
+    /// The desktop engine: initial sync of 100k tasks, commit → SQLite, idle writes.
+    Desktop,
 }
 
 /// Sizes of the scenarios (defaults are the ones DESIGN.md §5 states).
@@ -86,6 +91,7 @@ pub enum Unit {
     Seconds,
     Millis,
     PerSecond,
+    PerMinute,
 }
 
 impl Unit {
@@ -94,6 +100,7 @@ impl Unit {
             Unit::Seconds => format!("{value:.2} s"),
             Unit::Millis => format!("{value:.1} ms"),
             Unit::PerSecond => format!("{}/s", thousands(value.round() as u64)),
+            Unit::PerMinute => format!("{value:.1}/min"),
         }
     }
 }
@@ -188,6 +195,7 @@ pub fn run(scenario: Scenario, options: &Options) -> anyhow::Result<bool> {
                 Scenario::Throughput,
                 Scenario::Fanout,
                 Scenario::Proxy,
+                Scenario::Desktop,
             ],
             one => vec![one],
         };
@@ -203,6 +211,7 @@ pub fn run(scenario: Scenario, options: &Options) -> anyhow::Result<bool> {
                 Scenario::Throughput => throughput::changes(&bench).await,
                 Scenario::Fanout => serve::fanout(&bench).await,
                 Scenario::Proxy => proxy::overhead(&bench).await,
+                Scenario::Desktop => desktop::engine(&bench).await,
                 Scenario::All => continue,
             };
             match result {

@@ -10,14 +10,12 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 
-use super::{Bench, Figure, Target, Unit, millis, percentile, seed_team};
-use crate::server::api::{accounts, proxy};
-use crate::server::app::{ElectricConfig, Server, ServerConfig};
+use super::app::{App, PASSWORD, SYNC_SECRET};
+use super::{Bench, Figure, Target, Unit, millis, percentile};
+use crate::server::api::proxy;
 use crate::server::{db, seed};
 
 const REQUESTS: usize = 2_000;
-const SYNC_SECRET: &str = "bench-sync-secret";
-const JWT_SECRET: &str = "bench-jwt-secret-that-is-at-least-32-bytes";
 
 pub(crate) async fn overhead(bench: &Bench<'_>) -> anyhow::Result<Vec<Figure>> {
     println!(
@@ -26,42 +24,14 @@ pub(crate) async fn overhead(bench: &Bench<'_>) -> anyhow::Result<Vec<Figure>> {
     );
     let database = bench.database("bench_proxy").await?;
     let result = async {
-        let team = seed_team(&database, seed::SeedConfig::default()).await?;
+        let app = App::start(bench, &database, seed::SeedConfig::default()).await?;
         let client = db::connect(&database.url).await?;
-        let hash = accounts::hash_password("superset".to_owned()).await?;
-        seed::set_passwords(&client, &team, &hash).await?;
-        let user = &team.users[0];
-        let server = Server::start(ServerConfig {
-            database_url: database.url.clone(),
-            data_dir: bench.lab.data_dir(&database.name),
-            jwt_secret: Some(JWT_SECRET.to_owned()),
-            electric: ElectricConfig::Local {
-                secret: Some(SYNC_SECRET.to_owned()),
-                slot: format!("bench_{}", database.name),
-            },
-        })
-        .await
-        .context("starting the server")?;
-        let sync = server
-            .sync
-            .clone()
-            .context("the sync service runs in-process")?;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let base = format!("http://{}", listener.local_addr()?);
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let stopping = sync.clone();
-        let serving = tokio::spawn(crate::server::serve(
-            listener,
-            server.router.clone(),
-            async move {
-                let _ = stopped.await;
-                stopping.shutdown();
-            },
-        ));
+        let user = &app.team.users[0];
+        let base = app.base.clone();
         let http = super::client::http(4)?;
         let login: serde_json::Value = http
             .post(format!("{base}/api/auth/login"))
-            .json(&serde_json::json!({"email": user.email, "password": "superset"}))
+            .json(&serde_json::json!({"email": user.email, "password": PASSWORD}))
             .send()
             .await?
             .error_for_status()?
@@ -134,8 +104,7 @@ pub(crate) async fn overhead(bench: &Bench<'_>) -> anyhow::Result<Vec<Figure>> {
         time(direct_url.clone(), None).await?;
         let straight = time(direct_url, None).await?;
         let proxied = time(proxied_url, Some(token)).await?;
-        let _ = stop.send(());
-        let _ = serving.await;
+        app.stop().await;
         let p = |samples: &[Duration], q: f64| millis(percentile(samples, q));
         Ok(vec![
             Figure::new(

@@ -1,0 +1,170 @@
+//! Scenario 6: the desktop sync engine, through the API, into a real SQLite file.
+//!
+//! - initial sync: a fresh profile signs in and syncs a team with 100,000 tasks until every
+//!   table is live (once for a shape the server makes fresh, once for one it already has);
+//! - commit → SQLite: single-row updates, timed from the commit's return to the engine's
+//!   `TablesChanged` event (the batch is committed to SQLite before the event is sent);
+//! - idle: SQLite commits made by a live engine while nothing changes, over 45 s (two
+//!   long-poll timeouts per table), counted with `PRAGMA data_version` from another connection.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+
+use super::app::{App, PASSWORD};
+use super::{Bench, Figure, Target, Unit, millis, percentile};
+use crate::commands;
+use crate::server::{db, seed};
+use crate::store;
+use crate::sync::engine::{Engine, Events, SyncEvent, SyncStatus};
+use crate::sync::session::Session;
+
+const TASKS: usize = 100_000;
+const UPDATES: usize = 200;
+const IDLE: Duration = Duration::from_secs(45);
+
+/// Signs a new profile (a folder in the lab, deleted with it) in and starts its engine.
+async fn profile(
+    dir: &std::path::Path,
+    app: &App,
+    email: &str,
+) -> anyhow::Result<(Engine, Events)> {
+    std::fs::create_dir_all(dir).context("a profile folder")?;
+    commands::login(dir, &app.base, email, PASSWORD).await?;
+    let http = commands::http_client();
+    let session = Arc::new(Session::open(dir, http.clone()));
+    let (engine, events) = Engine::start(commands::database_path(dir), session, http, || {});
+    Ok((engine, events))
+}
+
+async fn until_live(events: &mut Events, limit: Duration) -> anyhow::Result<()> {
+    let deadline = Instant::now() + limit;
+    while events.status() != SyncStatus::Live {
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "not live within {limit:?}: {:?}",
+            events.status()
+        );
+        tokio::time::timeout(Duration::from_millis(50), events.next())
+            .await
+            .ok();
+    }
+    Ok(())
+}
+
+pub(crate) async fn engine(bench: &Bench<'_>) -> anyhow::Result<Vec<Figure>> {
+    println!(
+        "[desktop] a signed-in profile syncs {TASKS} tasks (+ the team) through the API into SQLite; \
+         then {UPDATES} single-row commits timed to the engine's event; then {} s idle",
+        IDLE.as_secs()
+    );
+    let database = bench.database("bench_desktop").await?;
+    let result = async {
+        let app = App::start(
+            bench,
+            &database,
+            seed::SeedConfig {
+                tasks: TASKS,
+                ..seed::SeedConfig::default()
+            },
+        )
+        .await?;
+        let email = app.team.users[0].email.clone();
+        // Initial sync: the server makes every shape fresh, then a second profile finds them made.
+        let started = Instant::now();
+        let first_dir = bench.lab.data_dir("desktop_profile_1");
+        let (first, mut first_events) = profile(&first_dir, &app, &email).await?;
+        until_live(&mut first_events, Duration::from_secs(120)).await?;
+        let fresh = started.elapsed();
+        first.stop().await;
+        let started = Instant::now();
+        let dir = bench.lab.data_dir("desktop_profile_2");
+        let (engine, mut events) = profile(&dir, &app, &email).await?;
+        until_live(&mut events, Duration::from_secs(120)).await?;
+        let existing = started.elapsed();
+        let synced: i64 = store::open(&commands::database_path(&dir))?
+            .query_row("SELECT count(*) FROM tasks", [], |r| r.get(0))?;
+        anyhow::ensure!(synced as usize >= TASKS / 2, "only {synced} tasks synced");
+
+        // Commit → SQLite + TablesChanged.
+        let writer = db::connect(&database.url).await?;
+        let ids: Vec<uuid::Uuid> = writer
+            .query("SELECT id FROM tasks ORDER BY random() LIMIT $1", &[&(UPDATES as i64)])
+            .await?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        events.drain();
+        let mut samples = Vec::with_capacity(UPDATES);
+        for (n, id) in ids.iter().enumerate() {
+            writer
+                .execute("UPDATE tasks SET title = 'Bench ' || $2::int4 WHERE id = $1", &[id, &(n as i32)])
+                .await?;
+            let committed = Instant::now();
+            let deadline = committed + Duration::from_secs(10);
+            loop {
+                let event = tokio::time::timeout_at(deadline.into(), events.next())
+                    .await
+                    .context("no TablesChanged within 10 s")?;
+                if matches!(&event, Some(SyncEvent::TablesChanged(tables)) if tables.contains("tasks")) {
+                    break;
+                }
+            }
+            samples.push(committed.elapsed());
+            events.drain();
+        }
+        samples.sort();
+
+        // Idle: count commits another connection can see.
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let watcher = store::open(&commands::database_path(&dir))?;
+        let version = |conn: &rusqlite::Connection| -> anyhow::Result<i64> {
+            Ok(conn.query_row("PRAGMA data_version", [], |r| r.get(0))?)
+        };
+        let mut last = version(&watcher)?;
+        let mut commits = 0;
+        let idle_until = Instant::now() + IDLE;
+        while Instant::now() < idle_until {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            let now = version(&watcher)?;
+            if now != last {
+                commits += 1;
+                last = now;
+            }
+        }
+        engine.stop().await;
+        app.stop().await;
+        let per_minute = commits as f64 * 60.0 / IDLE.as_secs_f64();
+        Ok(vec![
+            Figure::new(
+                "desktop: initial sync of 100k tasks into SQLite, fresh shapes",
+                fresh.as_secs_f64(),
+                Unit::Seconds,
+                Target::None,
+            ),
+            Figure::new(
+                "desktop: initial sync of 100k tasks into SQLite, existing shapes",
+                existing.as_secs_f64(),
+                Unit::Seconds,
+                Target::AtMost(1.5),
+            ),
+            Figure::new(
+                "desktop: commit → SQLite + TablesChanged, p50",
+                millis(percentile(&samples, 50.0)),
+                Unit::Millis,
+                Target::AtMost(10.0),
+            ),
+            Figure::new(
+                "desktop: commit → SQLite + TablesChanged, p99",
+                millis(percentile(&samples, 99.0)),
+                Unit::Millis,
+                Target::None,
+            ),
+            Figure::new("desktop: SQLite commits per idle minute", per_minute, Unit::PerMinute, Target::AtMost(0.0)),
+        ])
+    }
+    .await;
+    bench.lab.drop_database(&database).await?;
+    result
+}
