@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use crate::store::StoreError;
+use crate::store::{self, StoreError};
 
 /// A write the desktop makes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -170,7 +170,7 @@ fn current_values(
 /// pending) and merge into an unsent update of the same row. Returns the entry's id, or `None`
 /// when there was nothing to change.
 pub fn enqueue(conn: &mut Connection, command: Command) -> Result<Option<i64>, StoreError> {
-    let tx = conn.transaction()?;
+    let tx = store::write_transaction(conn)?;
     let (table, entity) = command.entity();
     let command = match command {
         Command::UpdateTask { id, fields } => {

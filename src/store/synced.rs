@@ -6,7 +6,7 @@
 //! visible; the batch that brings the shape up to date swaps staging in, in one transaction,
 //! so the UI never sees an empty table and rows that left the shape disappear at the swap.
 
-use rusqlite::types::Value as SqlValue;
+use rusqlite::types::{ToSqlOutput, Value as SqlValue, ValueRef};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
 
@@ -46,7 +46,7 @@ pub fn begin_refetch(
     handle: Option<&str>,
 ) -> Result<(), StoreError> {
     check_table(table)?;
-    let tx = conn.transaction()?;
+    let tx = super::write_transaction(conn)?;
     tx.execute(&format!("DELETE FROM staging_{table}"), [])?;
     tx.execute(
         "INSERT INTO electric_sync_state (table_name, handle, shape_offset, refetching) VALUES (?1, ?2, '-1', 1) \
@@ -65,17 +65,23 @@ fn check_table(table: &str) -> Result<(), StoreError> {
     }
 }
 
-fn to_sql(value: &Value) -> SqlValue {
-    match value {
-        Value::Null => SqlValue::Null,
-        Value::Bool(b) => SqlValue::Integer(i64::from(*b)),
-        Value::Number(n) => n
-            .as_i64()
-            .map(SqlValue::Integer)
-            .or_else(|| n.as_f64().map(SqlValue::Real))
-            .unwrap_or(SqlValue::Null),
-        Value::String(s) => SqlValue::Text(s.clone()),
-        other => SqlValue::Text(other.to_string()),
+/// A JSON value bound as an SQLite parameter without copying its text.
+struct Param<'a>(&'a Value);
+
+impl rusqlite::ToSql for Param<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match self.0 {
+            Value::Null => ToSqlOutput::Owned(SqlValue::Null),
+            Value::Bool(b) => ToSqlOutput::Owned(SqlValue::Integer(i64::from(*b))),
+            Value::Number(n) => ToSqlOutput::Owned(
+                n.as_i64()
+                    .map(SqlValue::Integer)
+                    .or_else(|| n.as_f64().map(SqlValue::Real))
+                    .unwrap_or(SqlValue::Null),
+            ),
+            Value::String(text) => ToSqlOutput::Borrowed(ValueRef::Text(text.as_bytes())),
+            other => ToSqlOutput::Owned(SqlValue::Text(other.to_string())),
+        })
     }
 }
 
@@ -100,7 +106,7 @@ impl Applied {
 /// Applies `batch` to `table` and stores its position, in one transaction.
 pub fn apply(conn: &mut Connection, table: &str, batch: &Batch) -> Result<Applied, StoreError> {
     check_table(table)?;
-    let tx = conn.transaction()?;
+    let tx = super::write_transaction(conn)?;
     let refetching: bool = tx
         .query_row(
             "SELECT refetching FROM electric_sync_state WHERE table_name = ?1",
@@ -142,7 +148,7 @@ pub fn apply(conn: &mut Connection, table: &str, batch: &Batch) -> Result<Applie
                     columns.join(", "),
                     placeholders.join(", ")
                 );
-                let row: Vec<SqlValue> = values.iter().map(|(_, v)| to_sql(v)).collect();
+                let row: Vec<Param<'_>> = values.iter().map(|(_, v)| Param(v)).collect();
                 tx.prepare_cached(&sql)?
                     .execute(rusqlite::params_from_iter(row))?
             }
@@ -158,8 +164,9 @@ pub fn apply(conn: &mut Connection, table: &str, batch: &Batch) -> Result<Applie
                         .map(|(i, (c, _))| format!("\"{c}\" = ?{}", i + 2))
                         .collect();
                     let sql = format!("UPDATE {target} SET {} WHERE id = ?1", sets.join(", "));
-                    let mut row = vec![SqlValue::Text(id.to_owned())];
-                    row.extend(changed.iter().map(|(_, v)| to_sql(v)));
+                    let id_value = Value::String(id.to_owned());
+                    let mut row = vec![Param(&id_value)];
+                    row.extend(changed.iter().map(|(_, v)| Param(v)));
                     tx.prepare_cached(&sql)?
                         .execute(rusqlite::params_from_iter(row))?
                 }
@@ -206,7 +213,7 @@ pub fn apply(conn: &mut Connection, table: &str, batch: &Batch) -> Result<Applie
 
 /// Forgets everything synced: rows, positions and staging (sign out).
 pub fn clear(conn: &mut Connection) -> Result<(), StoreError> {
-    let tx = conn.transaction()?;
+    let tx = super::write_transaction(conn)?;
     for table in SYNCED_TABLES {
         tx.execute(&format!("DELETE FROM {table}"), [])?;
         tx.execute(&format!("DELETE FROM staging_{table}"), [])?;

@@ -98,6 +98,7 @@ impl Shared {
             tables.insert(table, state);
             aggregate(&tables)
         };
+        tracing::debug!(table, ?status, "table state changed");
         let mut last = self.last_status.lock().unwrap_or_else(|e| e.into_inner());
         if last.as_ref() != Some(&status) {
             *last = Some(status.clone());
@@ -334,6 +335,7 @@ async fn run_table(shared: Arc<Shared>, table: &'static str, mut stopped: watch:
             .bearer_auth(&token)
             .timeout(Duration::from_secs(if request.live { 60 } else { 120 }))
             .send();
+        let requested = std::time::Instant::now();
         let response = tokio::select! {
             response = sent => response,
             _ = stopped.wait_for(|s| *s) => return,
@@ -360,6 +362,7 @@ async fn run_table(shared: Arc<Shared>, table: &'static str, mut stopped: watch:
             }
             Err(_) => client.on_network_error(jitter),
         };
+        tracing::debug!(table, elapsed = ?requested.elapsed(), "response read and parsed");
         match outcome {
             Outcome::Apply(batch) => {
                 // A refetch must reach its swap even when the last page brings no rows.
@@ -369,7 +372,11 @@ async fn run_table(shared: Arc<Shared>, table: &'static str, mut stopped: watch:
                     && batch.offset == stored.offset;
                 if !unchanged {
                     let up_to_date = batch.up_to_date;
-                    match with_db(&conn, move |c| synced::apply(c, table, &batch)).await {
+                    let rows = batch.changes.len();
+                    let applying = std::time::Instant::now();
+                    let result = with_db(&conn, move |c| synced::apply(c, table, &batch)).await;
+                    tracing::debug!(table, rows, elapsed = ?applying.elapsed(), "applied a batch");
+                    match result {
                         Ok(applied) => {
                             stored = client.position().clone();
                             if applied.swapped {

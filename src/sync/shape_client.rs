@@ -282,7 +282,7 @@ impl ShapeClient {
         let schema = self.schema.clone().unwrap_or_default();
         let mut changes = Vec::new();
         let mut up_to_date = false;
-        for message in &messages {
+        for mut message in messages {
             let headers = &message["headers"];
             up_to_date = headers["control"] == "up-to-date";
             let operation = match headers["operation"].as_str() {
@@ -301,23 +301,24 @@ impl ShapeClient {
                 }
                 self.last_change = Some((lsn, op));
             }
-            let Some(key) = message["key"].as_str() else {
+            let txids = headers["txids"]
+                .as_array()
+                .map(|ids| ids.iter().filter_map(Value::as_u64).collect())
+                .unwrap_or_default();
+            let Value::String(key) = message["key"].take() else {
                 return Outcome::Fatal(ShapeError::BadBody("a change without a key".into()));
             };
-            let values = match message["value"].as_object() {
-                Some(values) => typed(values, &schema),
-                None => {
+            let values = match message["value"].take() {
+                Value::Object(values) => typed(values, &schema),
+                _ => {
                     return Outcome::Fatal(ShapeError::BadBody("a change without a value".into()));
                 }
             };
             changes.push(Change {
                 operation,
-                key: key.to_owned(),
+                key,
                 values,
-                txids: headers["txids"]
-                    .as_array()
-                    .map(|ids| ids.iter().filter_map(Value::as_u64).collect())
-                    .unwrap_or_default(),
+                txids,
             });
         }
         self.failures = 0;
@@ -363,26 +364,28 @@ fn parse_schema(text: &str) -> Result<Schema, ShapeError> {
 }
 
 /// Electric sends every value as text; integers and booleans become JSON numbers and bools.
+/// Takes the values by value: nothing is copied.
 fn typed(
-    values: &serde_json::Map<String, Value>,
+    mut values: serde_json::Map<String, Value>,
     schema: &Schema,
 ) -> serde_json::Map<String, Value> {
-    values
-        .iter()
-        .map(|(name, value)| {
-            let typed = match (value, schema.get(name)) {
-                (Value::String(text), Some(ColumnKind::Integer)) => text
-                    .parse::<i64>()
-                    .map(Value::from)
-                    .unwrap_or_else(|_| value.clone()),
-                (Value::String(text), Some(ColumnKind::Boolean)) => {
-                    Value::Bool(matches!(text.as_str(), "t" | "true"))
+    for (name, value) in values.iter_mut() {
+        let Value::String(text) = value else {
+            continue;
+        };
+        match schema.get(name) {
+            Some(ColumnKind::Integer) => {
+                if let Ok(number) = text.parse::<i64>() {
+                    *value = Value::from(number);
                 }
-                _ => value.clone(),
-            };
-            (name.clone(), typed)
-        })
-        .collect()
+            }
+            Some(ColumnKind::Boolean) => {
+                *value = Value::Bool(matches!(text.as_str(), "t" | "true"))
+            }
+            _ => {}
+        }
+    }
+    values
 }
 
 /// The human part of an error body: Electric's `{"message", "errors"}` or our API's
