@@ -310,12 +310,32 @@ pub fn next_pending(conn: &Connection) -> Result<Option<Entry>, StoreError> {
 }
 
 /// Records that `entry` reached the API in transaction `txid` — unless it changed meanwhile
-/// (a coalesced update), in which case it stays pending and goes again.
-pub fn mark_sent(conn: &Connection, entry: &Entry, txid: i64) -> Result<(), StoreError> {
-    conn.execute(
-        "UPDATE outbox SET state = 'sent', txid = ?2, attempts = attempts + 1 WHERE id = ?1 AND payload = ?3",
-        params![entry.id, txid, serde_json::to_string(&entry.command).expect("commands serialise")],
-    )?;
+/// (a coalesced update), in which case it stays pending and goes again. When sync already
+/// brought that transaction back, the write is confirmed on the spot.
+pub fn mark_sent(conn: &mut Connection, entry: &Entry, txid: i64) -> Result<(), StoreError> {
+    let (table, _) = entry.command.entity();
+    let payload = serde_json::to_string(&entry.command).expect("commands serialise");
+    let tx = store::write_transaction(conn)?;
+    let seen = tx
+        .query_row(
+            "SELECT 1 FROM seen_txids WHERE table_name = ?1 AND txid = ?2",
+            params![table, txid],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some();
+    if seen {
+        tx.execute(
+            "DELETE FROM outbox WHERE id = ?1 AND payload = ?2",
+            params![entry.id, payload],
+        )?;
+    } else {
+        tx.execute(
+            "UPDATE outbox SET state = 'sent', txid = ?2, attempts = attempts + 1 WHERE id = ?1 AND payload = ?3",
+            params![entry.id, txid, payload],
+        )?;
+    }
+    tx.commit()?;
     Ok(())
 }
 
@@ -344,6 +364,10 @@ pub fn mark_attempt(conn: &Connection, entry: &Entry, error: &str) -> Result<(),
 pub fn confirm(conn: &Connection, table: &str, txids: &[u64]) -> Result<usize, StoreError> {
     let mut confirmed = 0;
     for txid in txids {
+        conn.execute(
+            "INSERT OR IGNORE INTO seen_txids (table_name, txid) VALUES (?1, ?2)",
+            params![table, *txid as i64],
+        )?;
         confirmed += conn.execute(
             "DELETE FROM outbox WHERE state = 'sent' AND entity_table = ?1 AND txid = ?2",
             params![table, *txid as i64],
@@ -361,6 +385,12 @@ pub fn confirm(conn: &Connection, table: &str, txids: &[u64]) -> Result<usize, S
         "DELETE FROM outbox WHERE state = 'sent' AND created_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-10 minutes')",
         [],
     )?;
+    if !txids.is_empty() {
+        conn.execute(
+            "DELETE FROM seen_txids WHERE seen_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-10 minutes')",
+            [],
+        )?;
+    }
     Ok(confirmed)
 }
 

@@ -46,6 +46,7 @@ pub enum StoreError {
 const SCRIPTS: &[&str] = &[
     include_str!("../../migrations/sqlite/0001_initial.sql"),
     include_str!("../../migrations/sqlite/0002_review_status.sql"),
+    include_str!("../../migrations/sqlite/0003_seen_txids.sql"),
 ];
 
 static MIGRATIONS: LazyLock<Migrations<'static>> =
@@ -99,6 +100,14 @@ fn migrate(conn: &mut Connection, path: &str) -> Result<(), StoreError> {
         })
 }
 
+/// Starts a transaction that takes the write lock at once (`BEGIN IMMEDIATE`). With several
+/// connections writing (one per shape stream), a deferred transaction that reads first and
+/// writes later fails with "database is locked" when another writer got in between; an
+/// immediate one waits its turn under the busy timeout instead.
+pub fn write_transaction(conn: &mut Connection) -> Result<rusqlite::Transaction<'_>, StoreError> {
+    Ok(conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,12 +126,4 @@ mod tests {
             .unwrap();
         assert_eq!(version, schema_version() as i64);
     }
-}
-
-/// Starts a transaction that takes the write lock at once (`BEGIN IMMEDIATE`). With several
-/// connections writing (one per shape stream), a deferred transaction that reads first and
-/// writes later fails with "database is locked" when another writer got in between; an
-/// immediate one waits its turn under the busy timeout instead.
-pub fn write_transaction(conn: &mut Connection) -> Result<rusqlite::Transaction<'_>, StoreError> {
-    Ok(conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?)
 }
