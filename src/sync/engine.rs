@@ -60,11 +60,11 @@ enum TableState {
 
 type Waker = Box<dyn Fn() + Send + Sync>;
 
-struct Shared {
-    db_path: PathBuf,
-    session: Arc<Session>,
-    http: reqwest::Client,
-    events: mpsc::Sender<SyncEvent>,
+pub(super) struct Shared {
+    pub(super) db_path: PathBuf,
+    pub(super) session: Arc<Session>,
+    pub(super) http: reqwest::Client,
+    pub(super) events: mpsc::Sender<SyncEvent>,
     pending_tables: Mutex<BTreeSet<&'static str>>,
     tables: Mutex<BTreeMap<&'static str, TableState>>,
     last_status: Mutex<Option<SyncStatus>>,
@@ -72,7 +72,7 @@ struct Shared {
 }
 
 impl Shared {
-    fn tables_changed(&self, table: &'static str) {
+    pub(super) fn tables_changed(&self, table: &'static str) {
         let mut pending = self
             .pending_tables
             .lock()
@@ -221,7 +221,7 @@ impl Engine {
             .iter()
             .map(|table| tokio::spawn(run_table(shared.clone(), table, stopped.clone())))
             .collect();
-        tasks.push(tokio::spawn(run_outbox(
+        tasks.push(tokio::spawn(super::sender::run(
             shared.clone(),
             outbox.clone(),
             stopped,
@@ -257,7 +257,7 @@ impl Drop for Engine {
 }
 
 /// Runs blocking database work for one table on the blocking pool.
-async fn with_db<T: Send + 'static>(
+pub(super) async fn with_db<T: Send + 'static>(
     conn: &Arc<Mutex<rusqlite::Connection>>,
     work: impl FnOnce(&mut rusqlite::Connection) -> Result<T, store::StoreError> + Send + 'static,
 ) -> Result<T, store::StoreError> {
@@ -271,7 +271,7 @@ async fn with_db<T: Send + 'static>(
 }
 
 /// Sleeps for `duration` unless stopped first; true when stopped.
-async fn pause(stopped: &mut watch::Receiver<bool>, duration: Duration) -> bool {
+pub(super) async fn pause(stopped: &mut watch::Receiver<bool>, duration: Duration) -> bool {
     tokio::select! {
         _ = tokio::time::sleep(duration) => {}
         _ = stopped.wait_for(|s| *s) => {}
@@ -472,140 +472,6 @@ async fn run_table(shared: Arc<Shared>, table: &'static str, mut stopped: watch:
                     .await
                     .unwrap_or((Position::start(), false));
                 client = ShapeClient::new(table, position);
-            }
-        }
-    }
-}
-
-/// Sends outbox commands in order: one at a time, retried with backoff while the server is
-/// unreachable, rolled back when it refuses them.
-async fn run_outbox(
-    shared: Arc<Shared>,
-    wake: Arc<tokio::sync::Notify>,
-    mut stopped: watch::Receiver<bool>,
-) {
-    let path = shared.db_path.clone();
-    let Ok(Ok(conn)) = tokio::task::spawn_blocking(move || store::open(&path)).await else {
-        tracing::warn!("the outbox cannot open the local database");
-        return;
-    };
-    let conn = Arc::new(Mutex::new(conn));
-    let device_id = with_db(&conn, |c| {
-        Ok(c.query_row("SELECT device_id FROM settings", [], |r| {
-            r.get::<_, String>(0)
-        })?)
-    })
-    .await
-    .unwrap_or_else(|_| "device".to_owned());
-    let mut failures: u32 = 0;
-    loop {
-        if *stopped.borrow() {
-            return;
-        }
-        let entry = match with_db(&conn, |c| crate::outbox::next_pending(c)).await {
-            Ok(Some(entry)) => entry,
-            Ok(None) => {
-                tokio::select! {
-                    _ = wake.notified() => {}
-                    _ = tokio::time::sleep(Duration::from_secs(30)) => {}
-                    _ = stopped.wait_for(|s| *s) => return,
-                }
-                continue;
-            }
-            Err(error) => {
-                tracing::warn!(%error, "reading the outbox failed");
-                if pause(&mut stopped, Duration::from_secs(5)).await {
-                    return;
-                }
-                continue;
-            }
-        };
-        let (Ok(token), Some(server)) = (
-            shared.session.access_token().await,
-            shared.session.server_url().await,
-        ) else {
-            if pause(&mut stopped, Duration::from_secs(2)).await {
-                return;
-            }
-            continue;
-        };
-        let (method, path, body) = entry.command.request();
-        let mut request = shared
-            .http
-            .request(method, format!("{server}{path}"))
-            .bearer_auth(&token)
-            .header("idempotency-key", entry.idempotency_key(&device_id))
-            .timeout(Duration::from_secs(30));
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let result = tokio::select! {
-            result = request.send() => result,
-            _ = stopped.wait_for(|s| *s) => return,
-        };
-        let retry = match result {
-            Ok(response) if response.status().is_success() => {
-                let txid = response
-                    .json::<serde_json::Value>()
-                    .await
-                    .ok()
-                    .and_then(|v| v["txid"].as_i64())
-                    .unwrap_or(0);
-                let sent = entry.clone();
-                if let Err(error) =
-                    with_db(&conn, move |c| crate::outbox::mark_sent(c, &sent, txid)).await
-                {
-                    tracing::warn!(%error, "recording a sent write failed");
-                }
-                failures = 0;
-                shared.tables_changed("outbox");
-                None
-            }
-            Ok(response) if response.status() == reqwest::StatusCode::UNAUTHORIZED => {
-                match shared.session.refresh(Some(&token)).await {
-                    Ok(_) => None,
-                    Err(_) => Some("not signed in".to_owned()),
-                }
-            }
-            Ok(response)
-                if response.status().is_client_error() && response.status().as_u16() != 429 =>
-            {
-                let status = response.status();
-                let reason = response
-                    .json::<serde_json::Value>()
-                    .await
-                    .ok()
-                    .and_then(|v| v["error"]["message"].as_str().map(str::to_owned))
-                    .unwrap_or_else(|| format!("the server refused the change ({status})"));
-                let refused = entry.clone();
-                let stored_reason = reason.clone();
-                if let Err(error) = with_db(&conn, move |c| {
-                    crate::outbox::mark_rejected(c, &refused, &stored_reason)
-                })
-                .await
-                {
-                    tracing::warn!(%error, "recording a refused write failed");
-                }
-                let _ = shared.events.try_send(SyncEvent::WriteRejected { reason });
-                shared.tables_changed("outbox");
-                None
-            }
-            Ok(response) => Some(format!("the server answered {}", response.status())),
-            Err(error) => Some(format!("the server cannot be reached: {error}")),
-        };
-        if let Some(error) = retry {
-            let attempted = entry.clone();
-            let _ = with_db(&conn, move |c| {
-                crate::outbox::mark_attempt(c, &attempted, &error)
-            })
-            .await;
-            let ceiling = Duration::from_secs(1) * 2_u32.saturating_pow(failures.min(5));
-            failures += 1;
-            let jitter: f64 = rand::rng().random();
-            let wait = ceiling.mul_f64(0.5 + jitter / 2.0);
-            tokio::select! {
-                _ = tokio::time::sleep(wait) => {}
-                _ = stopped.wait_for(|s| *s) => return,
             }
         }
     }

@@ -3,9 +3,11 @@
 //!
 //! `shape_client` is the sans-IO protocol state machine; `session` holds the sign-in (access
 //! token, rotating refresh token, single-flight refresh); `engine` drives the streams on tokio
-//! and writes batches with `store::synced`, sending `SyncEvent`s to the window.
+//! and writes batches with `store::synced`, sending `SyncEvent`s to the window; `sender` sends
+//! the outbox's writes.
 
 pub mod engine;
+mod sender;
 pub mod session;
 pub mod shape_client;
 
