@@ -112,29 +112,22 @@ pub fn shared() -> &'static TestCluster {
 
 /// A new, migrated, empty database in the shared cluster, for one test. Returns its URL.
 pub async fn fresh_database() -> String {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    let cluster = shared();
-    let name = format!("test_{}", NEXT.fetch_add(1, Ordering::Relaxed));
-    let admin = db::connect(&cluster.url("postgres"))
-        .await
-        .expect("connecting to the test cluster");
-    admin
-        .batch_execute(&format!("CREATE DATABASE {name} TEMPLATE {TEMPLATE}"))
-        .await
-        .expect("creating a test database");
-    cluster.url(&name)
+    create_database("test", &format!("TEMPLATE {TEMPLATE}")).await
 }
 
 /// A new database in the shared cluster with no schema at all (for migration tests).
 pub async fn empty_database() -> String {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    create_database("empty", "").await
+}
+
+async fn create_database(prefix: &str, options: &str) -> String {
     let cluster = shared();
-    let name = format!("empty_{}", NEXT.fetch_add(1, Ordering::Relaxed));
+    let name = unique_name(prefix);
     let admin = db::connect(&cluster.url("postgres"))
         .await
         .expect("connecting to the test cluster");
     admin
-        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .batch_execute(&format!("CREATE DATABASE {name} {options}"))
         .await
         .expect("creating a test database");
     cluster.url(&name)
