@@ -17,11 +17,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tokio::sync::watch;
 
-use super::log::{Slice, read_range, read_range_into};
+use super::log::{Slice, read_range_into};
 use super::message;
 use super::offset::{LogOffset, RequestOffset};
 use super::request::{FieldErrors, ShapeRequest};
 use super::shape::{Shape, Status};
+use super::sse::EventStream;
 use super::{ServeError, SyncService};
 
 const EXPOSED: &str = "electric-cursor,electric-handle,electric-has-data,electric-offset,electric-schema,\
@@ -33,7 +34,6 @@ const SERVER: &str = concat!(
 );
 /// Seconds since this instant make the long-poll cursor (Electric's epoch for it).
 const CURSOR_EPOCH: u64 = 1_728_432_000; // 2024-10-09T00:00:00Z
-const SSE_KEEPALIVE: Duration = Duration::from_secs(21);
 const SNAPSHOT_WAIT: Duration = Duration::from_secs(120);
 
 pub fn router(service: Arc<SyncService>) -> Router {
@@ -281,7 +281,7 @@ struct Responder<'a> {
     if_none_match: Option<&'a str>,
 }
 
-enum Woken {
+pub(super) enum Woken {
     Changed,
     TimedOut,
     ShuttingDown,
@@ -466,86 +466,18 @@ impl Responder<'_> {
     ) -> Response {
         let mut headers = self.headers(offset, false, true);
         headers.sse = true;
-        let state = SseState {
-            shape: self.shape.clone(),
-            service: self.service.clone(),
+        let events = EventStream::new(
+            self.shape.clone(),
+            self.service.clone(),
             offset,
             changes,
             shutdown,
-            closes_at: Instant::now() + self.service.config.sse_timeout,
-            done: false,
-        };
-        let stream = futures_util::stream::unfold(state, |mut state| async move {
-            let event = state.next_event().await?;
-            Some((Ok::<_, std::io::Error>(event), state))
-        });
-        headers.into_response(Body::from_stream(stream))
+        );
+        headers.into_response(events.into_body())
     }
 }
 
-struct SseState {
-    shape: Arc<Shape>,
-    service: Arc<SyncService>,
-    offset: LogOffset,
-    changes: watch::Receiver<u64>,
-    shutdown: watch::Receiver<bool>,
-    closes_at: Instant,
-    done: bool,
-}
-
-impl SseState {
-    /// The next piece of the event stream, or `None` to close it.
-    async fn next_event(&mut self) -> Option<Vec<u8>> {
-        loop {
-            if self.done || self.shape.status() == Status::Retired {
-                return None;
-            }
-            if let Some((slice, file)) = self
-                .shape
-                .slice_after(Some(self.offset), self.service.config.chunk_bytes)
-            {
-                let (start, end) = (slice.start, slice.end);
-                let bytes = tokio::task::spawn_blocking(move || read_range(&file, start, end))
-                    .await
-                    .ok()?
-                    .ok()?;
-                let mut out = Vec::with_capacity(bytes.len() + 16 * slice.boundaries.len() + 100);
-                let mut from = 0;
-                for &boundary in &slice.boundaries {
-                    let to = (boundary - start) as usize - 1;
-                    out.extend_from_slice(b"data: ");
-                    out.extend_from_slice(&bytes[from..to]);
-                    out.extend_from_slice(b"\n\n");
-                    from = to + 1;
-                }
-                self.offset = slice.last;
-                if slice.reaches_end {
-                    let lsn = if slice.last.tx > 0 {
-                        slice.last.tx
-                    } else {
-                        self.service.registry.last_seen_lsn()
-                    };
-                    out.extend_from_slice(
-                        format!("data: {}\n\n", message::up_to_date(lsn)).as_bytes(),
-                    );
-                }
-                return Some(out);
-            }
-            let keepalive = (Instant::now() + SSE_KEEPALIVE).min(self.closes_at);
-            match wait(&mut self.changes, &mut self.shutdown, keepalive).await {
-                Woken::Changed => {}
-                Woken::ShuttingDown => return None,
-                Woken::TimedOut if Instant::now() >= self.closes_at => {
-                    self.done = true;
-                    return None;
-                }
-                Woken::TimedOut => return Some(b": keep-alive\n\n".to_vec()),
-            }
-        }
-    }
-}
-
-async fn wait(
+pub(super) async fn wait(
     changes: &mut watch::Receiver<u64>,
     shutdown: &mut watch::Receiver<bool>,
     deadline: Instant,

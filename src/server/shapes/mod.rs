@@ -7,7 +7,7 @@
 //! onto it), `where_clause` (parse, check, evaluate, render), `registry` (shapes by handle and
 //! the routing index), `shape` and `log` (one shape's state and its file), `snapshot`,
 //! `replication` and `pgoutput` (the stream), `message` and `offset` (Electric's wire format),
-//! `http` (responses, caching, long-poll and SSE).
+//! `http` (responses, caching, long-poll) and `sse` (the event-stream live mode).
 
 pub mod definition;
 mod http;
@@ -21,6 +21,7 @@ pub mod request;
 pub mod schema;
 pub mod shape;
 pub mod snapshot;
+mod sse;
 pub mod where_clause;
 
 use std::path::PathBuf;
