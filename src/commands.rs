@@ -138,7 +138,16 @@ pub async fn sync(data_dir: &Path, until_synced: bool) -> Result<(), CommandErro
 pub fn status(data_dir: &Path) -> Result<String, CommandError> {
     let conn = store::open(&database_path(data_dir))?;
     let mut out = match session::load(data_dir) {
-        Some(s) => format!("signed in to {} as {}\n\n", s.server_url, s.email),
+        Some(s) => {
+            let kept_in = match session::token_place(data_dir) {
+                Some(session::TokenPlace::Keyring) => "the OS keyring",
+                _ => "session.json (no OS keyring)",
+            };
+            format!(
+                "signed in to {} as {}; refresh token in {kept_in}\n\n",
+                s.server_url, s.email
+            )
+        }
         None => "not signed in\n\n".to_owned(),
     };
     out.push_str(&format!(

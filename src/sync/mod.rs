@@ -2,7 +2,8 @@
 //! proxy, into the local SQLite database, exactly once and resumable.
 //!
 //! `shape_client` is the sans-IO protocol state machine; `session` holds the sign-in (access
-//! token, rotating refresh token, single-flight refresh); `engine` drives the streams on tokio
+//! token, rotating refresh token, single-flight refresh) and `token_vault` keeps the refresh
+//! token in the OS keyring; `engine` drives the streams on tokio
 //! and writes batches with `store::synced`, sending `SyncEvent`s to the window; `sender` sends
 //! the outbox's writes.
 
@@ -10,6 +11,7 @@ pub mod engine;
 mod sender;
 pub mod session;
 pub mod shape_client;
+pub mod token_vault;
 
 #[cfg(test)]
 mod shape_client_tests;

@@ -1,8 +1,9 @@
 //! The desktop's signed-in session: the server it talks to, the access token it sends, and the
 //! refresh token that renews it.
 //!
-//! The refresh token is kept in a file only its owner can read (`session.json`, mode 0600) in
-//! the data dir. When the server refuses an access token, every stream asks for a new one at
+//! The session (server, user, e-mail) is kept in `session.json` in the data dir, mode 0600; the
+//! refresh token goes to the OS keyring when there is one ([`token_vault`]) and into that file
+//! otherwise. When the server refuses an access token, every stream asks for a new one at
 //! once; [`Session::refresh`] makes that a single request (the first caller refreshes, the
 //! others see the new token), and after repeated failures it stops asking until the user signs
 //! in again — no refresh storm.
@@ -13,6 +14,9 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 use uuid::Uuid;
+
+use super::token_vault;
+pub use super::token_vault::TokenPlace;
 
 /// Why signing in or staying signed in failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -28,12 +32,22 @@ pub enum SessionError {
 }
 
 /// What is kept between runs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredSession {
     pub server_url: String,
     pub user_id: Uuid,
     pub email: String,
     pub refresh_token: String,
+}
+
+/// `session.json`: the session, with the refresh token only when the keyring could not take it.
+#[derive(Debug, Serialize, Deserialize)]
+struct SessionFile {
+    server_url: String,
+    user_id: Uuid,
+    email: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    refresh_token: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -57,13 +71,33 @@ fn session_file(data_dir: &Path) -> PathBuf {
     data_dir.join("session.json")
 }
 
-/// Reads the stored session, if any.
+/// Reads the stored session, if any (signed out when its token is in neither place).
 pub fn load(data_dir: &Path) -> Option<StoredSession> {
     let bytes = std::fs::read(session_file(data_dir)).ok()?;
-    serde_json::from_slice(&bytes).ok()
+    let file: SessionFile = serde_json::from_slice(&bytes).ok()?;
+    let refresh_token = match file.refresh_token {
+        Some(token) => token,
+        None => token_vault::load(data_dir)?,
+    };
+    Some(StoredSession {
+        server_url: file.server_url,
+        user_id: file.user_id,
+        email: file.email,
+        refresh_token,
+    })
 }
 
-fn save(data_dir: &Path, session: &StoredSession) -> Result<(), SessionError> {
+/// Where the refresh token of the session in `data_dir` is kept, if there is one.
+pub fn token_place(data_dir: &Path) -> Option<TokenPlace> {
+    let bytes = std::fs::read(session_file(data_dir)).ok()?;
+    let file: SessionFile = serde_json::from_slice(&bytes).ok()?;
+    Some(match file.refresh_token {
+        Some(_) => TokenPlace::File,
+        None => TokenPlace::Keyring,
+    })
+}
+
+pub(crate) fn save(data_dir: &Path, session: &StoredSession) -> Result<(), SessionError> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let path = session_file(data_dir);
@@ -72,6 +106,16 @@ fn save(data_dir: &Path, session: &StoredSession) -> Result<(), SessionError> {
         reason: e.to_string(),
     };
     std::fs::create_dir_all(data_dir).map_err(storage_error)?;
+    let in_file = match token_vault::save(data_dir, &session.refresh_token) {
+        TokenPlace::Keyring => None,
+        TokenPlace::File => Some(session.refresh_token.clone()),
+    };
+    let file_contents = SessionFile {
+        server_url: session.server_url.clone(),
+        user_id: session.user_id,
+        email: session.email.clone(),
+        refresh_token: in_file,
+    };
     let temporary = path.with_extension("tmp");
     let mut file = std::fs::OpenOptions::new()
         .write(true)
@@ -80,7 +124,7 @@ fn save(data_dir: &Path, session: &StoredSession) -> Result<(), SessionError> {
         .mode(0o600)
         .open(&temporary)
         .map_err(storage_error)?;
-    file.write_all(&serde_json::to_vec(session).expect("a session serialises"))
+    file.write_all(&serde_json::to_vec(&file_contents).expect("a session serialises"))
         .and_then(|()| file.sync_all())
         .map_err(storage_error)?;
     std::fs::rename(&temporary, &path).map_err(storage_error)
@@ -88,6 +132,7 @@ fn save(data_dir: &Path, session: &StoredSession) -> Result<(), SessionError> {
 
 /// Deletes the stored session.
 pub fn forget(data_dir: &Path) {
+    token_vault::delete(data_dir);
     let _ = std::fs::remove_file(session_file(data_dir));
 }
 

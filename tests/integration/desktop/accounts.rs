@@ -15,6 +15,7 @@ async fn sign_out_keeps_folders_and_theme_and_another_user_relinks_them() {
     let profile = tempfile::tempdir().unwrap();
     let first = setup.multi_org_user().clone();
     setup.login(profile.path(), &first.email).await;
+    assert_token_kept_in_a_private_file(profile.path());
     let mut desktop = Desktop::start(profile.path());
     desktop.wait_live(Duration::from_secs(30)).await;
     desktop.stop().await;
@@ -127,4 +128,17 @@ async fn sign_out_keeps_folders_and_theme_and_another_user_relinks_them() {
     );
     desktop.stop().await;
     setup.stop().await;
+}
+
+/// Test machines have no session bus, so no OS keyring: the token is in `session.json`, which
+/// only its owner can read, and `superset status` says where it is.
+fn assert_token_kept_in_a_private_file(profile: &std::path::Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let file = profile.join("session.json");
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let contents = std::fs::read_to_string(&file).unwrap();
+    assert!(contents.contains("refresh_token"), "{contents}");
+    let status = commands::status(profile).unwrap();
+    assert!(status.contains("session.json (no OS keyring)"), "{status}");
 }
