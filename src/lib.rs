@@ -2,6 +2,7 @@
 //!
 //! Map of the library (the two binaries in `src/bin` are thin wrappers around it):
 //!
+//! - [`app`] — the desktop window (eframe): view model, panels, folder linking, start work.
 //! - [`server`] — what `superset-server` runs against Postgres: `db` connections, `migrate`
 //!   (the schema in `migrations/postgres`), `seed` (a realistic, deterministic team).
 //! - [`sync`] — the desktop sync engine: shape streams into SQLite.
@@ -15,6 +16,7 @@
 //!   and by the test kit.
 //! - `testkit` (feature `test-utils`) — throwaway clusters and fresh databases for tests.
 
+pub mod app;
 pub mod bench;
 pub mod commands;
 pub mod demo;

@@ -17,6 +17,9 @@ struct Cli {
     /// Where the app keeps its data (default: the platform's per-user data folder).
     #[arg(long, global = true, env = "SUPERSET_DATA_DIR")]
     data_dir: Option<PathBuf>,
+    /// Close the window after this many seconds (for scripted runs).
+    #[arg(long, global = true, value_parser = parse_seconds)]
+    quit_after: Option<std::time::Duration>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -48,6 +51,14 @@ enum Command {
     },
 }
 
+fn parse_seconds(text: &str) -> Result<std::time::Duration, String> {
+    text.parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .map(std::time::Duration::from_secs_f64)
+        .ok_or_else(|| format!("{text} is not a number of seconds"))
+}
+
 fn default_data_dir() -> anyhow::Result<PathBuf> {
     directories::ProjectDirs::from("dev", "Superset", "superset")
         .map(|dirs| dirs.data_dir().to_path_buf())
@@ -67,8 +78,8 @@ fn read_password() -> anyhow::Result<String> {
     Ok(line.trim_end_matches(['\r', '\n']).to_owned())
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
+    superset::app::remember_local_offset();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
@@ -79,8 +90,20 @@ async fn main() -> anyhow::Result<()> {
         Some(dir) => dir,
         None => default_data_dir()?,
     };
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     match cli.command {
-        Some(Command::Demo { reset }) => {
+        None => {
+            // The window runs on the main thread (as winit requires), the engine on `runtime`.
+            superset::app::run(data_dir, runtime.handle().clone(), cli.quit_after)
+                .map_err(|e| anyhow::anyhow!("cannot open the window: {e}"))
+        }
+        Some(command) => runtime.block_on(run_command(command, data_dir)),
+    }
+}
+
+async fn run_command(command: Command, data_dir: PathBuf) -> anyhow::Result<()> {
+    match command {
+        Command::Demo { reset } => {
             println!("starting the demo database under {} …", data_dir.display());
             let demo = demo::start(&DemoOptions { data_dir, reset }).await?;
             if let Some(team) = &demo.seeded_now {
@@ -96,19 +119,16 @@ async fn main() -> anyhow::Result<()> {
             println!("stopping …");
             drop(demo);
         }
-        Some(Command::Login { server, email }) => {
+        Command::Login { server, email } => {
             let password = read_password()?;
             println!(
                 "{}",
                 commands::login(&data_dir, &server, &email, &password).await?
             );
         }
-        Some(Command::Sync { until_synced }) => commands::sync(&data_dir, until_synced).await?,
-        Some(Command::Status) => print!("{}", commands::status(&data_dir)?),
-        Some(Command::Logout) => println!("{}", commands::logout(&data_dir).await?),
-        None => {
-            anyhow::bail!("the window is not built yet: run `superset demo` for the demo database")
-        }
+        Command::Sync { until_synced } => commands::sync(&data_dir, until_synced).await?,
+        Command::Status => print!("{}", commands::status(&data_dir)?),
+        Command::Logout => println!("{}", commands::logout(&data_dir).await?),
     }
     Ok(())
 }

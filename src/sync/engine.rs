@@ -241,6 +241,11 @@ impl Engine {
         self.outbox.notify_one();
     }
 
+    /// What wakes the outbox sender, for background tasks that enqueue commands.
+    pub fn outbox_signal(&self) -> Arc<tokio::sync::Notify> {
+        self.outbox.clone()
+    }
+
     /// Stops every stream and waits for them (an in-flight write finishes first).
     pub async fn stop(mut self) {
         self.stop.send_replace(true);

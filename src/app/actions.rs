@@ -1,0 +1,43 @@
+//! What a person asked for in a frame. Panels push these; `logic` carries them out after the
+//! frame is drawn, on background threads when they touch the disk, git or the network.
+
+use std::path::PathBuf;
+
+use super::theme::ThemeChoice;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    SignIn {
+        server: String,
+        email: String,
+        password: String,
+    },
+    /// Asks to sign out (the window confirms first, saying what would be lost).
+    SignOut,
+    /// The server ended the session: show the sign-in screen, keeping the synced data.
+    SignInAgain,
+    ConfirmSignOut,
+    CancelSignOut,
+    SelectOrganization(String),
+    SetTheme(ThemeChoice),
+    SelectTask(Option<String>),
+    /// Create (or check out) the task's branch in a linked folder and create the workspace.
+    StartWork {
+        task_id: String,
+        folder_id: String,
+    },
+    /// Open the folder picker.
+    BrowseForFolder,
+    /// Link the folder at this path (typed, or from the picker).
+    LinkFolder(PathBuf),
+    /// Settle a link that matched several repositories, or none (`None`: keep as a local
+    /// project).
+    ChooseRepository {
+        repository_id: Option<String>,
+    },
+    CancelLink,
+    Unlink {
+        folder_id: String,
+    },
+    DismissNotice(usize),
+}

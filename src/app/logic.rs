@@ -1,0 +1,608 @@
+//! The window's controller: owns the session, the sync engine and the view model, drains the
+//! engine's events, and carries out the panels' [`Action`]s.
+//!
+//! Nothing here blocks the UI thread: reading SQLite, git, the keyring and the network all run
+//! on the tokio runtime (blocking work on its blocking pool) and come back as [`Outcome`]s over
+//! a channel, each followed by a repaint request. View-model reloads are coalesced: while one
+//! is running, further table changes only mark it stale, and one more load follows.
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+
+use eframe::egui;
+use rusqlite::Connection;
+
+use super::actions::Action;
+use super::device::{self, DeviceWatcher};
+use super::folders::{self, LinkOutcome};
+use super::rows::{self, Filters, Row};
+use super::theme::ThemeChoice;
+use super::view_model::ViewModel;
+use crate::commands;
+use crate::store;
+use crate::sync::engine::{Engine, Events, SyncEvent, SyncStatus};
+use crate::sync::session::{self, Session};
+
+/// Which screen the window shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screen {
+    SignIn,
+    Main,
+}
+
+/// The sign-in form's fields and its last error.
+#[derive(Debug, Clone, Default)]
+pub struct SignInForm {
+    pub server: String,
+    pub email: String,
+    pub password: String,
+    pub busy: bool,
+    pub error: Option<String>,
+}
+
+/// A folder whose link needs the user's decision.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinkPrompt {
+    pub path: PathBuf,
+    pub remote: Option<String>,
+    /// Matching repositories (several), or empty (none matched).
+    pub candidates: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Notice {
+    pub text: String,
+    pub error: bool,
+}
+
+/// Device preferences read from `settings`.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    pub active_organization: Option<String>,
+    pub theme: String,
+    pub server_url: Option<String>,
+    pub device_id: String,
+    pub device_name: String,
+}
+
+/// What the panels may change directly: selection, the search box, filters, form buffers.
+#[derive(Debug, Clone)]
+pub struct UiState {
+    pub active_organization: Option<String>,
+    pub filters: Filters,
+    pub selected_task: Option<String>,
+    pub theme: ThemeChoice,
+    /// The path typed into "Link folder…" (for machines without a folder picker).
+    pub typed_path: String,
+    pub show_link_form: bool,
+    pub confirm_sign_out: bool,
+    pub link_prompt: Option<LinkPrompt>,
+    pub notices: Vec<Notice>,
+    /// The folder chosen for "Start work" in the detail panel.
+    pub start_folder: Option<String>,
+    /// The selection moved by keyboard: scroll it into view once.
+    pub scroll_to_selection: bool,
+    pub busy: Option<String>,
+    /// Rows of the task tree and what they were built for.
+    pub rows: Vec<Row>,
+    rows_for: Option<(u64, Option<String>, Filters)>,
+}
+
+impl Default for UiState {
+    fn default() -> Self {
+        Self {
+            active_organization: None,
+            filters: Filters::default(),
+            selected_task: None,
+            theme: ThemeChoice::System,
+            typed_path: String::new(),
+            show_link_form: false,
+            confirm_sign_out: false,
+            link_prompt: None,
+            notices: Vec::new(),
+            start_folder: None,
+            scroll_to_selection: false,
+            busy: None,
+            rows: Vec::new(),
+            rows_for: None,
+        }
+    }
+}
+
+/// Results of background work.
+enum Outcome {
+    Loaded(Box<ViewModel>, Settings),
+    LoadFailed(String),
+    SignedIn(Result<Arc<Session>, String>),
+    SignedOut(Result<String, String>),
+    Linked(Result<LinkOutcome, String>),
+    WorkStarted(Result<String, String>),
+    FolderPicked(Option<PathBuf>),
+    Saved,
+    Failed(String),
+}
+
+/// Where the window's data lives and which runtime does its background work.
+#[derive(Clone)]
+pub struct Options {
+    pub data_dir: PathBuf,
+    pub runtime: tokio::runtime::Handle,
+}
+
+pub struct Controller {
+    options: Options,
+    ctx: egui::Context,
+    http: reqwest::Client,
+    pub screen: Screen,
+    pub sign_in: SignInForm,
+    pub vm: Arc<ViewModel>,
+    /// Bumped at every load, so rows know when to rebuild.
+    pub generation: u64,
+    pub status: SyncStatus,
+    pub ui: UiState,
+    pub settings: Settings,
+    session: Option<Arc<Session>>,
+    engine: Option<Engine>,
+    events: Option<Events>,
+    device: Option<DeviceWatcher>,
+    reader: Arc<Mutex<Option<Connection>>>,
+    outcomes: mpsc::Receiver<Outcome>,
+    outcome_sender: mpsc::Sender<Outcome>,
+    loading: bool,
+    stale: bool,
+    /// True once a view model has arrived since the window opened.
+    pub loaded_once: bool,
+}
+
+impl Controller {
+    pub fn new(ctx: egui::Context, options: Options) -> Self {
+        let (outcome_sender, outcomes) = mpsc::channel();
+        let mut controller = Self {
+            http: commands::http_client(),
+            ctx,
+            screen: Screen::SignIn,
+            sign_in: SignInForm::default(),
+            vm: Arc::new(ViewModel::default()),
+            generation: 0,
+            status: SyncStatus::Connecting,
+            ui: UiState::default(),
+            settings: Settings::default(),
+            session: None,
+            engine: None,
+            events: None,
+            device: None,
+            reader: Arc::new(Mutex::new(None)),
+            outcomes,
+            outcome_sender,
+            loading: false,
+            stale: false,
+            loaded_once: false,
+            options,
+        };
+        if let Some(stored) = session::load(&controller.options.data_dir) {
+            controller.sign_in.server = stored.server_url.clone();
+            controller.sign_in.email = stored.email.clone();
+            let session = Arc::new(Session::open(
+                &controller.options.data_dir,
+                controller.http.clone(),
+            ));
+            controller.start_session(session);
+        }
+        controller.reload();
+        controller
+    }
+
+    fn database(&self) -> PathBuf {
+        commands::database_path(&self.options.data_dir)
+    }
+
+    fn user_id(&self) -> Option<String> {
+        session::load(&self.options.data_dir).map(|s| s.user_id.to_string())
+    }
+
+    fn start_session(&mut self, session: Arc<Session>) {
+        let _guard = self.options.runtime.enter();
+        let ctx = self.ctx.clone();
+        let (engine, events) = Engine::start(
+            self.database(),
+            session.clone(),
+            self.http.clone(),
+            move || ctx.request_repaint(),
+        );
+        self.device = Some(DeviceWatcher::start(
+            &self.options.runtime,
+            self.database(),
+            self.user_id(),
+            engine.outbox_signal(),
+        ));
+        self.status = events.status();
+        self.engine = Some(engine);
+        self.events = Some(events);
+        self.session = Some(session);
+        self.screen = Screen::Main;
+    }
+
+    /// Runs `job` on the blocking pool and delivers its outcome.
+    fn background(&self, job: impl FnOnce() -> Outcome + Send + 'static) {
+        let sender = self.outcome_sender.clone();
+        let ctx = self.ctx.clone();
+        self.options.runtime.spawn_blocking(move || {
+            let _ = sender.send(job());
+            ctx.request_repaint();
+        });
+    }
+
+    /// Asks for a fresh view model (coalesced with one already loading).
+    pub fn reload(&mut self) {
+        if self.loading {
+            self.stale = true;
+            return;
+        }
+        self.loading = true;
+        let reader = self.reader.clone();
+        let path = self.database();
+        let me = self.user_id();
+        self.background(move || match load(&reader, &path, me.as_deref()) {
+            Ok((vm, settings)) => Outcome::Loaded(Box::new(vm), settings),
+            Err(e) => Outcome::LoadFailed(e.to_string()),
+        });
+    }
+
+    /// Drains engine events and background outcomes; called before every frame.
+    pub fn logic(&mut self) {
+        let events = self.events.as_mut().map(Events::drain).unwrap_or_default();
+        for event in events {
+            match event {
+                SyncEvent::TablesChanged(_) => self.reload(),
+                SyncEvent::Status(status) => self.status = status,
+                SyncEvent::WriteRejected { reason } => {
+                    self.notice(format!("a change was undone: {reason}"), true);
+                    self.reload();
+                }
+            }
+        }
+        while let Ok(outcome) = self.outcomes.try_recv() {
+            self.on_outcome(outcome);
+        }
+        if let Some(device) = &self.device {
+            let input = self
+                .ctx
+                .input(|i| !i.events.is_empty() || i.pointer.is_moving());
+            if input {
+                device.user_was_active();
+            }
+        }
+    }
+
+    fn notice(&mut self, text: String, error: bool) {
+        self.ui.notices.push(Notice { text, error });
+    }
+
+    fn on_outcome(&mut self, outcome: Outcome) {
+        match outcome {
+            Outcome::Loaded(vm, settings) => {
+                self.loading = false;
+                self.loaded_once = true;
+                self.generation += 1;
+                let valid = |id: &Option<String>| {
+                    id.as_ref()
+                        .filter(|id| vm.organizations.iter().any(|o| &o.id == *id))
+                        .cloned()
+                };
+                self.ui.active_organization = valid(&self.ui.active_organization)
+                    .or_else(|| valid(&settings.active_organization))
+                    .or_else(|| vm.organizations.first().map(|o| o.id.clone()));
+                if self.generation == 1 {
+                    self.ui.theme = ThemeChoice::from_setting(&settings.theme);
+                    self.ctx.set_theme(self.ui.theme.preference());
+                    if self.sign_in.server.is_empty() {
+                        self.sign_in.server = settings.server_url.clone().unwrap_or_default();
+                    }
+                }
+                self.vm = Arc::new(*vm);
+                self.settings = settings;
+                if std::mem::take(&mut self.stale) {
+                    self.reload();
+                }
+            }
+            Outcome::LoadFailed(e) => {
+                self.loading = false;
+                self.notice(format!("cannot read the local database: {e}"), true);
+            }
+            Outcome::SignedIn(Ok(session)) => {
+                self.sign_in.busy = false;
+                self.sign_in.password.clear();
+                self.sign_in.error = None;
+                self.ui = UiState {
+                    theme: self.ui.theme,
+                    ..UiState::default()
+                };
+                self.start_session(session);
+                self.reload();
+            }
+            Outcome::SignedIn(Err(e)) => {
+                self.sign_in.busy = false;
+                self.sign_in.error = Some(e);
+            }
+            Outcome::SignedOut(result) => {
+                self.ui.busy = None;
+                self.screen = Screen::SignIn;
+                match result {
+                    Ok(message) => self.sign_in.error = Some(message),
+                    Err(e) => self.notice(e, true),
+                }
+                self.reload();
+            }
+            Outcome::Linked(Ok(LinkOutcome::Linked { repository })) => {
+                self.ui.busy = None;
+                self.ui.show_link_form = false;
+                self.ui.typed_path.clear();
+                self.notice(format!("linked to {repository}"), false);
+                self.reload();
+            }
+            Outcome::Linked(Ok(LinkOutcome::KeptLocal { path })) => {
+                self.ui.busy = None;
+                self.ui.show_link_form = false;
+                self.notice(format!("{path} is kept as a local project"), false);
+                self.reload();
+            }
+            Outcome::Linked(Ok(LinkOutcome::Unlinked)) => {
+                self.ui.busy = None;
+                self.reload();
+            }
+            Outcome::Linked(Ok(LinkOutcome::Ask(prompt))) => {
+                self.ui.busy = None;
+                self.ui.link_prompt = Some(prompt);
+            }
+            Outcome::Linked(Err(e)) => {
+                self.ui.busy = None;
+                self.notice(e, true);
+            }
+            Outcome::WorkStarted(result) => {
+                self.ui.busy = None;
+                match result {
+                    Ok(message) => {
+                        if let Some(engine) = &self.engine {
+                            engine.outbox_added();
+                        }
+                        self.notice(message, false);
+                    }
+                    Err(e) => self.notice(e, true),
+                }
+                self.reload();
+            }
+            Outcome::FolderPicked(Some(path)) => self.apply(Action::LinkFolder(path)),
+            Outcome::FolderPicked(None) => {
+                self.ui.busy = None;
+                self.ui.show_link_form = true;
+            }
+            Outcome::Saved => {}
+            Outcome::Failed(e) => self.notice(e, true),
+        }
+    }
+
+    /// The task tree's rows for the current organization and filters (rebuilt only on change).
+    pub fn refresh_rows(&mut self) {
+        let key = (
+            self.generation,
+            self.ui.active_organization.clone(),
+            self.ui.filters.clone(),
+        );
+        if self.ui.rows_for.as_ref() != Some(&key) {
+            self.ui.rows = rows::build(
+                &self.vm,
+                self.ui.active_organization.as_deref(),
+                &self.ui.filters,
+            );
+            self.ui.rows_for = Some(key);
+        }
+    }
+
+    pub fn apply(&mut self, action: Action) {
+        match action {
+            Action::SignIn {
+                server,
+                email,
+                password,
+            } => self.sign_in_with(server, email, password),
+            Action::SignOut => self.ui.confirm_sign_out = true,
+            Action::SignInAgain => {
+                // Keep the synced data: signing in as the same user carries on where it was.
+                self.device = None;
+                self.events = None;
+                self.session = None;
+                if let Some(engine) = self.engine.take() {
+                    self.options.runtime.spawn(engine.stop());
+                }
+                self.screen = Screen::SignIn;
+            }
+            Action::CancelSignOut => self.ui.confirm_sign_out = false,
+            Action::ConfirmSignOut => self.sign_out(),
+            Action::SelectOrganization(id) => {
+                self.ui.active_organization = Some(id.clone());
+                self.ui.selected_task = None;
+                self.save_setting("active_organization_id", Some(id));
+            }
+            Action::SetTheme(choice) => {
+                self.ui.theme = choice;
+                self.ctx.set_theme(choice.preference());
+                self.save_setting("theme", Some(choice.setting().to_owned()));
+            }
+            Action::SelectTask(id) => {
+                self.ui.selected_task = id;
+                self.ui.start_folder = None;
+            }
+            Action::StartWork { task_id, folder_id } => self.start_work(task_id, folder_id),
+            Action::BrowseForFolder => {
+                self.ui.busy = Some("Waiting for the folder picker…".into());
+                let sender = self.outcome_sender.clone();
+                let ctx = self.ctx.clone();
+                // The picker blocks until the user chooses; it runs on its own thread.
+                std::thread::spawn(move || {
+                    let picked = folders::pick_folder();
+                    let _ = sender.send(Outcome::FolderPicked(picked));
+                    ctx.request_repaint();
+                });
+            }
+            Action::LinkFolder(path) => {
+                self.ui.busy = Some(format!("Reading {}…", path.display()));
+                let db = self.database();
+                let device = self.settings.device_id.clone();
+                self.background(move || Outcome::Linked(folders::link(&db, &path, &device)));
+            }
+            Action::ChooseRepository { repository_id } => {
+                if let Some(prompt) = self.ui.link_prompt.take() {
+                    let db = self.database();
+                    let device = self.settings.device_id.clone();
+                    self.background(move || {
+                        Outcome::Linked(folders::settle(&db, &prompt, repository_id, &device))
+                    });
+                }
+            }
+            Action::CancelLink => self.ui.link_prompt = None,
+            Action::Unlink { folder_id } => {
+                let db = self.database();
+                self.background(move || Outcome::Linked(folders::unlink(&db, &folder_id)));
+            }
+            Action::DismissNotice(i) => {
+                if i < self.ui.notices.len() {
+                    self.ui.notices.remove(i);
+                }
+            }
+        }
+    }
+
+    fn sign_in_with(&mut self, server: String, email: String, password: String) {
+        let server = server.trim().to_owned();
+        let email = email.trim().to_owned();
+        if server.is_empty() || email.is_empty() || password.is_empty() {
+            self.sign_in.error =
+                Some("enter the server address, your e-mail and your password".into());
+            return;
+        }
+        self.sign_in.busy = true;
+        self.sign_in.error = None;
+        let data_dir = self.options.data_dir.clone();
+        let http = self.http.clone();
+        let sender = self.outcome_sender.clone();
+        let ctx = self.ctx.clone();
+        self.options.runtime.spawn(async move {
+            let result = match commands::login(&data_dir, &server, &email, &password).await {
+                Ok(_) => Ok(Arc::new(Session::open(&data_dir, http))),
+                Err(e) => Err(sign_in_error(&e.to_string())),
+            };
+            let _ = sender.send(Outcome::SignedIn(result));
+            ctx.request_repaint();
+        });
+    }
+
+    fn sign_out(&mut self) {
+        self.ui.confirm_sign_out = false;
+        self.ui.busy = Some("Signing out…".into());
+        let engine = self.engine.take();
+        self.events = None;
+        self.device = None;
+        self.session = None;
+        let data_dir = self.options.data_dir.clone();
+        let sender = self.outcome_sender.clone();
+        let ctx = self.ctx.clone();
+        self.options.runtime.spawn(async move {
+            if let Some(engine) = engine {
+                engine.stop().await;
+            }
+            let result = commands::logout(&data_dir).await.map_err(|e| e.to_string());
+            let _ = sender.send(Outcome::SignedOut(result));
+            ctx.request_repaint();
+        });
+    }
+
+    fn save_setting(&self, column: &'static str, value: Option<String>) {
+        let db = self.database();
+        self.background(move || {
+            let saved = store::open(&db).and_then(|conn| {
+                conn.execute(&format!("UPDATE settings SET {column} = ?1"), [value])?;
+                Ok(())
+            });
+            match saved {
+                Ok(()) => Outcome::Saved,
+                Err(e) => Outcome::Failed(format!("cannot save the setting: {e}")),
+            }
+        });
+    }
+
+    fn start_work(&mut self, task_id: String, folder_id: String) {
+        let Some(task) = self.vm.task(&task_id).cloned() else {
+            return;
+        };
+        let Some((repository, folder)) = self.vm.repositories.iter().find_map(|r| {
+            r.folders
+                .iter()
+                .find(|f| f.id == folder_id)
+                .map(|f| (r.clone(), f.clone()))
+        }) else {
+            self.notice("choose a linked folder to work in".into(), true);
+            return;
+        };
+        self.ui.busy = Some(format!("Starting work on {}…", task.key));
+        let db = self.database();
+        let device_name = self.settings.device_name.clone();
+        self.background(move || {
+            Outcome::WorkStarted(device::start_work(
+                &db,
+                &task,
+                &repository,
+                Path::new(&folder.path),
+                &device_name,
+            ))
+        });
+    }
+
+    /// Stops the engine (on window close).
+    pub fn shutdown(&mut self) {
+        self.device = None;
+        if let Some(engine) = self.engine.take() {
+            self.options.runtime.block_on(engine.stop());
+        }
+    }
+}
+
+/// Turns the API's and the network's errors into words for the sign-in screen.
+fn sign_in_error(error: &str) -> String {
+    if error.contains("cannot be reached") {
+        format!("{error}. Check the address and that the server is running.")
+    } else if error.contains("invalid email or password") || error.contains("refused") {
+        "That e-mail and password do not match. Check them and try again.".to_owned()
+    } else {
+        error.to_owned()
+    }
+}
+
+fn load(
+    reader: &Mutex<Option<Connection>>,
+    path: &Path,
+    me: Option<&str>,
+) -> Result<(ViewModel, Settings), store::StoreError> {
+    let mut guard = reader.lock().unwrap_or_else(|e| e.into_inner());
+    if guard.is_none() {
+        *guard = Some(store::open(path)?);
+    }
+    let conn = guard.as_ref().expect("opened above");
+    let vm = ViewModel::load(conn, me)?;
+    let settings = conn.query_row(
+        "SELECT active_organization_id, theme, server_url, device_id, device_name FROM settings WHERE id = 1",
+        [],
+        |r| {
+            Ok(Settings {
+                active_organization: r.get(0)?,
+                theme: r.get(1)?,
+                server_url: r.get(2)?,
+                device_id: r.get(3)?,
+                device_name: r
+                    .get::<_, Option<String>>(4)?
+                    .unwrap_or_else(device::host_name),
+            })
+        },
+    )?;
+    Ok((vm, settings))
+}

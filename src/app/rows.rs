@@ -1,0 +1,133 @@
+//! The task tree's visible rows for the active organization, search and filters: status group
+//! headers, tasks, their workspaces beneath, and "(no task)" for exploratory work.
+//!
+//! Rebuilt only when the view model, the organization, the search text or a filter changes —
+//! never per frame — so the tree can draw just the rows in view ([`egui::ScrollArea::show_rows`])
+//! however many tasks there are.
+
+use super::view_model::ViewModel;
+
+/// What narrows the tree.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filters {
+    pub search: String,
+    /// Tasks the user has a workspace on.
+    pub mine: bool,
+    pub assigned_to_me: bool,
+    /// Only this status.
+    pub status: Option<String>,
+    /// Only tasks someone is actively working on.
+    pub has_active_workspace: bool,
+}
+
+/// One line of the tree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Row {
+    /// A status group: the index of its first task, and how many tasks it holds.
+    Group {
+        first_task: usize,
+        count: usize,
+    },
+    Task(usize),
+    Workspace(usize),
+    /// The "(no task)" group header, with how many workspaces it holds.
+    NoTask {
+        count: usize,
+    },
+}
+
+/// Builds the rows for `organization`.
+pub fn build(vm: &ViewModel, organization: Option<&str>, filters: &Filters) -> Vec<Row> {
+    let Some(organization) = organization else {
+        return Vec::new();
+    };
+    let me = vm.me.as_ref().map(|m| m.id.as_str());
+    let needle = filters.search.trim().to_lowercase();
+    let mut rows = Vec::new();
+    let mut group: Option<(usize, usize)> = None; // (row index of header, first task)
+    for (i, task) in vm.tasks.iter().enumerate() {
+        if task.organization_id != organization {
+            continue;
+        }
+        if !needle.is_empty() && !task.search_text.contains(&needle) {
+            continue;
+        }
+        if filters.status.as_ref().is_some_and(|s| *s != task.status) {
+            continue;
+        }
+        if filters.assigned_to_me && (me.is_none() || task.assignee_id.as_deref() != me) {
+            continue;
+        }
+        if filters.mine
+            && !vm
+                .workspaces_of(&task.id)
+                .any(|w| Some(w.owner_id.as_str()) == me)
+        {
+            continue;
+        }
+        if filters.has_active_workspace && !vm.workspaces_of(&task.id).any(|w| w.status == "active")
+        {
+            continue;
+        }
+        let same_group = group.is_some_and(|(_, first)| vm.tasks[first].status == task.status);
+        if !same_group {
+            group = Some((rows.len(), i));
+            rows.push(Row::Group {
+                first_task: i,
+                count: 0,
+            });
+        }
+        if let Some((header, _)) = group
+            && let Row::Group { count, .. } = &mut rows[header]
+        {
+            *count += 1;
+        }
+        rows.push(Row::Task(i));
+        rows.extend(
+            vm.workspaces_by_task
+                .get(&task.id)
+                .into_iter()
+                .flatten()
+                .map(|&w| Row::Workspace(w)),
+        );
+    }
+    // Exploratory work: workspaces without a task (hidden by filters that are about tasks).
+    if filters.status.is_none() && !filters.assigned_to_me {
+        let loose: Vec<usize> = vm
+            .workspaces
+            .iter()
+            .enumerate()
+            .filter(|(_, w)| w.organization_id == organization && w.task_id.is_none())
+            .filter(|(_, w)| !filters.mine || Some(w.owner_id.as_str()) == me)
+            .filter(|(_, w)| !filters.has_active_workspace || w.status == "active")
+            .filter(|(_, w)| {
+                needle.is_empty()
+                    || w.branch
+                        .as_deref()
+                        .is_some_and(|b| b.to_lowercase().contains(&needle))
+                    || w.owner_name.to_lowercase().contains(&needle)
+            })
+            .map(|(i, _)| i)
+            .collect();
+        if !loose.is_empty() {
+            rows.push(Row::NoTask { count: loose.len() });
+            rows.extend(loose.into_iter().map(Row::Workspace));
+        }
+    }
+    rows
+}
+
+/// The statuses used in an organization, in group order (for the status filter).
+pub fn statuses(vm: &ViewModel, organization: Option<&str>) -> Vec<String> {
+    let mut statuses: Vec<String> = Vec::new();
+    for task in vm
+        .tasks
+        .iter()
+        .filter(|t| Some(t.organization_id.as_str()) == organization)
+    {
+        if statuses.last() != Some(&task.status) && !statuses.contains(&task.status) {
+            statuses.push(task.status.clone());
+        }
+    }
+    statuses
+}

@@ -1,0 +1,199 @@
+//! The selected task in full — description, labels, due date, the external issue, who works on
+//! it where — and "Start work" in one of this device's linked folders.
+
+use eframe::egui::{self, RichText};
+use time::OffsetDateTime;
+
+use super::widgets::{avatar, badge, dot};
+use crate::app::actions::Action;
+use crate::app::device::branch_for;
+use crate::app::logic::UiState;
+use crate::app::theme;
+use crate::app::view_model::{LocalFolder, Task, ViewModel, presence_text};
+
+pub fn detail_ui(
+    ui: &mut egui::Ui,
+    vm: &ViewModel,
+    state: &mut UiState,
+    now: OffsetDateTime,
+    actions: &mut Vec<Action>,
+) {
+    let Some(task) = state.selected_task.as_ref().and_then(|id| vm.task(id)) else {
+        ui.add_space(40.0);
+        ui.vertical_centered(|ui| {
+            ui.label(
+                RichText::new("Select a task to see who works on it, and to start work.").weak(),
+            );
+            ui.label(RichText::new("↑ ↓ move · Ctrl+K search").weak());
+        });
+        return;
+    };
+    let dark = ui.visuals().dark_mode;
+    egui::ScrollArea::vertical()
+        .auto_shrink(false)
+        .show(ui, |ui| {
+            ui.horizontal(|ui| {
+                ui.label(RichText::new(&task.key).weak().monospace());
+                if ui.button("✕").on_hover_text("Close").clicked() {
+                    actions.push(Action::SelectTask(None));
+                }
+            });
+            ui.label(RichText::new(&task.title).size(18.0).strong());
+            ui.horizontal_wrapped(|ui| {
+                dot(ui, theme::status(task.status_color), &task.status);
+                ui.label(&task.status);
+                ui.label(
+                    RichText::new(format!("priority {}", task.priority))
+                        .color(theme::priority(&task.priority, dark)),
+                );
+                match (&task.assignee_id, &task.assignee_name) {
+                    (Some(id), Some(name)) => {
+                        avatar(ui, id, name);
+                        ui.label(name);
+                    }
+                    _ => {
+                        ui.label(RichText::new("unassigned").weak());
+                    }
+                }
+            });
+            ui.horizontal_wrapped(|ui| {
+                for label in &task.labels {
+                    badge(ui, label, theme::accent(dark));
+                }
+                if let Some(due) = &task.due_date {
+                    ui.label(format!("due {due}"));
+                }
+            });
+            if let Some(url) = &task.external_url {
+                ui.hyperlink_to("Open the issue ↗", url);
+            }
+            ui.add_space(6.0);
+            match &task.description {
+                Some(text) if !text.is_empty() => {
+                    ui.label(text);
+                }
+                _ => {
+                    ui.label(RichText::new("No description.").weak());
+                }
+            }
+            ui.separator();
+            ui.label(RichText::new("Workspaces").strong());
+            let mut any = false;
+            for workspace in vm.workspaces_of(&task.id) {
+                any = true;
+                ui.horizontal_wrapped(|ui| {
+                    avatar(ui, &workspace.owner_id, &workspace.owner_name);
+                    ui.label(&workspace.owner_name);
+                    ui.label(RichText::new(&workspace.device_name).weak());
+                    ui.label(RichText::new(presence_text(workspace, now)).weak());
+                });
+                ui.horizontal_wrapped(|ui| {
+                    ui.add_space(28.0);
+                    if let Some(branch) = &workspace.branch {
+                        ui.label(RichText::new(branch).monospace());
+                    }
+                    if let Some(git) = &workspace.git {
+                        ui.label(RichText::new(git.summary()).weak());
+                    }
+                    if let Some(pr) = &workspace.pull_request {
+                        let text = format!("#{} {}", pr.number, pr.status);
+                        match &pr.url {
+                            Some(url) => {
+                                ui.hyperlink_to(text, url);
+                            }
+                            None => {
+                                badge(ui, &text, theme::pull_request(&pr.status, dark));
+                            }
+                        }
+                    }
+                });
+            }
+            if !any {
+                ui.label(RichText::new("Nobody is working on this yet.").weak());
+            }
+            ui.separator();
+            start_work_ui(ui, vm, task, state, actions);
+        });
+}
+
+/// Linked folders to start work in: the task's own repository first.
+fn candidate_folders<'a>(vm: &'a ViewModel, task: &Task) -> Vec<(&'a str, &'a LocalFolder)> {
+    let mut folders: Vec<(bool, &str, &LocalFolder)> = vm
+        .repositories
+        .iter()
+        .filter(|r| r.organization_id == task.organization_id)
+        .flat_map(|r| {
+            let suggested = task.repository_id.as_deref() == Some(r.id.as_str());
+            r.folders
+                .iter()
+                .map(move |f| (suggested, r.name.as_str(), f))
+        })
+        .collect();
+    folders.sort_by_key(|(suggested, name, _)| (!*suggested, *name));
+    folders.into_iter().map(|(_, name, f)| (name, f)).collect()
+}
+
+fn start_work_ui(
+    ui: &mut egui::Ui,
+    vm: &ViewModel,
+    task: &Task,
+    state: &mut UiState,
+    actions: &mut Vec<Action>,
+) {
+    ui.label(RichText::new("Start work").strong());
+    let folders = candidate_folders(vm, task);
+    if folders.is_empty() {
+        let repository = task
+            .repository_id
+            .as_ref()
+            .and_then(|id| vm.repository(id))
+            .map_or("this organization's repositories", |r| r.name.as_str());
+        ui.label(
+            RichText::new(format!(
+                "Link a folder of {repository} on the left to start work here."
+            ))
+            .weak(),
+        );
+        return;
+    }
+    if state
+        .start_folder
+        .as_ref()
+        .is_none_or(|id| !folders.iter().any(|(_, f)| &f.id == id))
+    {
+        state.start_folder = folders.first().map(|(_, f)| f.id.clone());
+    }
+    let chosen = folders
+        .iter()
+        .find(|(_, f)| Some(&f.id) == state.start_folder.as_ref())
+        .map(|(name, f)| format!("{name} — {}", f.path))
+        .unwrap_or_default();
+    egui::ComboBox::from_label("Folder")
+        .selected_text(chosen)
+        .width(260.0)
+        .show_ui(ui, |ui| {
+            for (name, folder) in &folders {
+                ui.selectable_value(
+                    &mut state.start_folder,
+                    Some(folder.id.clone()),
+                    format!("{name} — {}", folder.path),
+                );
+            }
+        });
+    ui.label(
+        RichText::new(format!("branch {}", branch_for(task)))
+            .monospace()
+            .weak(),
+    );
+    let busy = state.busy.is_some();
+    if ui
+        .add_enabled(!busy, egui::Button::new("Start work"))
+        .clicked()
+        && let Some(folder_id) = state.start_folder.clone()
+    {
+        actions.push(Action::StartWork {
+            task_id: task.id.clone(),
+            folder_id,
+        });
+    }
+}

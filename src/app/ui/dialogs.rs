@@ -1,0 +1,110 @@
+//! Questions and messages: the sign-out confirmation (saying which writes would be lost), the
+//! link prompt when a folder matches several repositories or none, and dismissable notices.
+
+use eframe::egui::{self, RichText};
+
+use crate::app::actions::Action;
+use crate::app::logic::UiState;
+use crate::app::theme;
+use crate::app::view_model::ViewModel;
+
+pub fn notices_ui(ui: &mut egui::Ui, state: &UiState, actions: &mut Vec<Action>) {
+    let dark = ui.visuals().dark_mode;
+    if let Some(busy) = &state.busy {
+        ui.horizontal(|ui| {
+            ui.spinner();
+            ui.label(busy);
+        });
+    }
+    for (i, notice) in state.notices.iter().enumerate() {
+        ui.horizontal(|ui| {
+            let color = if notice.error {
+                theme::danger(dark)
+            } else {
+                theme::success(dark)
+            };
+            ui.label(RichText::new(&notice.text).color(color));
+            if ui.small_button("Dismiss").clicked() {
+                actions.push(Action::DismissNotice(i));
+            }
+        });
+    }
+}
+
+pub fn modal_ui(ctx: &egui::Context, vm: &ViewModel, state: &UiState, actions: &mut Vec<Action>) {
+    if state.confirm_sign_out {
+        egui::Modal::new(egui::Id::unique("confirm-sign-out")).show(ctx, |ui| {
+            ui.set_max_width(380.0);
+            ui.heading("Sign out?");
+            ui.label(
+                "Synced data is removed from this computer. Linked folders and your preferences stay.",
+            );
+            match vm.pending_writes {
+                0 => {}
+                1 => {
+                    ui.label(
+                        RichText::new("1 change has not reached the server yet and will be lost.")
+                            .color(theme::danger(ui.visuals().dark_mode)),
+                    );
+                }
+                n => {
+                    ui.label(
+                        RichText::new(format!(
+                            "{n} changes have not reached the server yet and will be lost."
+                        ))
+                        .color(theme::danger(ui.visuals().dark_mode)),
+                    );
+                }
+            }
+            ui.horizontal(|ui| {
+                if ui.button("Sign out").clicked() {
+                    actions.push(Action::ConfirmSignOut);
+                }
+                if ui.button("Cancel").clicked() {
+                    actions.push(Action::CancelSignOut);
+                }
+            });
+        });
+    }
+    if let Some(prompt) = &state.link_prompt {
+        egui::Modal::new(egui::Id::unique("link-prompt")).show(ctx, |ui| {
+            ui.set_max_width(420.0);
+            ui.heading("Link folder");
+            ui.label(RichText::new(prompt.path.display().to_string()).monospace());
+            if prompt.candidates.is_empty() {
+                let remote = prompt.remote.as_deref().unwrap_or("no remote");
+                ui.label(format!(
+                    "None of your organizations' repositories has this folder's remote ({remote})."
+                ));
+                if ui.button("Keep as local project").clicked() {
+                    actions.push(Action::ChooseRepository {
+                        repository_id: None,
+                    });
+                }
+            } else {
+                ui.label("This folder's remote matches several repositories. Which one is it?");
+                for id in &prompt.candidates {
+                    let Some(repository) = vm.repository(id) else {
+                        continue;
+                    };
+                    let organization = vm
+                        .organizations
+                        .iter()
+                        .find(|o| o.id == repository.organization_id)
+                        .map_or("another organization", |o| o.name.as_str());
+                    if ui
+                        .button(format!("{} in {organization}", repository.name))
+                        .clicked()
+                    {
+                        actions.push(Action::ChooseRepository {
+                            repository_id: Some(id.clone()),
+                        });
+                    }
+                }
+            }
+            if ui.button("Cancel").clicked() {
+                actions.push(Action::CancelLink);
+            }
+        });
+    }
+}

@@ -1,0 +1,71 @@
+//! The panels. Each is a function that reads the view model (and the UI state it owns, such as
+//! form fields) and pushes [`Action`]s; none does I/O. [`window_ui`] lays them out.
+
+mod detail;
+mod dialogs;
+mod repositories;
+mod sign_in;
+mod tasks;
+pub mod top_bar;
+mod widgets;
+
+use eframe::egui;
+use time::OffsetDateTime;
+
+use super::actions::Action;
+use super::logic::{Controller, Screen};
+use super::theme;
+
+/// Draws the whole window for one frame and returns what the user asked for.
+pub fn window_ui(ui: &mut egui::Ui, controller: &mut Controller) -> Vec<Action> {
+    let mut actions = Vec::new();
+    if controller.screen == Screen::SignIn {
+        egui::CentralPanel::default_margins().show(ui, |ui| {
+            sign_in::sign_in_ui(ui, &mut controller.sign_in, &mut actions);
+        });
+        return actions;
+    }
+    controller.refresh_rows();
+    let vm = controller.vm.clone();
+    let now = OffsetDateTime::now_utc();
+    egui::Panel::top("top-bar").show(ui, |ui| {
+        ui.add_space(4.0);
+        top_bar::top_bar_ui(
+            ui,
+            &vm,
+            &mut controller.ui,
+            &controller.status,
+            &mut actions,
+        );
+        ui.add_space(2.0);
+    });
+    if !controller.ui.notices.is_empty() || controller.ui.busy.is_some() {
+        egui::Panel::bottom("notices").show(ui, |ui| {
+            dialogs::notices_ui(ui, &controller.ui, &mut actions);
+        });
+    }
+    egui::Panel::left("repositories")
+        .default_size(theme::SIDE_PANEL_WIDTH)
+        .resizable(true)
+        .show(ui, |ui| {
+            repositories::repositories_ui(ui, &vm, &mut controller.ui, &mut actions);
+        });
+    egui::Panel::right("detail")
+        .default_size(theme::DETAIL_PANEL_WIDTH)
+        .resizable(true)
+        .show(ui, |ui| {
+            detail::detail_ui(ui, &vm, &mut controller.ui, now, &mut actions);
+        });
+    let synced_once = controller.loaded_once
+        && !matches!(
+            controller.status,
+            crate::sync::engine::SyncStatus::Connecting
+                | crate::sync::engine::SyncStatus::Syncing { .. }
+        )
+        || !vm.tasks.is_empty();
+    egui::CentralPanel::default_margins().show(ui, |ui| {
+        tasks::tasks_ui(ui, &vm, &mut controller.ui, now, synced_once, &mut actions);
+    });
+    dialogs::modal_ui(ui.ctx(), &vm, &controller.ui, &mut actions);
+    actions
+}

@@ -1,0 +1,53 @@
+//! Small painted pieces the panels share: avatars, status dots and badges.
+
+use eframe::egui::{self, Color32, CornerRadius, FontId, Sense, Stroke, vec2};
+
+use crate::app::theme;
+
+/// A round avatar with the person's initials (a picture is not needed to tell people apart).
+pub fn avatar(ui: &mut egui::Ui, id: &str, name: &str) -> egui::Response {
+    let size = theme::AVATAR_SIZE;
+    let (rect, response) = ui.allocate_exact_size(vec2(size, size), Sense::hover());
+    let initials: String = name
+        .split_whitespace()
+        .filter_map(|word| word.chars().next())
+        .take(2)
+        .flat_map(char::to_uppercase)
+        .collect();
+    let painter = ui.painter();
+    painter.circle_filled(rect.center(), size / 2.0, theme::person(id));
+    painter.text(
+        rect.center(),
+        egui::Align2::CENTER_CENTER,
+        initials,
+        FontId::proportional(size * 0.45),
+        Color32::WHITE,
+    );
+    response.on_hover_text(name)
+}
+
+/// A filled dot in a status's colour.
+pub fn dot(ui: &mut egui::Ui, color: Color32, hover: &str) -> egui::Response {
+    let (rect, response) = ui.allocate_exact_size(vec2(12.0, 12.0), Sense::hover());
+    ui.painter().circle_filled(rect.center(), 5.0, color);
+    response.on_hover_text(hover)
+}
+
+/// A small rounded label, outlined in `color` (PR badges, "pending", "cloud").
+pub fn badge(ui: &mut egui::Ui, text: &str, color: Color32) -> egui::Response {
+    let galley = ui
+        .painter()
+        .layout_no_wrap(text.to_owned(), FontId::proportional(11.5), color);
+    let padding = vec2(6.0, 2.0);
+    let (rect, response) = ui.allocate_exact_size(galley.size() + padding * 2.0, Sense::hover());
+    let painter = ui.painter();
+    painter.rect(
+        rect,
+        CornerRadius::same(8),
+        color.gamma_multiply(0.12),
+        Stroke::new(1.0, color.gamma_multiply(0.7)),
+        egui::StrokeKind::Inside,
+    );
+    painter.galley(rect.min + padding, galley, color);
+    response
+}
