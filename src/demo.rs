@@ -1,12 +1,16 @@
 //! `superset demo`: a seeded team on a private PostgreSQL cluster, ready to look at.
 //!
 //! The cluster lives under the data dir (created on first run, reused afterwards), is migrated
-//! and seeded once, and is stopped when the demo ends. The window and the in-process server
-//! join it as their issues land; until then the demo serves the database itself.
+//! and seeded once, and is stopped when the demo ends. [`Demo::serve`] starts the API and the
+//! sync service in-process on a loopback port (the same port each run when it is free, so the
+//! desktop profile under `<data dir>/desktop` resumes its sync instead of starting over) and
+//! signs the demo user in; the window then opens on that profile.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::localpg::{Durability, LocalCluster, LocalPgError};
+use crate::server::app::{ElectricConfig, Server, ServerConfig};
 use crate::server::{db, migrate, seed};
 
 #[derive(Debug, thiserror::Error)]
@@ -21,6 +25,10 @@ pub enum DemoError {
     Seed(#[from] seed::SeedError),
     #[error(transparent)]
     Accounts(#[from] crate::server::api::error::AppError),
+    #[error("starting the demo server failed: {0}")]
+    Server(String),
+    #[error("signing in the demo user failed: {0}")]
+    SignIn(#[from] crate::commands::CommandError),
     #[error("cannot remove the old demo data in {path}: {source}")]
     Reset {
         path: PathBuf,
@@ -49,6 +57,105 @@ impl Demo {
     pub fn cluster_root(&self) -> &Path {
         self.cluster.root()
     }
+
+    /// Starts the API and sync service on loopback and signs the demo user into the desktop
+    /// profile under `data_dir`.
+    pub async fn serve(&self, data_dir: &Path) -> Result<DemoServer, DemoError> {
+        let server_dir = data_dir.join("server");
+        let secret = |bytes: usize| {
+            use rand::RngCore;
+            let mut key = vec![0u8; bytes];
+            rand::rng().fill_bytes(&mut key);
+            key.iter().map(|b| format!("{b:02x}")).collect::<String>()
+        };
+        let config = ServerConfig {
+            database_url: self.database_url.clone(),
+            data_dir: server_dir,
+            jwt_secret: Some(secret(32)),
+            electric: ElectricConfig::Local {
+                secret: Some(secret(16)),
+                slot: "superset_demo".to_owned(),
+            },
+        };
+        let server = Arc::new(
+            Server::start(config)
+                .await
+                .map_err(|e| DemoError::Server(e.to_string()))?,
+        );
+        let listener = bind_remembered_port(&data_dir.join("demo-port")).await?;
+        let base_url = format!(
+            "http://{}",
+            listener
+                .local_addr()
+                .map_err(|e| DemoError::Server(e.to_string()))?
+        );
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let stopping = server.clone();
+        let task = tokio::spawn(async move {
+            let _ = crate::server::serve(listener, server.router.clone(), async move {
+                let _ = stopped.await;
+                stopping.shutdown();
+            })
+            .await;
+        });
+        let profile = data_dir.join("desktop");
+        let user = demo_user();
+        let signed_in = crate::sync::session::load(&profile)
+            .is_some_and(|s| s.server_url == base_url && s.email == user);
+        if !signed_in {
+            crate::commands::login(&profile, &base_url, &user, DEMO_PASSWORD).await?;
+        }
+        Ok(DemoServer {
+            base_url,
+            profile,
+            user,
+            stop,
+            task,
+        })
+    }
+}
+
+/// The demo's server, running until [`DemoServer::stop`].
+pub struct DemoServer {
+    pub base_url: String,
+    /// The desktop profile signed in as [`DemoServer::user`].
+    pub profile: PathBuf,
+    pub user: String,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl DemoServer {
+    /// Ends held requests and replication, and waits for the server to finish.
+    pub async fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.task.await;
+    }
+}
+
+/// The demo signs in as the seeded user who belongs to both organizations.
+pub fn demo_user() -> String {
+    seed::generate(&seed::SeedConfig::default()).users[0]
+        .email
+        .clone()
+}
+
+/// Listens on the port used last time when it is free, else on a new one (remembered).
+async fn bind_remembered_port(file: &Path) -> Result<tokio::net::TcpListener, DemoError> {
+    if let Some(port) = std::fs::read_to_string(file)
+        .ok()
+        .and_then(|p| p.trim().parse::<u16>().ok())
+        && let Ok(listener) = tokio::net::TcpListener::bind(("127.0.0.1", port)).await
+    {
+        return Ok(listener);
+    }
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+        .await
+        .map_err(|e| DemoError::Server(format!("cannot listen on loopback: {e}")))?;
+    if let Ok(address) = listener.local_addr() {
+        let _ = std::fs::write(file, address.port().to_string());
+    }
+    Ok(listener)
 }
 
 /// Where the demo's cluster lives: under the data dir when the server's OS user can reach it,

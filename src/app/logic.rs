@@ -54,7 +54,13 @@ pub struct LinkPrompt {
 pub struct Notice {
     pub text: String,
     pub error: bool,
+    pub shown_at: std::time::Instant,
 }
+
+/// Good news fades after this long; errors stay until dismissed.
+const NOTICE_LIFETIME: std::time::Duration = std::time::Duration::from_secs(8);
+/// At most this many notices are kept (the newest).
+const MAX_NOTICES: usize = 3;
 
 /// Device preferences read from `settings`.
 #[derive(Debug, Clone, Default)]
@@ -265,6 +271,9 @@ impl Controller {
         while let Ok(outcome) = self.outcomes.try_recv() {
             self.on_outcome(outcome);
         }
+        self.ui
+            .notices
+            .retain(|n| n.error || n.shown_at.elapsed() < NOTICE_LIFETIME);
         if let Some(device) = &self.device {
             let input = self
                 .ctx
@@ -276,7 +285,14 @@ impl Controller {
     }
 
     fn notice(&mut self, text: String, error: bool) {
-        self.ui.notices.push(Notice { text, error });
+        self.ui.notices.push(Notice {
+            text,
+            error,
+            shown_at: std::time::Instant::now(),
+        });
+        let excess = self.ui.notices.len().saturating_sub(MAX_NOTICES);
+        self.ui.notices.drain(..excess);
+        self.ctx.request_repaint_after(NOTICE_LIFETIME);
     }
 
     fn on_outcome(&mut self, outcome: Outcome) {

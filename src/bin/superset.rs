@@ -97,28 +97,49 @@ fn main() -> anyhow::Result<()> {
             superset::app::run(data_dir, runtime.handle().clone(), cli.quit_after)
                 .map_err(|e| anyhow::anyhow!("cannot open the window: {e}"))
         }
+        Some(Command::Demo { reset }) => {
+            let (demo, server) = runtime.block_on(start_demo(&data_dir, reset))?;
+            let shown = superset::app::run(
+                server.profile.clone(),
+                runtime.handle().clone(),
+                cli.quit_after,
+            );
+            println!("stopping the demo …");
+            runtime.block_on(server.stop());
+            drop(demo);
+            shown.map_err(|e| anyhow::anyhow!("cannot open the window: {e}"))
+        }
         Some(command) => runtime.block_on(run_command(command, data_dir)),
     }
 }
 
+/// Starts the demo's database and server and signs the demo user in.
+async fn start_demo(
+    data_dir: &std::path::Path,
+    reset: bool,
+) -> anyhow::Result<(demo::Demo, demo::DemoServer)> {
+    println!("starting the demo database under {} …", data_dir.display());
+    let demo = demo::start(&DemoOptions {
+        data_dir: data_dir.to_path_buf(),
+        reset,
+    })
+    .await?;
+    if let Some(team) = &demo.seeded_now {
+        print!("{}", team.summary());
+    }
+    let server = demo.serve(data_dir).await?;
+    println!(
+        "demo server at {}; signed in as {} (every demo user's password: {})",
+        server.base_url,
+        server.user,
+        demo::DEMO_PASSWORD
+    );
+    Ok((demo, server))
+}
+
 async fn run_command(command: Command, data_dir: PathBuf) -> anyhow::Result<()> {
     match command {
-        Command::Demo { reset } => {
-            println!("starting the demo database under {} …", data_dir.display());
-            let demo = demo::start(&DemoOptions { data_dir, reset }).await?;
-            if let Some(team) = &demo.seeded_now {
-                print!("{}", team.summary());
-            }
-            println!("\ndemo database ready: {}", demo.database_url);
-            println!(
-                "(the window and live sync arrive with the desktop issues; Ctrl-C stops the demo)"
-            );
-            tokio::signal::ctrl_c()
-                .await
-                .context("waiting for Ctrl-C")?;
-            println!("stopping …");
-            drop(demo);
-        }
+        Command::Demo { .. } => unreachable!("the demo runs the window on the main thread"),
         Command::Login { server, email } => {
             let password = read_password()?;
             println!(

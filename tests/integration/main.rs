@@ -12,3 +12,4 @@ mod sync;
 mod testkit;
 mod webhooks;
 mod where_against_postgres;
+mod window;

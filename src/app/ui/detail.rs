@@ -24,7 +24,7 @@ pub fn detail_ui(
             ui.label(
                 RichText::new("Select a task to see who works on it, and to start work.").weak(),
             );
-            ui.label(RichText::new("↑ ↓ move · Ctrl+K search").weak());
+            ui.label(RichText::new("Up and Down move between tasks · Ctrl+K searches").weak());
         });
         return;
     };
@@ -34,7 +34,7 @@ pub fn detail_ui(
         .show(ui, |ui| {
             ui.horizontal(|ui| {
                 ui.label(RichText::new(&task.key).weak().monospace());
-                if ui.button("✕").on_hover_text("Close").clicked() {
+                if ui.small_button("Close").clicked() {
                     actions.push(Action::SelectTask(None));
                 }
             });
@@ -65,7 +65,7 @@ pub fn detail_ui(
                 }
             });
             if let Some(url) = &task.external_url {
-                ui.hyperlink_to("Open the issue ↗", url);
+                ui.hyperlink_to("Open the issue", url);
             }
             ui.add_space(6.0);
             match &task.description {

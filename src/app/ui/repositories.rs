@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use eframe::egui::{self, RichText};
 
+use super::widgets::dot;
 use crate::app::actions::Action;
 use crate::app::logic::UiState;
 use crate::app::theme;
@@ -65,13 +66,12 @@ pub fn repositories_ui(
         }
         for repository in repositories {
             ui.horizontal(|ui| {
-                let linked = !repository.folders.is_empty();
-                let (mark, color) = if linked {
-                    ("●", theme::success(dark))
+                let (color, state) = if repository.folders.is_empty() {
+                    (theme::muted(ui.visuals()), "not linked")
                 } else {
-                    ("○", theme::muted(ui.visuals()))
+                    (theme::success(dark), "linked")
                 };
-                ui.label(RichText::new(mark).color(color));
+                dot(ui, color, state);
                 ui.label(RichText::new(&repository.name).strong())
                     .on_hover_text(&repository.url);
             });

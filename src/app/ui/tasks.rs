@@ -124,18 +124,43 @@ fn task_row(
 ) {
     let task = &vm.tasks[index];
     let dark = ui.visuals().dark_mode;
-    ui.add_space(12.0);
-    dot(ui, theme::status(task.status_color), &task.status);
     let is_selected = selected == Some(task.id.as_str());
     let text = format!("{}  {}", task.key, task.title);
-    let response = ui.add(
-        egui::Button::selectable(is_selected, text)
-            .truncate()
-            .min_size(egui::vec2(ui.available_width() - 220.0, 0.0)),
+    // The whole row is the click target; AccessKit sees a selectable item named by its text.
+    let row = ui.max_rect();
+    let response = ui.interact(
+        row,
+        egui::Id::unique(("task-row", &task.id)),
+        egui::Sense::click(),
     );
+    response.widget_info(|| {
+        egui::WidgetInfo::selected(egui::accesskit::Role::ListItem, true, is_selected, &text)
+    });
+    let fill = if is_selected {
+        Some(ui.visuals().selection.bg_fill)
+    } else if response.hovered() {
+        Some(ui.visuals().widgets.hovered.weak_bg_fill)
+    } else {
+        None
+    };
+    if let Some(fill) = fill {
+        ui.painter().rect_filled(row, 6.0, fill);
+    }
     if response.clicked() {
         actions.push(Action::SelectTask(Some(task.id.clone())));
     }
+    ui.add_space(12.0);
+    dot(ui, theme::status(task.status_color), &task.status);
+    ui.label(
+        RichText::new(&task.key)
+            .monospace()
+            .color(theme::muted(ui.visuals())),
+    );
+    ui.add(
+        egui::Label::new(RichText::new(&task.title))
+            .truncate()
+            .selectable(false),
+    );
     ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
         match (&task.assignee_id, &task.assignee_name) {
             (Some(id), Some(name)) => {

@@ -122,14 +122,13 @@ fn sync_status(ui: &mut egui::Ui, vm: &ViewModel, status: &SyncStatus, actions: 
         SyncStatus::NeedsSignIn(_) | SyncStatus::Error(_) => theme::danger(dark),
         _ => theme::muted(ui.visuals()),
     };
-    if let SyncStatus::NeedsSignIn(reason) = status {
-        if ui
+    if let SyncStatus::NeedsSignIn(reason) = status
+        && ui
             .button("Sign in again")
             .on_hover_text(reason.as_str())
             .clicked()
-        {
-            actions.push(Action::SignInAgain);
-        }
+    {
+        actions.push(Action::SignInAgain);
     }
     let response = ui.label(RichText::new(text).color(color));
     if let SyncStatus::Error(reason) = status {

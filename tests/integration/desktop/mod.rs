@@ -5,4 +5,4 @@ mod accounts;
 mod crash;
 mod engine;
 mod outbox;
-mod support;
+pub mod support;

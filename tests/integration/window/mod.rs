@@ -1,0 +1,9 @@
+//! The desktop window, driven through AccessKit with egui_kittest against a real server and a
+//! real SQLite profile (no display needed), plus the view model pinned with insta snapshots and
+//! a smoke test of the real binary under Xvfb.
+
+mod flows;
+mod folders;
+mod smoke;
+mod support;
+mod view_model;
