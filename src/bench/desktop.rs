@@ -20,12 +20,12 @@ use crate::store;
 use crate::sync::engine::{Engine, Events, SyncEvent, SyncStatus};
 use crate::sync::session::Session;
 
-const TASKS: usize = 100_000;
+pub(super) const TASKS: usize = 100_000;
 const UPDATES: usize = 200;
 const IDLE: Duration = Duration::from_secs(45);
 
 /// Signs a new profile (a folder in the lab, deleted with it) in and starts its engine.
-async fn profile(
+pub(super) async fn profile(
     dir: &std::path::Path,
     app: &App,
     email: &str,
@@ -38,7 +38,7 @@ async fn profile(
     Ok((engine, events))
 }
 
-async fn until_live(events: &mut Events, limit: Duration) -> anyhow::Result<()> {
+pub(super) async fn until_live(events: &mut Events, limit: Duration) -> anyhow::Result<()> {
     let deadline = Instant::now() + limit;
     while events.status() != SyncStatus::Live {
         anyhow::ensure!(

@@ -7,7 +7,8 @@
 //! `live` (commit → client latency across 1,000 live shapes), `throughput` (row changes per
 //! second through replication to clients) and `fanout` (2,000 clients fetch one 500-row shape
 //! at once), `proxy` (what the API's proxy adds per request) and `desktop` (the desktop engine's
-//! initial sync, commit → SQLite latency and idle writes). Everything runs on this machine: client, service and Postgres share its cores.
+//! initial sync, commit → SQLite latency and idle writes) and `window` (cold start, frame CPU and
+//! organization switch with 100k tasks). Everything runs on this machine: client, service and Postgres share its cores.
 
 mod app;
 pub mod client;
@@ -17,6 +18,7 @@ mod live;
 mod proxy;
 mod serve;
 mod throughput;
+mod window;
 
 use std::time::{Duration, Instant};
 
@@ -42,6 +44,8 @@ pub enum Scenario {
     Proxy,
     /// The desktop engine: initial sync of 100k tasks, commit → SQLite, idle writes.
     Desktop,
+    /// The desktop window with 100k tasks: cold start, frame CPU, organization switch, memory.
+    Window,
 }
 
 /// Sizes of the scenarios (defaults are the ones DESIGN.md §5 states).
@@ -92,6 +96,7 @@ pub enum Unit {
     Millis,
     PerSecond,
     PerMinute,
+    Megabytes,
 }
 
 impl Unit {
@@ -101,6 +106,7 @@ impl Unit {
             Unit::Millis => format!("{value:.1} ms"),
             Unit::PerSecond => format!("{}/s", thousands(value.round() as u64)),
             Unit::PerMinute => format!("{value:.1}/min"),
+            Unit::Megabytes => format!("{value:.0} MB"),
         }
     }
 }
@@ -196,6 +202,7 @@ pub fn run(scenario: Scenario, options: &Options) -> anyhow::Result<bool> {
                 Scenario::Fanout,
                 Scenario::Proxy,
                 Scenario::Desktop,
+                Scenario::Window,
             ],
             one => vec![one],
         };
@@ -212,6 +219,7 @@ pub fn run(scenario: Scenario, options: &Options) -> anyhow::Result<bool> {
                 Scenario::Fanout => serve::fanout(&bench).await,
                 Scenario::Proxy => proxy::overhead(&bench).await,
                 Scenario::Desktop => desktop::engine(&bench).await,
+                Scenario::Window => window::frames(&bench).await,
                 Scenario::All => continue,
             };
             match result {

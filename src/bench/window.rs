@@ -1,0 +1,187 @@
+//! Scenario 7: the desktop window with 100,000 tasks in SQLite, measured headless (egui without
+//! a GPU: the frame is built and tessellated, not rasterised).
+//!
+//! - cold start: from creating the window's controller on a synced profile to the first frame
+//!   that shows tasks (open SQLite, load the view model on the blocking pool, build the rows);
+//! - frame CPU: one frame with 100k tasks loaded (logic + panels + tessellation), mean and p99;
+//! - organization switch: the frame in which the other organization's tasks appear (it must be
+//!   the very next one) and its CPU time;
+//! - memory: how much the process's resident set grew from before the window to after it
+//!   loaded (the view model and egui's state; the server and Postgres are not counted).
+
+use std::time::{Duration, Instant};
+
+use eframe::egui;
+
+use super::app::App;
+use super::desktop::{TASKS, profile, until_live};
+use super::{Bench, Figure, Target, Unit, millis, percentile};
+use crate::app::actions::Action;
+use crate::app::rows::Row;
+use crate::app::{Controller, Options, theme, ui};
+use crate::server::seed;
+
+const FRAMES: usize = 300;
+
+pub(crate) async fn frames(bench: &Bench<'_>) -> anyhow::Result<Vec<Figure>> {
+    println!(
+        "[window] a profile synced with {TASKS} tasks; the window's controller and panels run headless"
+    );
+    let database = bench.database("bench_window").await?;
+    let result = async {
+        let app = App::start(
+            bench,
+            &database,
+            seed::SeedConfig {
+                tasks: TASKS,
+                ..seed::SeedConfig::default()
+            },
+        )
+        .await?;
+        let email = app.team.users[0].email.clone();
+        let dir = bench.lab.data_dir("window_profile");
+        let (engine, mut events) = profile(&dir, &app, &email).await?;
+        until_live(&mut events, Duration::from_secs(120)).await?;
+        engine.stop().await;
+        let runtime = tokio::runtime::Handle::current();
+        let measured = tokio::task::spawn_blocking(move || measure(dir, runtime)).await??;
+        app.stop().await;
+        Ok(measured)
+    }
+    .await;
+    bench.lab.drop_database(&database).await?;
+    result
+}
+
+fn resident_megabytes() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// One frame as eframe runs it: logic, panels, actions, tessellation.
+fn frame(ctx: &egui::Context, controller: &mut Controller) -> Duration {
+    let started = Instant::now();
+    controller.logic();
+    let input = egui::RawInput {
+        screen_rect: Some(egui::Rect::from_min_size(
+            egui::Pos2::ZERO,
+            egui::vec2(1280.0, 800.0),
+        )),
+        ..Default::default()
+    };
+    let output = ctx.run_ui(input, |ui| {
+        for action in ui::window_ui(ui, controller) {
+            controller.apply(action);
+        }
+    });
+    let _ = ctx.tessellate(output.shapes, output.pixels_per_point);
+    started.elapsed()
+}
+
+fn first_task_organization(controller: &Controller) -> Option<String> {
+    controller.ui.rows.iter().find_map(|row| match row {
+        Row::Task(i) => Some(controller.vm.tasks[*i].organization_id.clone()),
+        _ => None,
+    })
+}
+
+fn measure(
+    dir: std::path::PathBuf,
+    runtime: tokio::runtime::Handle,
+) -> anyhow::Result<Vec<Figure>> {
+    let before = resident_megabytes();
+    let started = Instant::now();
+    let ctx = egui::Context::default();
+    theme::apply(&ctx);
+    let mut controller = Controller::new(
+        ctx.clone(),
+        Options {
+            data_dir: dir,
+            runtime,
+        },
+    );
+    loop {
+        frame(&ctx, &mut controller);
+        if controller.loaded_once && !controller.ui.rows.is_empty() {
+            break;
+        }
+        anyhow::ensure!(
+            started.elapsed() < Duration::from_secs(30),
+            "no tasks shown within 30 s"
+        );
+        std::thread::sleep(Duration::from_micros(200));
+    }
+    let cold = started.elapsed();
+    let tasks = controller.vm.tasks.len();
+    println!(
+        "  first frame with data after {:.0} ms ({tasks} tasks loaded)",
+        millis(cold)
+    );
+    let mut samples: Vec<Duration> = (0..FRAMES).map(|_| frame(&ctx, &mut controller)).collect();
+    samples.sort();
+    let mean = samples.iter().sum::<Duration>() / FRAMES as u32;
+    let resident = resident_megabytes() - before;
+
+    let organizations: Vec<String> = controller
+        .vm
+        .organizations
+        .iter()
+        .map(|o| o.id.clone())
+        .collect();
+    anyhow::ensure!(
+        organizations.len() >= 2,
+        "the user should be in two organizations"
+    );
+    let mut switches = Vec::new();
+    for round in 0..10 {
+        let target = organizations[(round + 1) % organizations.len()].clone();
+        controller.apply(Action::SelectOrganization(target.clone()));
+        switches.push(frame(&ctx, &mut controller));
+        anyhow::ensure!(
+            first_task_organization(&controller).as_ref() == Some(&target),
+            "the frame after switching still showed the old organization"
+        );
+    }
+    switches.sort();
+    Ok(vec![
+        Figure::new(
+            "window: cold start to first frame with data (100k tasks, headless)",
+            millis(cold),
+            Unit::Millis,
+            Target::AtMost(300.0),
+        )
+        .anchor("Replicache: first 100 KB < 150 ms"),
+        Figure::new(
+            "window: frame CPU with 100k tasks, mean",
+            millis(mean),
+            Unit::Millis,
+            Target::AtMost(2.0),
+        ),
+        Figure::new(
+            "window: frame CPU with 100k tasks, p99",
+            millis(percentile(&samples, 99.0)),
+            Unit::Millis,
+            Target::None,
+        ),
+        Figure::new(
+            "window: organization switch, shown in the next frame (its CPU, p50)",
+            millis(percentile(&switches, 50.0)),
+            Unit::Millis,
+            Target::AtMost(2.0),
+        )
+        .anchor("Superset: org switch blanked up to 2 min"),
+        Figure::new(
+            "window: resident memory added by the window with 100k tasks",
+            resident,
+            Unit::Megabytes,
+            Target::None,
+        ),
+    ])
+}
