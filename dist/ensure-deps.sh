@@ -19,10 +19,22 @@ if ! command -v cargo >/dev/null 2>&1; then
 fi
 command -v cc >/dev/null 2>&1 || missing+=(build-essential)
 have_postgres_server || missing+=(postgresql)
+has_package() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+# The window: X11/Wayland client libraries and OpenGL (Mesa's software renderer suffices),
+# all loaded at run time, so they are needed to run the app, not to build it.
+if command -v dpkg-query >/dev/null 2>&1; then
+    for package in libgl1 libglx-mesa0 libgl1-mesa-dri libegl1 libx11-xcb1 libxcursor1 libxi6 \
+        libxrandr2 libxkbcommon-x11-0; do
+        has_package "$package" || missing+=("$package")
+    done
+fi
 if [ "$purpose" = "test" ]; then
     # The protocol conformance test runs the official Electric TypeScript client under Node.
     command -v node >/dev/null 2>&1 || missing+=(nodejs)
     command -v npm >/dev/null 2>&1 || missing+=(npm)
+    # The window's smoke test runs the real binary on a virtual display.
+    command -v xvfb-run >/dev/null 2>&1 || missing+=(xvfb)
+    command -v xauth >/dev/null 2>&1 || missing+=(xauth)
 fi
 
 if [ ${#missing[@]} -eq 0 ]; then

@@ -14,6 +14,7 @@ use eframe::egui;
 use rusqlite::Connection;
 
 use super::actions::Action;
+use super::avatars::Avatars;
 use super::device::{self, DeviceWatcher};
 use super::folders::{self, LinkOutcome};
 use super::rows::{self, Filters, Row};
@@ -148,6 +149,7 @@ pub struct Controller {
     pub status: SyncStatus,
     pub ui: UiState,
     pub settings: Settings,
+    pub avatars: Avatars,
     session: Option<Arc<Session>>,
     engine: Option<Engine>,
     events: Option<Events>,
@@ -164,8 +166,15 @@ pub struct Controller {
 impl Controller {
     pub fn new(ctx: egui::Context, options: Options) -> Self {
         let (outcome_sender, outcomes) = mpsc::channel();
+        let http = commands::http_client();
         let mut controller = Self {
-            http: commands::http_client(),
+            avatars: Avatars::new(
+                &options.data_dir,
+                options.runtime.clone(),
+                http.clone(),
+                ctx.clone(),
+            ),
+            http,
             ctx,
             screen: Screen::SignIn,
             sign_in: SignInForm::default(),

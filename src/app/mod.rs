@@ -3,12 +3,13 @@
 //!
 //! `logic` (the [`Controller`]) owns the session, the sync engine and the view model; `ui`
 //! draws panels from the view model and returns [`actions::Action`]s; `view_model` and `rows`
-//! turn SQLite into what is drawn; `folders` and `device` do the git work; `theme` holds every
+//! turn SQLite into what is drawn; `folders` and `device` do the git work; `avatars` fetches and caches pictures; `theme` holds every
 //! colour and size. Per frame: `logic` drains the engine's events, `ui` draws and collects
 //! actions, the controller applies them. Nothing is drawn while nothing changes: the engine
 //! wakes the window when a table changed, and presence labels ask for a repaint every 30 s.
 
 pub mod actions;
+pub mod avatars;
 pub mod device;
 pub mod folders;
 pub mod logic;

@@ -6,6 +6,7 @@ use time::OffsetDateTime;
 
 use super::widgets::{avatar, badge, dot};
 use crate::app::actions::Action;
+use crate::app::avatars::Avatars;
 use crate::app::device::branch_for;
 use crate::app::logic::UiState;
 use crate::app::theme;
@@ -14,6 +15,7 @@ use crate::app::view_model::{LocalFolder, Task, ViewModel, presence_text};
 pub fn detail_ui(
     ui: &mut egui::Ui,
     vm: &ViewModel,
+    avatars: &Avatars,
     state: &mut UiState,
     now: OffsetDateTime,
     actions: &mut Vec<Action>,
@@ -48,7 +50,7 @@ pub fn detail_ui(
                 );
                 match (&task.assignee_id, &task.assignee_name) {
                     (Some(id), Some(name)) => {
-                        avatar(ui, id, name);
+                        avatar(ui, vm, avatars, id, name);
                         ui.label(name);
                     }
                     _ => {
@@ -82,7 +84,7 @@ pub fn detail_ui(
             for workspace in vm.workspaces_of(&task.id) {
                 any = true;
                 ui.horizontal_wrapped(|ui| {
-                    avatar(ui, &workspace.owner_id, &workspace.owner_name);
+                    avatar(ui, vm, avatars, &workspace.owner_id, &workspace.owner_name);
                     ui.label(&workspace.owner_name);
                     ui.label(RichText::new(&workspace.device_name).weak());
                     ui.label(RichText::new(presence_text(workspace, now)).weak());

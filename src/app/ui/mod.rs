@@ -54,7 +54,14 @@ pub fn window_ui(ui: &mut egui::Ui, controller: &mut Controller) -> Vec<Action> 
         .default_size(theme::DETAIL_PANEL_WIDTH)
         .resizable(true)
         .show(ui, |ui| {
-            detail::detail_ui(ui, &vm, &mut controller.ui, now, &mut actions);
+            detail::detail_ui(
+                ui,
+                &vm,
+                &controller.avatars,
+                &mut controller.ui,
+                now,
+                &mut actions,
+            );
         });
     let synced_once = controller.loaded_once
         && !matches!(
@@ -64,7 +71,15 @@ pub fn window_ui(ui: &mut egui::Ui, controller: &mut Controller) -> Vec<Action> 
         )
         || !vm.tasks.is_empty();
     egui::CentralPanel::default_margins().show(ui, |ui| {
-        tasks::tasks_ui(ui, &vm, &mut controller.ui, now, synced_once, &mut actions);
+        tasks::tasks_ui(
+            ui,
+            &vm,
+            &controller.avatars,
+            &mut controller.ui,
+            now,
+            synced_once,
+            &mut actions,
+        );
     });
     dialogs::modal_ui(ui.ctx(), &vm, &controller.ui, &mut actions);
     actions

@@ -9,6 +9,7 @@ use time::OffsetDateTime;
 
 use super::widgets::{avatar, badge, dot};
 use crate::app::actions::Action;
+use crate::app::avatars::Avatars;
 use crate::app::logic::UiState;
 use crate::app::rows::{self, Row};
 use crate::app::theme;
@@ -17,6 +18,7 @@ use crate::app::view_model::{ViewModel, Workspace, presence_text};
 pub fn tasks_ui(
     ui: &mut egui::Ui,
     vm: &ViewModel,
+    avatars: &Avatars,
     state: &mut UiState,
     now: OffsetDateTime,
     synced_once: bool,
@@ -56,8 +58,8 @@ pub fn tasks_ui(
                         ui.label(RichText::new("(no task)").strong());
                         ui.label(RichText::new(count.to_string()).weak());
                     }
-                    Row::Task(i) => task_row(ui, vm, i, selected.as_deref(), actions),
-                    Row::Workspace(i) => workspace_row(ui, &vm.workspaces[i], now),
+                    Row::Task(i) => task_row(ui, vm, avatars, i, selected.as_deref(), actions),
+                    Row::Workspace(i) => workspace_row(ui, vm, avatars, &vm.workspaces[i], now),
                 },
             );
         }
@@ -118,6 +120,7 @@ fn empty_message(vm: &ViewModel, state: &UiState, synced_once: bool) -> Option<S
 fn task_row(
     ui: &mut egui::Ui,
     vm: &ViewModel,
+    avatars: &Avatars,
     index: usize,
     selected: Option<&str>,
     actions: &mut Vec<Action>,
@@ -165,7 +168,7 @@ fn task_row(
         match (&task.assignee_id, &task.assignee_name) {
             (Some(id), Some(name)) => {
                 ui.label(RichText::new(name).weak());
-                avatar(ui, id, name);
+                avatar(ui, vm, avatars, id, name);
             }
             _ => {
                 ui.label(RichText::new("unassigned").weak());
@@ -180,11 +183,17 @@ fn task_row(
     });
 }
 
-fn workspace_row(ui: &mut egui::Ui, workspace: &Workspace, now: OffsetDateTime) {
+fn workspace_row(
+    ui: &mut egui::Ui,
+    vm: &ViewModel,
+    avatars: &Avatars,
+    workspace: &Workspace,
+    now: OffsetDateTime,
+) {
     let dark = ui.visuals().dark_mode;
     let muted = theme::muted(ui.visuals());
     ui.add_space(40.0);
-    avatar(ui, &workspace.owner_id, &workspace.owner_name);
+    avatar(ui, vm, avatars, &workspace.owner_id, &workspace.owner_name);
     ui.label(&workspace.owner_name);
     let place = if workspace.cloud { "cloud" } else { "local" };
     ui.label(RichText::new(format!("{} · {place}", workspace.device_name)).color(muted));

@@ -2,27 +2,50 @@
 
 use eframe::egui::{self, Color32, CornerRadius, FontId, Sense, Stroke, vec2};
 
+use crate::app::avatars::Avatars;
 use crate::app::theme;
+use crate::app::view_model::ViewModel;
 
-/// A round avatar with the person's initials (a picture is not needed to tell people apart).
-pub fn avatar(ui: &mut egui::Ui, id: &str, name: &str) -> egui::Response {
+/// A round avatar: the person's picture when it has arrived, else their initials on a colour
+/// of their own.
+pub fn avatar(
+    ui: &mut egui::Ui,
+    vm: &ViewModel,
+    avatars: &Avatars,
+    id: &str,
+    name: &str,
+) -> egui::Response {
     let size = theme::AVATAR_SIZE;
     let (rect, response) = ui.allocate_exact_size(vec2(size, size), Sense::hover());
-    let initials: String = name
-        .split_whitespace()
-        .filter_map(|word| word.chars().next())
-        .take(2)
-        .flat_map(char::to_uppercase)
-        .collect();
+    let picture = vm
+        .people
+        .get(id)
+        .and_then(|p| p.avatar_url.as_deref())
+        .and_then(|url| avatars.picture(url));
     let painter = ui.painter();
-    painter.circle_filled(rect.center(), size / 2.0, theme::person(id));
-    painter.text(
-        rect.center(),
-        egui::Align2::CENTER_CENTER,
-        initials,
-        FontId::proportional(size * 0.45),
-        Color32::WHITE,
-    );
+    match picture {
+        Some(texture) => {
+            egui::Image::new(&texture)
+                .corner_radius(CornerRadius::same((size / 2.0) as u8))
+                .paint_at(ui, rect);
+        }
+        None => {
+            let initials: String = name
+                .split_whitespace()
+                .filter_map(|word| word.chars().next())
+                .take(2)
+                .flat_map(char::to_uppercase)
+                .collect();
+            painter.circle_filled(rect.center(), size / 2.0, theme::person(id));
+            painter.text(
+                rect.center(),
+                egui::Align2::CENTER_CENTER,
+                initials,
+                FontId::proportional(size * 0.45),
+                Color32::WHITE,
+            );
+        }
+    }
     response.on_hover_text(name)
 }
 
