@@ -91,8 +91,9 @@ pub struct UiState {
     /// The selection moved by keyboard: scroll it into view once.
     pub scroll_to_selection: bool,
     pub busy: Option<String>,
-    /// Rows of the task tree and what they were built for.
-    pub rows: Vec<Row>,
+    /// Rows of the task tree, how many of them are tasks, and what they were built for.
+    pub rows: Arc<Vec<Row>>,
+    pub task_count: usize,
     rows_for: Option<(u64, Option<String>, Filters)>,
 }
 
@@ -111,7 +112,8 @@ impl Default for UiState {
             start_folder: None,
             scroll_to_selection: false,
             busy: None,
-            rows: Vec::new(),
+            rows: Arc::default(),
+            task_count: 0,
             rows_for: None,
         }
     }
@@ -415,11 +417,20 @@ impl Controller {
             self.ui.filters.clone(),
         );
         if self.ui.rows_for.as_ref() != Some(&key) {
-            self.ui.rows = rows::build(
-                &self.vm,
-                self.ui.active_organization.as_deref(),
-                &self.ui.filters,
-            );
+            let organization = self.ui.active_organization.as_deref();
+            let prebuilt = (self.ui.filters == Filters::default())
+                .then(|| organization.and_then(|o| self.vm.organization_rows.get(o)))
+                .flatten();
+            self.ui.rows = match prebuilt {
+                Some(rows) => rows.clone(),
+                None => Arc::new(rows::build(&self.vm, organization, &self.ui.filters)),
+            };
+            self.ui.task_count = self
+                .ui
+                .rows
+                .iter()
+                .filter(|r| matches!(r, Row::Task(_)))
+                .count();
             self.ui.rows_for = Some(key);
         }
     }

@@ -58,14 +58,18 @@ pub fn build(vm: &ViewModel, organization: Option<&str>, filters: &Filters) -> V
         if filters.assigned_to_me && (me.is_none() || task.assignee_id.as_deref() != me) {
             continue;
         }
+        let workspaces = &vm.task_workspaces[i];
         if filters.mine
-            && !vm
-                .workspaces_of(&task.id)
-                .any(|w| Some(w.owner_id.as_str()) == me)
+            && !workspaces
+                .iter()
+                .any(|&w| Some(vm.workspaces[w].owner_id.as_str()) == me)
         {
             continue;
         }
-        if filters.has_active_workspace && !vm.workspaces_of(&task.id).any(|w| w.status == "active")
+        if filters.has_active_workspace
+            && !workspaces
+                .iter()
+                .any(|&w| vm.workspaces[w].status == "active")
         {
             continue;
         }
@@ -83,13 +87,7 @@ pub fn build(vm: &ViewModel, organization: Option<&str>, filters: &Filters) -> V
             *count += 1;
         }
         rows.push(Row::Task(i));
-        rows.extend(
-            vm.workspaces_by_task
-                .get(&task.id)
-                .into_iter()
-                .flatten()
-                .map(|&w| Row::Workspace(w)),
-        );
+        rows.extend(workspaces.iter().map(|&w| Row::Workspace(w)));
     }
     // Exploratory work: workspaces without a task (hidden by filters that are about tasks).
     if filters.status.is_none() && !filters.assigned_to_me {
@@ -115,19 +113,4 @@ pub fn build(vm: &ViewModel, organization: Option<&str>, filters: &Filters) -> V
         }
     }
     rows
-}
-
-/// The statuses used in an organization, in group order (for the status filter).
-pub fn statuses(vm: &ViewModel, organization: Option<&str>) -> Vec<String> {
-    let mut statuses: Vec<String> = Vec::new();
-    for task in vm
-        .tasks
-        .iter()
-        .filter(|t| Some(t.organization_id.as_str()) == organization)
-    {
-        if statuses.last() != Some(&task.status) && !statuses.contains(&task.status) {
-            statuses.push(task.status.clone());
-        }
-    }
-    statuses
 }

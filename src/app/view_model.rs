@@ -7,11 +7,13 @@
 //! tasks does no parsing and no allocation beyond the rows it shows.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use rusqlite::Connection;
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
+use super::rows::{self, Filters, Row};
 use crate::gitlink::local::GitState;
 use crate::gitlink::urls;
 use crate::outbox::{self, Command};
@@ -119,6 +121,15 @@ pub struct ViewModel {
     /// Not archived; sorted by most recent activity.
     pub workspaces: Vec<Workspace>,
     pub workspaces_by_task: HashMap<String, Vec<usize>>,
+    /// Task id → index in `tasks`.
+    pub task_index: HashMap<String, usize>,
+    /// Parallel to `tasks`: each task's workspaces (indexes into `workspaces`).
+    pub task_workspaces: Vec<Vec<usize>>,
+    /// Each organization's task tree without search or filters, built with the model so that
+    /// switching organization costs nothing.
+    pub organization_rows: HashMap<String, Arc<Vec<Row>>>,
+    /// The statuses used in each organization, in group order (the status filter's choices).
+    pub statuses: HashMap<String, Vec<String>>,
     pub pending_writes: usize,
     /// Writes the server refused, with its reasons.
     pub rejected: Vec<String>,
@@ -389,11 +400,16 @@ impl ViewModel {
                 .and_then(|id| self.people.get(id))
                 .map(|p| p.name.clone());
         }
-        tasks.sort_by(|a, b| {
-            (&a.organization_id, status_rank(&a.status), &a.status)
-                .cmp(&(&b.organization_id, status_rank(&b.status), &b.status))
-                .then(priority_rank(&a.priority).cmp(&priority_rank(&b.priority)))
-                .then_with(|| natural_key(&a.key).cmp(&natural_key(&b.key)))
+        tasks.sort_by_cached_key(|t| {
+            let (prefix, number) = natural_key(&t.key);
+            (
+                t.organization_id.clone(),
+                status_rank(&t.status),
+                t.status.clone(),
+                priority_rank(&t.priority),
+                prefix.to_owned(),
+                number,
+            )
         });
         position.clear();
         self.tasks = tasks;
@@ -501,7 +517,7 @@ impl ViewModel {
         Ok(())
     }
 
-    /// Per-task workspace lists and search text.
+    /// Per-task workspace lists, search text, and each organization's rows and statuses.
     fn index(&mut self) {
         self.workspaces_by_task.clear();
         for (i, workspace) in self.workspaces.iter().enumerate() {
@@ -512,6 +528,42 @@ impl ViewModel {
                     .push(i);
             }
         }
+        self.task_index = self
+            .tasks
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.id.clone(), i))
+            .collect();
+        self.task_workspaces = self
+            .tasks
+            .iter()
+            .map(|t| {
+                self.workspaces_by_task
+                    .get(&t.id)
+                    .cloned()
+                    .unwrap_or_default()
+            })
+            .collect();
+        self.index_search_text();
+        for organization in self.organizations.clone() {
+            let built = rows::build(self, Some(&organization.id), &Filters::default());
+            self.organization_rows
+                .insert(organization.id.clone(), Arc::new(built));
+            let mut statuses: Vec<String> = Vec::new();
+            for task in self
+                .tasks
+                .iter()
+                .filter(|t| t.organization_id == organization.id)
+            {
+                if statuses.last() != Some(&task.status) && !statuses.contains(&task.status) {
+                    statuses.push(task.status.clone());
+                }
+            }
+            self.statuses.insert(organization.id, statuses);
+        }
+    }
+
+    fn index_search_text(&mut self) {
         for task in &mut self.tasks {
             let mut text = format!(
                 "{} {} {} {}",
@@ -531,7 +583,7 @@ impl ViewModel {
     }
 
     pub fn task(&self, id: &str) -> Option<&Task> {
-        self.tasks.iter().find(|t| t.id == id)
+        self.task_index.get(id).map(|&i| &self.tasks[i])
     }
 
     pub fn repository(&self, id: &str) -> Option<&Repository> {

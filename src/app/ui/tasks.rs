@@ -11,7 +11,7 @@ use super::widgets::{avatar, badge, dot};
 use crate::app::actions::Action;
 use crate::app::avatars::Avatars;
 use crate::app::logic::UiState;
-use crate::app::rows::{self, Row};
+use crate::app::rows::Row;
 use crate::app::theme;
 use crate::app::view_model::{ViewModel, Workspace, presence_text};
 
@@ -83,7 +83,12 @@ fn filters_ui(ui: &mut egui::Ui, vm: &ViewModel, state: &mut UiState) {
         ui.toggle_value(&mut state.filters.mine, "Mine");
         ui.toggle_value(&mut state.filters.assigned_to_me, "Assigned to me");
         ui.toggle_value(&mut state.filters.has_active_workspace, "Active now");
-        let statuses = rows::statuses(vm, state.active_organization.as_deref());
+        let statuses = state
+            .active_organization
+            .as_ref()
+            .and_then(|o| vm.statuses.get(o))
+            .cloned()
+            .unwrap_or_default();
         egui::ComboBox::from_label("Status")
             .selected_text(state.filters.status.as_deref().unwrap_or("Any"))
             .show_ui(ui, |ui| {
@@ -93,12 +98,7 @@ fn filters_ui(ui: &mut egui::Ui, vm: &ViewModel, state: &mut UiState) {
                     ui.selectable_value(&mut state.filters.status, Some(status), label);
                 }
             });
-        let tasks = state
-            .rows
-            .iter()
-            .filter(|r| matches!(r, Row::Task(_)))
-            .count();
-        ui.label(RichText::new(format!("{tasks} tasks")).weak());
+        ui.label(RichText::new(format!("{} tasks", state.task_count)).weak());
     });
 }
 
