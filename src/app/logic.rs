@@ -19,7 +19,7 @@ use super::device::{self, DeviceWatcher};
 use super::folders::{self, LinkOutcome};
 use super::rows::{self, Filters, Row};
 use super::theme::ThemeChoice;
-use super::view_model::ViewModel;
+use super::view_model::{Scope, ViewModel};
 use crate::commands;
 use crate::store;
 use crate::sync::engine::{Engine, Events, SyncEvent, SyncStatus};
@@ -153,6 +153,8 @@ pub struct Controller {
     pub settings: Settings,
     pub avatars: Avatars,
     session: Option<Arc<Session>>,
+    /// A stored session whose engine starts after the first view model is shown.
+    deferred_session: Option<Arc<Session>>,
     engine: Option<Engine>,
     events: Option<Events>,
     device: Option<DeviceWatcher>,
@@ -186,6 +188,7 @@ impl Controller {
             ui: UiState::default(),
             settings: Settings::default(),
             session: None,
+            deferred_session: None,
             engine: None,
             events: None,
             device: None,
@@ -197,16 +200,18 @@ impl Controller {
             loaded_once: false,
             options,
         };
+        controller.reload();
         if let Some(stored) = session::load(&controller.options.data_dir) {
             controller.sign_in.server = stored.server_url.clone();
             controller.sign_in.email = stored.email.clone();
-            let session = Arc::new(Session::open(
+            // What is stored shows first; the engine starts once it is on screen, so the two
+            // do not compete for the CPU while the window opens.
+            controller.deferred_session = Some(Arc::new(Session::open(
                 &controller.options.data_dir,
                 controller.http.clone(),
-            ));
-            controller.start_session(session);
+            )));
+            controller.screen = Screen::Main;
         }
-        controller.reload();
         controller
     }
 
@@ -250,19 +255,35 @@ impl Controller {
         });
     }
 
-    /// Asks for a fresh view model (coalesced with one already loading).
+    /// Asks for a fresh view model (coalesced with one already loading). The first load shows
+    /// the first screen of the active organization before reading everything.
     pub fn reload(&mut self) {
         if self.loading {
             self.stale = true;
             return;
         }
         self.loading = true;
+        let first_screen = !self.loaded_once;
         let reader = self.reader.clone();
         let path = self.database();
         let me = self.user_id();
-        self.background(move || match load(&reader, &path, me.as_deref()) {
-            Ok((vm, settings)) => Outcome::Loaded(Box::new(vm), settings),
-            Err(e) => Outcome::LoadFailed(e.to_string()),
+        let sender = self.outcome_sender.clone();
+        let ctx = self.ctx.clone();
+        self.options.runtime.spawn_blocking(move || {
+            let deliver = |outcome| {
+                let _ = sender.send(outcome);
+                ctx.request_repaint();
+            };
+            if first_screen {
+                match load(&reader, &path, me.as_deref(), true) {
+                    Ok((vm, settings)) => deliver(Outcome::Loaded(Box::new(vm), settings)),
+                    Err(e) => return deliver(Outcome::LoadFailed(e.to_string())),
+                }
+            }
+            deliver(match load(&reader, &path, me.as_deref(), false) {
+                Ok((vm, settings)) => Outcome::Loaded(Box::new(vm), settings),
+                Err(e) => Outcome::LoadFailed(e.to_string()),
+            });
         });
     }
 
@@ -309,7 +330,8 @@ impl Controller {
     fn on_outcome(&mut self, outcome: Outcome) {
         match outcome {
             Outcome::Loaded(vm, settings) => {
-                self.loading = false;
+                // A first screen is followed by the whole model from the same job.
+                self.loading = vm.partial;
                 self.loaded_once = true;
                 self.generation += 1;
                 let valid = |id: &Option<String>| {
@@ -329,12 +351,18 @@ impl Controller {
                 }
                 self.vm = Arc::new(*vm);
                 self.settings = settings;
-                if std::mem::take(&mut self.stale) {
+                if let Some(session) = self.deferred_session.take() {
+                    self.start_session(session);
+                }
+                if !self.loading && std::mem::take(&mut self.stale) {
                     self.reload();
                 }
             }
             Outcome::LoadFailed(e) => {
                 self.loading = false;
+                if let Some(session) = self.deferred_session.take() {
+                    self.start_session(session);
+                }
                 self.notice(format!("cannot read the local database: {e}"), true);
             }
             Outcome::SignedIn(Ok(session)) => {
@@ -448,6 +476,7 @@ impl Controller {
                 self.device = None;
                 self.events = None;
                 self.session = None;
+                self.deferred_session = None;
                 if let Some(engine) = self.engine.take() {
                     self.options.runtime.spawn(engine.stop());
                 }
@@ -540,6 +569,7 @@ impl Controller {
         self.events = None;
         self.device = None;
         self.session = None;
+        self.deferred_session = None;
         let data_dir = self.options.data_dir.clone();
         let sender = self.outcome_sender.clone();
         let ctx = self.ctx.clone();
@@ -614,17 +644,34 @@ fn sign_in_error(error: &str) -> String {
     }
 }
 
+/// How many tasks the first screen reads (more than a tall window shows).
+const FIRST_SCREEN_TASKS: usize = 400;
+
 fn load(
     reader: &Mutex<Option<Connection>>,
     path: &Path,
     me: Option<&str>,
+    first_screen: bool,
 ) -> Result<(ViewModel, Settings), store::StoreError> {
     let mut guard = reader.lock().unwrap_or_else(|e| e.into_inner());
     if guard.is_none() {
         *guard = Some(store::open(path)?);
     }
     let conn = guard.as_ref().expect("opened above");
-    let vm = ViewModel::load(conn, me)?;
+    let settings = read_settings(conn)?;
+    let scope = if first_screen {
+        Scope::FirstScreen {
+            organization: settings.active_organization.as_deref(),
+            tasks: FIRST_SCREEN_TASKS,
+        }
+    } else {
+        Scope::Everything
+    };
+    let vm = ViewModel::load_scoped(conn, me, scope)?;
+    Ok((vm, settings))
+}
+
+fn read_settings(conn: &Connection) -> Result<Settings, store::StoreError> {
     let settings = conn.query_row(
         "SELECT active_organization_id, theme, server_url, device_id, device_name FROM settings WHERE id = 1",
         [],
@@ -640,5 +687,5 @@ fn load(
             })
         },
     )?;
-    Ok((vm, settings))
+    Ok(settings)
 }

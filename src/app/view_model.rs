@@ -133,6 +133,8 @@ pub struct ViewModel {
     pub pending_writes: usize,
     /// Writes the server refused, with its reasons.
     pub rejected: Vec<String>,
+    /// Only the first screen of one organization is loaded; the rest is on its way.
+    pub partial: bool,
 }
 
 /// Order of the status groups: work in flight first, finished work last.
@@ -218,9 +220,31 @@ fn text_field(fields: &Map<String, Value>, key: &str) -> Option<Option<String>> 
     })
 }
 
+/// How much of the task list to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope<'a> {
+    Everything,
+    /// Only the first rows of one organization (the preferred one if the user is still in it,
+    /// else the first), in the final order: what the window's first screen shows while the
+    /// rest loads.
+    FirstScreen {
+        organization: Option<&'a str>,
+        tasks: usize,
+    },
+}
+
 impl ViewModel {
     /// Reads everything the window shows for `me` (the signed-in user's id).
     pub fn load(conn: &Connection, me: Option<&str>) -> Result<Self, StoreError> {
+        Self::load_scoped(conn, me, Scope::Everything)
+    }
+
+    /// As [`ViewModel::load`], reading only the tasks `scope` asks for.
+    pub fn load_scoped(
+        conn: &Connection,
+        me: Option<&str>,
+        scope: Scope<'_>,
+    ) -> Result<Self, StoreError> {
         let mut vm = ViewModel::default();
         let mut statement = conn.prepare_cached("SELECT id, name, email, avatar_url FROM users")?;
         let people = statement.query_map([], |r| {
@@ -257,9 +281,27 @@ impl ViewModel {
             .into_iter()
             .filter_map(|e| e.last_error)
             .collect();
-        vm.load_tasks(conn, &overlay)?;
+        let started = std::time::Instant::now();
+        let first_screen = match scope {
+            Scope::Everything => None,
+            Scope::FirstScreen {
+                organization,
+                tasks,
+            } => {
+                let chosen = organization
+                    .filter(|o| vm.organizations.iter().any(|m| m.id == *o))
+                    .map(str::to_owned)
+                    .or_else(|| vm.organizations.first().map(|o| o.id.clone()));
+                vm.partial = true;
+                Some((chosen.unwrap_or_default(), tasks))
+            }
+        };
+        vm.load_tasks(conn, &overlay, first_screen)?;
+        let tasks = started.elapsed();
         vm.load_workspaces(conn, &overlay)?;
+        let workspaces = started.elapsed();
         vm.index();
+        tracing::debug!(?tasks, ?workspaces, indexed = ?started.elapsed(), "view model loaded");
         Ok(vm)
     }
 
@@ -314,13 +356,41 @@ impl ViewModel {
         &mut self,
         conn: &Connection,
         overlay: &[outbox::Entry],
+        first_screen: Option<(String, usize)>,
     ) -> Result<(), StoreError> {
-        let mut statement = conn.prepare_cached(
-            "SELECT id, organization_id, repository_id, title, description, status, status_color, \
-                    priority, assignee_id, external_key, external_url, branch, labels, due_date \
-             FROM tasks WHERE deleted_at IS NULL",
-        )?;
-        let rows = statement.query_map([], |r| {
+        const COLUMNS: &str = "SELECT id, organization_id, repository_id, title, description, status, \
+            status_color, priority, assignee_id, external_key, external_url, branch, labels, due_date \
+            FROM tasks WHERE deleted_at IS NULL";
+        // The first screen: the same order as the sort below (status group, priority, natural
+        // key), so the rows it shows are exactly the first rows of the full list.
+        const FIRST_SCREEN: &str = " AND organization_id = ?1 ORDER BY \
+            CASE status WHEN 'In Progress' THEN 0 WHEN 'In Review' THEN 1 WHEN 'Todo' THEN 2 \
+                        WHEN 'Backlog' THEN 3 WHEN 'Done' THEN 5 WHEN 'Canceled' THEN 6 ELSE 4 END, \
+            status, \
+            CASE priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 \
+                          WHEN 'low' THEN 3 ELSE 4 END, \
+            CASE WHEN instr(external_key, '-') > 0 \
+                 THEN substr(external_key, 1, instr(external_key, '-') - 1) \
+                 ELSE coalesce(external_key, substr(id, 1, 8)) END, \
+            CASE WHEN instr(external_key, '-') > 0 \
+                 THEN CAST(substr(external_key, instr(external_key, '-') + 1) AS INTEGER) \
+                 ELSE 9223372036854775807 END \
+            LIMIT ?2";
+        let (sql, organization, limit) = match &first_screen {
+            Some((organization, limit)) => (
+                format!("{COLUMNS}{FIRST_SCREEN}"),
+                organization.as_str(),
+                *limit as i64,
+            ),
+            None => (COLUMNS.to_owned(), "", 0),
+        };
+        let mut statement = conn.prepare_cached(&sql)?;
+        let parameters: Vec<&dyn rusqlite::ToSql> = if first_screen.is_some() {
+            vec![&organization, &limit]
+        } else {
+            Vec::new()
+        };
+        let rows = statement.query_map(parameters.as_slice(), |r| {
             let id: String = r.get(0)?;
             let key: Option<String> = r.get(9)?;
             let labels: String = r.get(12)?;
@@ -348,11 +418,16 @@ impl ViewModel {
             })
         })?;
         let mut tasks: Vec<Task> = rows.collect::<Result<_, _>>()?;
-        let mut position: HashMap<String, usize> = tasks
-            .iter()
-            .enumerate()
-            .map(|(i, t)| (t.id.clone(), i))
-            .collect();
+        // Only pending writes need the id → row map.
+        let mut position: HashMap<String, usize> = if overlay.is_empty() {
+            HashMap::new()
+        } else {
+            tasks
+                .iter()
+                .enumerate()
+                .map(|(i, t)| (t.id.clone(), i))
+                .collect()
+        };
         let mut deleted = Vec::new();
         for entry in overlay {
             match &entry.command {

@@ -275,6 +275,34 @@ pub(super) async fn with_db<T: Send + 'static>(
     .expect("a database task panicked")
 }
 
+/// One shape request through the proxy; `Err` when no complete response arrived.
+async fn fetch(
+    http: reqwest::Client,
+    url: String,
+    token: String,
+    live: bool,
+) -> Result<ShapeResponse, ()> {
+    let response = http
+        .get(url)
+        .bearer_auth(&token)
+        .timeout(Duration::from_secs(if live { 60 } else { 120 }))
+        .send()
+        .await
+        .map_err(|_| ())?;
+    let status = response.status().as_u16();
+    let headers = response
+        .headers()
+        .iter()
+        .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+        .collect();
+    let body = response.bytes().await.map_err(|_| ())?;
+    Ok(ShapeResponse {
+        status,
+        headers,
+        body: body.to_vec(),
+    })
+}
+
 /// Sleeps for `duration` unless stopped first; true when stopped.
 pub(super) async fn pause(stopped: &mut watch::Receiver<bool>, duration: Duration) -> bool {
     tokio::select! {
@@ -301,6 +329,7 @@ async fn run_table(shared: Arc<Shared>, table: &'static str, mut stopped: watch:
     if !refetching && stored.offset != "-1" {
         shared.set_state(table, TableState::Syncing);
     }
+    let mut prefetched: Option<(String, tokio::task::JoinHandle<Result<ShapeResponse, ()>>)> = None;
     while !*stopped.borrow() {
         let jitter: f64 = rand::rng().random();
         let token = match shared.session.access_token().await {
@@ -331,41 +360,23 @@ async fn run_table(shared: Arc<Shared>, table: &'static str, mut stopped: watch:
             continue;
         };
         let request = client.next_request();
-        let sent = shared
-            .http
-            .get(format!(
-                "{server}/api/electric/{table}?{}",
-                serde_urlencoded::to_string(&request.query).unwrap_or_default()
-            ))
-            .bearer_auth(&token)
-            .timeout(Duration::from_secs(if request.live { 60 } else { 120 }))
-            .send();
+        let url = format!(
+            "{server}/api/electric/{table}?{}",
+            serde_urlencoded::to_string(&request.query).unwrap_or_default()
+        );
         let requested = std::time::Instant::now();
+        let sent = match prefetched.take() {
+            // Fetched while the previous page was being written.
+            Some((fetched_url, task)) if fetched_url == url => task,
+            _ => tokio::spawn(fetch(shared.http.clone(), url, token.clone(), request.live)),
+        };
         let response = tokio::select! {
-            response = sent => response,
+            response = sent => response.unwrap_or(Err(())),
             _ = stopped.wait_for(|s| *s) => return,
         };
         let outcome = match response {
-            Ok(response) => {
-                let status = response.status().as_u16();
-                let headers = response
-                    .headers()
-                    .iter()
-                    .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
-                    .collect();
-                match response.bytes().await {
-                    Ok(body) => client.on_response(
-                        &ShapeResponse {
-                            status,
-                            headers,
-                            body: body.to_vec(),
-                        },
-                        jitter,
-                    ),
-                    Err(_) => client.on_network_error(jitter),
-                }
-            }
-            Err(_) => client.on_network_error(jitter),
+            Ok(response) => client.on_response(&response, jitter),
+            Err(()) => client.on_network_error(jitter),
         };
         tracing::debug!(table, elapsed = ?requested.elapsed(), "response read and parsed");
         match outcome {
@@ -377,6 +388,21 @@ async fn run_table(shared: Arc<Shared>, table: &'static str, mut stopped: watch:
                     && batch.offset == stored.offset;
                 if !unchanged {
                     let up_to_date = batch.up_to_date;
+                    // More pages follow: fetch the next while this one is written.
+                    if !up_to_date {
+                        let next = client.next_request();
+                        let url = format!(
+                            "{server}/api/electric/{table}?{}",
+                            serde_urlencoded::to_string(&next.query).unwrap_or_default()
+                        );
+                        let task = tokio::spawn(fetch(
+                            shared.http.clone(),
+                            url.clone(),
+                            token.clone(),
+                            next.live,
+                        ));
+                        prefetched = Some((url, task));
+                    }
                     let rows = batch.changes.len();
                     let applying = std::time::Instant::now();
                     let result = with_db(&conn, move |c| synced::apply(c, table, &batch)).await;

@@ -98,7 +98,12 @@ fn filters_ui(ui: &mut egui::Ui, vm: &ViewModel, state: &mut UiState) {
                     ui.selectable_value(&mut state.filters.status, Some(status), label);
                 }
             });
-        ui.label(RichText::new(format!("{} tasks", state.task_count)).weak());
+        let count = if vm.partial {
+            "loading all tasks…".to_owned()
+        } else {
+            format!("{} tasks", state.task_count)
+        };
+        ui.label(RichText::new(count).weak());
     });
 }
 

@@ -4,7 +4,7 @@
 
 use serde_json::json;
 use superset::app::rows::{self, Filters, Row};
-use superset::app::view_model::{ViewModel, presence_text};
+use superset::app::view_model::{Scope, ViewModel, presence_text};
 use superset::outbox::{self, Command};
 use superset::store;
 use time::macros::datetime;
@@ -368,4 +368,30 @@ fn presence_ages_with_the_clock() {
     assert_eq!(at(15), "idle 15m ago");
     assert_eq!(at(180), "idle 3h ago");
     assert_eq!(at(3 * 1440), "idle 3d ago");
+}
+
+#[test]
+fn the_first_screen_is_the_start_of_the_full_list() {
+    let (_dir, conn) = fixture();
+    let full = ViewModel::load(&conn, Some(ADA)).unwrap();
+    let first = ViewModel::load_scoped(
+        &conn,
+        Some(ADA),
+        Scope::FirstScreen {
+            organization: Some(ORG_A),
+            tasks: 4,
+        },
+    )
+    .unwrap();
+    assert!(first.partial && !full.partial);
+    // The task created offline is not in SQLite yet; it is overlaid on both.
+    let keys = |vm: &ViewModel| -> Vec<String> {
+        vm.tasks
+            .iter()
+            .filter(|t| t.organization_id == ORG_A && t.key != "00000000")
+            .map(|t| t.key.clone())
+            .collect()
+    };
+    assert_eq!(keys(&first), ["ACM-9", "ACM-10", "ACM-2", "ACM-3"]);
+    assert_eq!(keys(&first), keys(&full)[..4]);
 }
