@@ -5,6 +5,7 @@ use clap::{Args, Parser, Subcommand};
 use superset::server::api::{accounts, orgs};
 use superset::server::app::{ElectricConfig, Server, ServerConfig};
 use superset::server::integrations::{IntegrationsConfig, linear};
+use superset::server::shapes::{SyncConfig, SyncService};
 use superset::server::{self, db, migrate, seed};
 
 #[derive(Parser)]
@@ -152,6 +153,25 @@ enum Command {
         slot: String,
         #[command(flatten)]
         integrations: Integrations,
+    },
+    /// Serve only the sync service (`/v1/shape`, `/v1/health`): a per-worktree development
+    /// server for an API that proxies to it through ELECTRIC_URL.
+    Sync {
+        /// The database, unpooled (replication cannot go through a pooler).
+        #[arg(long, env = "DIRECT_URL")]
+        database_url: String,
+        /// Address to listen on (port 0: any free port; the chosen address is printed).
+        #[arg(long, default_value = "127.0.0.1:0")]
+        listen: std::net::SocketAddr,
+        /// Where shape logs are kept.
+        #[arg(long, default_value = "./superset-sync-data")]
+        data_dir: std::path::PathBuf,
+        /// Logical replication slot name (one per running sync service).
+        #[arg(long, default_value = "superset_sync")]
+        slot: String,
+        /// The secret clients must send; without it the service is open (development only).
+        #[arg(long, env = "ELECTRIC_SECRET", hide_env_values = true)]
+        secret: Option<String>,
     },
     /// Apply the Postgres schema (safe to run again: applied migrations are skipped).
     Migrate {
@@ -331,6 +351,33 @@ async fn main() -> anyhow::Result<()> {
                 if let Some(sync) = sync {
                     sync.shutdown();
                 }
+            })
+            .await?;
+        }
+        Command::Sync {
+            database_url,
+            listen,
+            data_dir,
+            slot,
+            secret,
+        } => {
+            let mut config = SyncConfig::new(database_url, data_dir);
+            config.slot = slot;
+            config.secret = secret.filter(|s| !s.is_empty());
+            let service = SyncService::start(config)
+                .await
+                .context("starting the sync service")?;
+            let listener = tokio::net::TcpListener::bind(listen)
+                .await
+                .with_context(|| format!("cannot listen on {listen}"))?;
+            let address = listener.local_addr()?;
+            // Scripts read this line to learn the port.
+            println!("sync service listening on http://{address}");
+            let stopping = service.clone();
+            server::serve(listener, service.router(), async move {
+                server::termination_signal().await;
+                tracing::info!("shutting down");
+                stopping.shutdown();
             })
             .await?;
         }
