@@ -2,7 +2,8 @@
 //! a GPU: the frame is built and tessellated, not rasterised).
 //!
 //! - cold start: from creating the window's controller on a synced profile to the first frame
-//!   that shows tasks (open SQLite, load the view model on the blocking pool, build the rows);
+//!   that shows tasks (open SQLite, read the first screen of the active organization on the
+//!   blocking pool), and until the whole view model has replaced it;
 //! - frame CPU: one frame with 100k tasks loaded (logic + panels + tessellation), mean and p99;
 //! - organization switch: the frame in which the other organization's tasks appear (it must be
 //!   the very next one) and its CPU time;
@@ -119,10 +120,24 @@ fn measure(
         std::thread::sleep(Duration::from_micros(200));
     }
     let cold = started.elapsed();
-    let tasks = controller.vm.tasks.len();
     println!(
-        "  first frame with data after {:.0} ms ({tasks} tasks loaded)",
-        millis(cold)
+        "  first frame with data after {:.0} ms ({} tasks of the first screen)",
+        millis(cold),
+        controller.vm.tasks.len()
+    );
+    while controller.vm.partial {
+        frame(&ctx, &mut controller);
+        anyhow::ensure!(
+            started.elapsed() < Duration::from_secs(60),
+            "the whole model did not load within 60 s"
+        );
+        std::thread::sleep(Duration::from_micros(200));
+    }
+    let whole = started.elapsed();
+    println!(
+        "  every task loaded after {:.0} ms ({} tasks)",
+        millis(whole),
+        controller.vm.tasks.len()
     );
     let mut samples: Vec<Duration> = (0..FRAMES).map(|_| frame(&ctx, &mut controller)).collect();
     samples.sort();
@@ -158,6 +173,12 @@ fn measure(
             Target::AtMost(300.0),
         )
         .anchor("Replicache: first 100 KB < 150 ms"),
+        Figure::new(
+            "window: cold start until all 100k tasks are loaded (search covers them all)",
+            millis(whole),
+            Unit::Millis,
+            Target::None,
+        ),
         Figure::new(
             "window: frame CPU with 100k tasks, mean",
             millis(mean),

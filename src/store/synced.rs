@@ -126,6 +126,8 @@ pub fn apply(conn: &mut Connection, table: &str, batch: &Batch) -> Result<Applie
         .query_map([table], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
     let mut applied = Applied::default();
+    // Snapshot pages are thousands of inserts with the same columns: one statement for all.
+    let mut insert: Option<(Vec<&str>, rusqlite::CachedStatement<'_>)> = None;
     for change in &batch.changes {
         let Some(id) = change.values.get("id").and_then(Value::as_str) else {
             return Err(StoreError::BadChange(format!(
@@ -140,17 +142,28 @@ pub fn apply(conn: &mut Connection, table: &str, batch: &Batch) -> Result<Applie
             .collect();
         let written = match change.operation {
             Operation::Insert => {
-                let columns: Vec<String> = values.iter().map(|(c, _)| format!("\"{c}\"")).collect();
-                let placeholders: Vec<String> =
-                    (1..=values.len()).map(|i| format!("?{i}")).collect();
-                let sql = format!(
-                    "INSERT OR REPLACE INTO {target} ({}) VALUES ({})",
-                    columns.join(", "),
-                    placeholders.join(", ")
-                );
-                let row: Vec<Param<'_>> = values.iter().map(|(_, v)| Param(v)).collect();
-                tx.prepare_cached(&sql)?
-                    .execute(rusqlite::params_from_iter(row))?
+                let same_columns = insert.as_ref().is_some_and(|(columns, _)| {
+                    columns.iter().copied().eq(values.iter().map(|(c, _)| *c))
+                });
+                if !same_columns {
+                    let columns: Vec<String> =
+                        values.iter().map(|(c, _)| format!("\"{c}\"")).collect();
+                    let placeholders: Vec<String> =
+                        (1..=values.len()).map(|i| format!("?{i}")).collect();
+                    let sql = format!(
+                        "INSERT OR REPLACE INTO {target} ({}) VALUES ({})",
+                        columns.join(", "),
+                        placeholders.join(", ")
+                    );
+                    insert = Some((
+                        values.iter().map(|(c, _)| *c).collect(),
+                        tx.prepare_cached(&sql)?,
+                    ));
+                }
+                let (_, statement) = insert.as_mut().expect("prepared above");
+                statement.execute(rusqlite::params_from_iter(
+                    values.iter().map(|(_, v)| Param(v)),
+                ))?
             }
             Operation::Update => {
                 let changed: Vec<&(&str, &Value)> =
@@ -179,6 +192,7 @@ pub fn apply(conn: &mut Connection, table: &str, batch: &Batch) -> Result<Applie
             applied.rows += written;
         }
     }
+    drop(insert);
     let swap = refetching && batch.up_to_date;
     if swap {
         tx.execute(&format!("DELETE FROM {table}"), [])?;
