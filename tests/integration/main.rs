@@ -3,7 +3,9 @@
 
 mod admin_cli;
 mod api;
+mod demo;
 mod desktop;
+mod packaging;
 mod pgoutput_capture;
 mod postgres_schema;
 mod seed;

@@ -10,8 +10,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::localpg::{Durability, LocalCluster, LocalPgError};
+pub mod simulator;
+
 use crate::server::app::{ElectricConfig, Server, ServerConfig};
+use crate::server::integrations::IntegrationsConfig;
 use crate::server::{db, migrate, seed};
+use simulator::{Simulator, WebhookSecrets};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
@@ -77,8 +81,20 @@ impl Demo {
                 slot: "superset_demo".to_owned(),
             },
         };
+        let secrets = WebhookSecrets {
+            github: secret(16),
+            linear: secret(16),
+        };
+        let integrations = IntegrationsConfig::from_values(
+            Some(&secrets.github),
+            Some(&secrets.linear),
+            None,
+            None,
+        )
+        .map_err(|e| DemoError::Server(e.to_string()))?;
+        self.link_linear().await?;
         let server = Arc::new(
-            Server::start(config)
+            Server::start_with_integrations(config, integrations)
                 .await
                 .map_err(|e| DemoError::Server(e.to_string()))?,
         );
@@ -105,13 +121,37 @@ impl Demo {
         if !signed_in {
             crate::commands::login(&profile, &base_url, &user, DEMO_PASSWORD).await?;
         }
+        let simulator = Simulator::start(base_url.clone(), self.database_url.clone(), secrets);
         Ok(DemoServer {
             base_url,
             profile,
             user,
             stop,
             task,
+            _simulator: simulator,
         })
+    }
+
+    /// Links each demo organization to a Linear organization of its own, so the simulator's
+    /// Linear webhooks land in it.
+    async fn link_linear(&self) -> Result<(), DemoError> {
+        let mut client = db::connect(&self.database_url).await?;
+        let organizations: Vec<(uuid::Uuid, String)> = client
+            .query("SELECT id, slug FROM organizations", &[])
+            .await?
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect();
+        for (id, slug) in organizations {
+            crate::server::integrations::linear::set_links(
+                &mut client,
+                id,
+                &simulator::linear_organization(&slug),
+                &[],
+            )
+            .await?;
+        }
+        Ok(())
     }
 }
 
@@ -123,11 +163,14 @@ pub struct DemoServer {
     pub user: String,
     stop: tokio::sync::oneshot::Sender<()>,
     task: tokio::task::JoinHandle<()>,
+    /// Stops with the server.
+    _simulator: Simulator,
 }
 
 impl DemoServer {
-    /// Ends held requests and replication, and waits for the server to finish.
+    /// Stops the simulator, ends held requests and replication, and waits for the server.
     pub async fn stop(self) {
+        drop(self._simulator);
         let _ = self.stop.send(());
         let _ = self.task.await;
     }
