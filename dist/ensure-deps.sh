@@ -35,6 +35,8 @@ if [ "$purpose" = "test" ]; then
     # The window's smoke test runs the real binary on a virtual display.
     command -v xvfb-run >/dev/null 2>&1 || missing+=(xvfb)
     command -v xauth >/dev/null 2>&1 || missing+=(xauth)
+    # The packaging test validates the installed menu entry.
+    command -v desktop-file-validate >/dev/null 2>&1 || missing+=(desktop-file-utils)
 fi
 
 if [ ${#missing[@]} -eq 0 ]; then

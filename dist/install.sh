@@ -54,7 +54,10 @@ if [ -z "$binary" ]; then
         sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
     binary=${target_dir:-$repo/target}/release/superset
 fi
-[ -f "$binary" ] && [ -x "$binary" ] || { say "not an executable file: $binary"; exit 1; }
+if [ ! -f "$binary" ] || [ ! -x "$binary" ]; then
+    say "not an executable file: $binary"
+    exit 1
+fi
 binary=$(cd "$(dirname "$binary")" && pwd)/$(basename "$binary")
 
 # /usr/local is root's: build as the user above, then install as root.

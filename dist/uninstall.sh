@@ -57,7 +57,9 @@ for file in "${files[@]}"; do
         # Icon size folders left empty go too; the standard folders above them stay.
         case "$file" in
             "$hicolor"/*/apps/*)
-                rmdir "$(dirname "$file")" 2>/dev/null && rmdir "$(dirname "$(dirname "$file")")" 2>/dev/null || true ;;
+                if rmdir "$(dirname "$file")" 2>/dev/null; then
+                    rmdir "$(dirname "$(dirname "$file")")" 2>/dev/null || true
+                fi ;;
         esac
     fi
 done
