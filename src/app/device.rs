@@ -129,7 +129,7 @@ impl DeviceWatcher {
                 let db = db.clone();
                 let me = me.clone();
                 let queued = tokio::task::spawn_blocking(move || {
-                    refresh_workspaces(&db, &me, heartbeat, idle).unwrap_or_else(|e| {
+                    report(&db, &me, heartbeat, idle).unwrap_or_else(|e| {
                         tracing::warn!("cannot update this device's workspaces: {e}");
                         0
                     })
@@ -160,8 +160,10 @@ fn now_seconds() -> i64 {
     OffsetDateTime::now_utc().unix_timestamp()
 }
 
-/// Queues updates for the user's workspaces on this device; returns how many were queued.
-fn refresh_workspaces(
+/// Queues updates for the user's workspaces on this device — git state and branch from the
+/// linked folder, plus the activity heartbeat or "idle" when asked; returns how many commands
+/// were queued (0 when nothing changed).
+pub fn report(
     db: &Path,
     me: &str,
     heartbeat: bool,

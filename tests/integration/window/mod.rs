@@ -2,6 +2,7 @@
 //! real SQLite profile (no display needed), plus the view model pinned with insta snapshots and
 //! a smoke test of the real binary under Xvfb.
 
+mod device;
 mod flows;
 mod folders;
 mod smoke;
