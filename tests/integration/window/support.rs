@@ -26,7 +26,7 @@ pub fn open(profile: &Path, runtime: &tokio::runtime::Runtime) -> Window {
 
 /// Runs frames until `done` holds (background work arrives between frames).
 pub fn wait_for(window: &mut Window, what: &str, done: impl Fn(&Window) -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
+    let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         window.step();
         if done(window) {
