@@ -18,106 +18,14 @@ use super::avatars::Avatars;
 use super::device::{self, DeviceWatcher};
 use super::folders::{self, LinkOutcome};
 use super::rows::{self, Filters, Row};
+pub use super::state::{LinkPrompt, Notice, Screen, Settings, SignInForm, UiState};
+use super::state::{MAX_NOTICES, NOTICE_LIFETIME, load};
 use super::theme::ThemeChoice;
-use super::view_model::{Scope, ViewModel};
+use super::view_model::ViewModel;
 use crate::commands;
 use crate::store;
 use crate::sync::engine::{Engine, Events, SyncEvent, SyncStatus};
 use crate::sync::session::{self, Session};
-
-/// Which screen the window shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Screen {
-    SignIn,
-    Main,
-}
-
-/// The sign-in form's fields and its last error.
-#[derive(Debug, Clone, Default)]
-pub struct SignInForm {
-    pub server: String,
-    pub email: String,
-    pub password: String,
-    pub busy: bool,
-    pub error: Option<String>,
-}
-
-/// A folder whose link needs the user's decision.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LinkPrompt {
-    pub path: PathBuf,
-    pub remote: Option<String>,
-    /// Matching repositories (several), or empty (none matched).
-    pub candidates: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Notice {
-    pub text: String,
-    pub error: bool,
-    pub shown_at: std::time::Instant,
-}
-
-/// Good news fades after this long; errors stay until dismissed.
-const NOTICE_LIFETIME: std::time::Duration = std::time::Duration::from_secs(8);
-/// At most this many notices are kept (the newest).
-const MAX_NOTICES: usize = 3;
-
-/// Device preferences read from `settings`.
-#[derive(Debug, Clone, Default)]
-pub struct Settings {
-    pub active_organization: Option<String>,
-    pub theme: String,
-    pub server_url: Option<String>,
-    pub device_id: String,
-    pub device_name: String,
-}
-
-/// What the panels may change directly: selection, the search box, filters, form buffers.
-#[derive(Debug, Clone)]
-pub struct UiState {
-    pub active_organization: Option<String>,
-    pub filters: Filters,
-    pub selected_task: Option<String>,
-    pub theme: ThemeChoice,
-    /// The path typed into "Link folder…" (for machines without a folder picker).
-    pub typed_path: String,
-    pub show_link_form: bool,
-    pub confirm_sign_out: bool,
-    pub link_prompt: Option<LinkPrompt>,
-    pub notices: Vec<Notice>,
-    /// The folder chosen for "Start work" in the detail panel.
-    pub start_folder: Option<String>,
-    /// The selection moved by keyboard: scroll it into view once.
-    pub scroll_to_selection: bool,
-    pub busy: Option<String>,
-    /// Rows of the task tree, how many of them are tasks, and what they were built for.
-    pub rows: Arc<Vec<Row>>,
-    pub task_count: usize,
-    rows_for: Option<(u64, Option<String>, Filters)>,
-}
-
-impl Default for UiState {
-    fn default() -> Self {
-        Self {
-            active_organization: None,
-            filters: Filters::default(),
-            selected_task: None,
-            theme: ThemeChoice::System,
-            typed_path: String::new(),
-            show_link_form: false,
-            confirm_sign_out: false,
-            link_prompt: None,
-            notices: Vec::new(),
-            start_folder: None,
-            scroll_to_selection: false,
-            busy: None,
-            rows: Arc::default(),
-            task_count: 0,
-            rows_for: None,
-        }
-    }
-}
 
 /// Results of background work.
 enum Outcome {
@@ -642,50 +550,4 @@ fn sign_in_error(error: &str) -> String {
     } else {
         error.to_owned()
     }
-}
-
-/// How many tasks the first screen reads (more than a tall window shows).
-const FIRST_SCREEN_TASKS: usize = 400;
-
-fn load(
-    reader: &Mutex<Option<Connection>>,
-    path: &Path,
-    me: Option<&str>,
-    first_screen: bool,
-) -> Result<(ViewModel, Settings), store::StoreError> {
-    let mut guard = reader.lock().unwrap_or_else(|e| e.into_inner());
-    if guard.is_none() {
-        *guard = Some(store::open(path)?);
-    }
-    let conn = guard.as_ref().expect("opened above");
-    let settings = read_settings(conn)?;
-    let scope = if first_screen {
-        Scope::FirstScreen {
-            organization: settings.active_organization.as_deref(),
-            tasks: FIRST_SCREEN_TASKS,
-        }
-    } else {
-        Scope::Everything
-    };
-    let vm = ViewModel::load_scoped(conn, me, scope)?;
-    Ok((vm, settings))
-}
-
-fn read_settings(conn: &Connection) -> Result<Settings, store::StoreError> {
-    let settings = conn.query_row(
-        "SELECT active_organization_id, theme, server_url, device_id, device_name FROM settings WHERE id = 1",
-        [],
-        |r| {
-            Ok(Settings {
-                active_organization: r.get(0)?,
-                theme: r.get(1)?,
-                server_url: r.get(2)?,
-                device_id: r.get(3)?,
-                device_name: r
-                    .get::<_, Option<String>>(4)?
-                    .unwrap_or_else(device::host_name),
-            })
-        },
-    )?;
-    Ok(settings)
 }

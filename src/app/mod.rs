@@ -1,10 +1,11 @@
 //! The desktop window (eframe, glow renderer): what `superset` opens when run without a
 //! subcommand.
 //!
-//! `logic` (the [`Controller`]) owns the session, the sync engine and the view model; `ui`
-//! draws panels from the view model and returns [`actions::Action`]s; `view_model` and `rows`
-//! turn SQLite into what is drawn; `folders` and `device` do the git work; `avatars` fetches and caches pictures; `theme` holds every
-//! colour and size. Per frame: `logic` drains the engine's events, `ui` draws and collects
+//! `logic` (the [`Controller`]) owns the session, the sync engine and the view model; `state`
+//! holds the panels' own state and the device settings; `ui` draws panels from the view model
+//! and returns [`actions::Action`]s; `view_model` and `rows` turn SQLite into what is drawn;
+//! `folders` and `device` do the git work; `avatars` fetches and caches pictures; `theme` holds
+//! every colour and size. Per frame: `logic` drains the engine's events, `ui` draws and collects
 //! actions, the controller applies them. Nothing is drawn while nothing changes: the engine
 //! wakes the window when a table changed, and presence labels ask for a repaint every 30 s.
 
@@ -14,6 +15,7 @@ pub mod device;
 pub mod folders;
 pub mod logic;
 pub mod rows;
+mod state;
 pub mod theme;
 pub mod ui;
 pub mod view_model;
