@@ -5,6 +5,7 @@ use time::OffsetDateTime;
 
 use crate::app::actions::Action;
 use crate::app::logic::UiState;
+use crate::app::rows::Row;
 use crate::app::theme::{self, ThemeChoice};
 use crate::app::view_model::ViewModel;
 use crate::sync::engine::SyncStatus;
@@ -44,12 +45,23 @@ pub fn top_bar_ui(
             .add(
                 egui::TextEdit::singleline(&mut state.filters.search)
                     .id(search_id())
-                    .hint_text("key, title, person, branch   Ctrl+K")
+                    .hint_text("key, title, person, branch   Ctrl+K, Enter")
                     .desired_width(240.0),
             )
             .labelled_by(label.id);
         if ui.input_mut(|i| i.consume_key(egui::Modifiers::COMMAND, egui::Key::K)) {
             search.request_focus();
+        }
+        // Enter in the search box selects the first match.
+        if search.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) {
+            let first = state.rows.iter().find_map(|row| match row {
+                Row::Task(i) => Some(vm.tasks[*i].id.clone()),
+                _ => None,
+            });
+            if let Some(id) = first {
+                actions.push(Action::SelectTask(Some(id)));
+                state.scroll_to_selection = true;
+            }
         }
         if search.has_focus() && ui.input(|i| i.key_pressed(egui::Key::Escape)) {
             state.filters.search.clear();

@@ -46,13 +46,20 @@ pub fn avatar(
             );
         }
     }
+    labelled(&response, name);
     response.on_hover_text(name)
+}
+
+/// Gives a painted piece an AccessKit label, so screen readers (and tests) can find it.
+fn labelled(response: &egui::Response, label: &str) {
+    response.widget_info(|| egui::WidgetInfo::labeled(egui::accesskit::Role::Image, true, label));
 }
 
 /// A filled dot in a status's colour.
 pub fn dot(ui: &mut egui::Ui, color: Color32, hover: &str) -> egui::Response {
     let (rect, response) = ui.allocate_exact_size(vec2(12.0, 12.0), Sense::hover());
     ui.painter().circle_filled(rect.center(), 5.0, color);
+    labelled(&response, hover);
     response.on_hover_text(hover)
 }
 
@@ -72,5 +79,6 @@ pub fn badge(ui: &mut egui::Ui, text: &str, color: Color32) -> egui::Response {
         egui::StrokeKind::Inside,
     );
     painter.galley(rect.min + padding, galley, color);
+    response.widget_info(|| egui::WidgetInfo::labeled(egui::accesskit::Role::Label, true, text));
     response
 }

@@ -90,6 +90,19 @@ fn sign_in_switch_organization_search_and_sign_out() {
         "{matching:?}"
     );
 
+    // Enter in the search box selects the first match.
+    window.key_press(eframe::egui::Key::Enter);
+    window.step();
+    window.step();
+    let first_match = {
+        let c = &window.state().controller;
+        c.ui.rows.iter().find_map(|r| match r {
+            superset::app::rows::Row::Task(i) => Some(c.vm.tasks[*i].id.clone()),
+            _ => None,
+        })
+    };
+    assert_eq!(window.state().controller.ui.selected_task, first_match);
+
     // Select with a click; the detail panel shows the task.
     click(&mut window, &first_row);
     assert!(window.state().controller.ui.selected_task.is_some());
