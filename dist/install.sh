@@ -33,16 +33,9 @@ while [ $# -gt 0 ]; do
         *) say "unknown argument: $1"; usage; exit 2 ;;
     esac
 done
-case "$mode" in
-    user) prefix=$HOME/.local ;;
-    system) prefix=/usr/local ;;
-    prefix) [ -n "$prefix" ] || { say "--prefix needs a directory"; exit 2; } ;;
-esac
-case "$prefix" in
-    /*) ;;
-    *) prefix=$(pwd)/$prefix ;;
-esac
-prefix=${prefix%/}
+# shellcheck source=dist/prefix.sh
+source "$(dirname "${BASH_SOURCE[0]}")/prefix.sh"
+resolve_prefix
 destdir=${DESTDIR:-}
 destdir=${destdir%/}
 

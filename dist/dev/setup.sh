@@ -37,35 +37,8 @@ env_file=$worktree/.env
 state_dir=$worktree/.superset
 log=$state_dir/sync.log
 
-# The value of KEY in .env (the last one wins; `export` and surrounding quotes are dropped).
-env_value() {
-    local key=$1 line value=""
-    [ -f "$env_file" ] || return 0
-    while IFS= read -r line || [ -n "$line" ]; do
-        line=${line%$'\r'}
-        case "$line" in
-            "$key="*) value=${line#"$key="} ;;
-            "export $key="*) value=${line#"export $key="} ;;
-        esac
-    done <"$env_file"
-    case "$value" in
-        \"*\" | \'*\') value=${value:1:${#value}-2} ;;
-    esac
-    printf '%s' "$value"
-}
-
-# Whether PID is alive (not a zombie) and is the sync service with this slot.
-is_sync_service() {
-    local pid=$1 slot=$2
-    [[ "$pid" =~ ^[0-9]+$ ]] || return 1
-    kill -0 "$pid" 2>/dev/null || return 1
-    if [ -r "/proc/$pid/stat" ] && [ "$(sed 's/.*) \(.\).*/\1/' "/proc/$pid/stat")" = Z ]; then
-        return 1
-    fi
-    if [ -n "$slot" ] && [ -r "/proc/$pid/cmdline" ]; then
-        tr '\0' '\n' <"/proc/$pid/cmdline" | grep -qxF -- "$slot" || return 1
-    fi
-}
+# shellcheck source=dist/dev/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 # The log's last lines, without the backtrace that follows an error.
 show_log() {
