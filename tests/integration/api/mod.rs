@@ -4,5 +4,5 @@
 mod auth;
 mod orgs;
 mod proxy;
-mod support;
+pub mod support;
 mod writes;

@@ -319,7 +319,8 @@ impl Api {
     }
 }
 
-async fn reply(request: reqwest::RequestBuilder) -> Reply {
+/// Sends `request` and reads the whole response.
+pub async fn reply(request: reqwest::RequestBuilder) -> Reply {
     let response = request.send().await.expect("the request failed");
     Reply {
         status: response.status().as_u16(),

@@ -6,6 +6,9 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+
+pub use crate::api::support::Reply;
+use crate::api::support::reply;
 use superset::server::api::{accounts, orgs};
 use superset::server::db;
 use superset::server::integrations::IntegrationsConfig;
@@ -29,55 +32,6 @@ pub fn fixture(path: &str) -> Value {
     let full = format!("{}/tests/fixtures/{path}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{full}: {e}"));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{full}: {e}"))
-}
-
-/// A response, read in full.
-pub struct Reply {
-    pub status: u16,
-    pub body: String,
-}
-
-impl Reply {
-    #[track_caller]
-    pub fn json(&self) -> Value {
-        serde_json::from_str(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.body))
-    }
-
-    /// Asserts the status; returns the JSON body (`null` when empty).
-    #[track_caller]
-    pub fn ok(&self, status: u16) -> Value {
-        assert_eq!(
-            self.status, status,
-            "unexpected status; body: {}",
-            self.body
-        );
-        if self.body.is_empty() {
-            Value::Null
-        } else {
-            self.json()
-        }
-    }
-
-    /// Asserts an error in the API's format with this status and code.
-    #[track_caller]
-    pub fn error(&self, status: u16, code: &str) -> String {
-        assert_eq!(
-            self.status, status,
-            "unexpected status; body: {}",
-            self.body
-        );
-        let body = self.json();
-        assert_eq!(body["error"]["code"], code, "{body}");
-        body["error"]["message"].as_str().unwrap().to_owned()
-    }
-}
-
-async fn reply(response: reqwest::Response) -> Reply {
-    Reply {
-        status: response.status().as_u16(),
-        body: response.text().await.expect("a response body"),
-    }
 }
 
 /// An organization `acme` with an owner (ada), an admin (carol) and a member (bob), the
@@ -233,7 +187,7 @@ impl Team {
             Some("") => {}
             Some(value) => request = request.header("x-hub-signature-256", value),
         }
-        reply(request.body(body.to_vec()).send().await.unwrap()).await
+        reply(request.body(body.to_vec())).await
     }
 
     pub async fn github(&self, event: &str, delivery: &str, payload: &Value) -> Reply {
@@ -256,7 +210,7 @@ impl Team {
         if !signature.is_empty() {
             request = request.header("linear-signature", signature);
         }
-        reply(request.body(body.to_vec()).send().await.unwrap()).await
+        reply(request.body(body.to_vec())).await
     }
 
     pub async fn linear(&self, delivery: &str, payload: &Value) -> Reply {
@@ -269,10 +223,7 @@ impl Team {
         let reply = reply(
             self.http
                 .post(format!("{}/api/auth/login", self.base()))
-                .json(&serde_json::json!({"email": email, "password": PASSWORD}))
-                .send()
-                .await
-                .unwrap(),
+                .json(&serde_json::json!({"email": email, "password": PASSWORD})),
         )
         .await;
         reply.ok(200)["access_token"].as_str().unwrap().to_owned()
@@ -292,7 +243,7 @@ impl Team {
         if let Some(body) = body {
             request = request.json(&body);
         }
-        reply(request.send().await.unwrap()).await
+        reply(request).await
     }
 
     /// Stops the server and drops its replication slot (slots are cluster-wide and limited).
