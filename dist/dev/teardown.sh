@@ -8,29 +8,10 @@
 # DIR/.superset stays, so the next setup resumes where this one stopped.
 set -euo pipefail
 
-say() { printf 'superset: %s\n' "$*" >&2; }
-usage() { sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0" >&2; }
-
-worktree=""
-while [ $# -gt 0 ]; do
-    case "$1" in
-        --worktree)
-            [ $# -ge 2 ] || { say "--worktree needs a directory"; exit 2; }
-            worktree=$2; shift 2 ;;
-        --worktree=*) worktree=${1#*=}; shift ;;
-        -h | --help) usage; exit 0 ;;
-        *) say "unknown argument: $1"; usage; exit 2 ;;
-    esac
-done
-if [ -z "$worktree" ]; then
-    worktree=$(git rev-parse --show-toplevel 2>/dev/null || pwd)
-fi
-[ -d "$worktree" ] || { say "no such directory: $worktree"; exit 1; }
-worktree=$(cd "$worktree" && pwd -P)
-env_file=$worktree/.env
-
 # shellcheck source=dist/dev/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+parse_worktree_arguments "$@"
 
 pid=$(env_value SUPERSET_SYNC_PID)
 slot=$(env_value SUPERSET_SYNC_NAME)

@@ -38,6 +38,22 @@ pub(super) async fn profile(
     Ok((engine, events))
 }
 
+/// The API server on a team with [`TASKS`] tasks.
+pub(super) async fn with_tasks(
+    bench: &Bench<'_>,
+    database: &super::env::Database,
+) -> anyhow::Result<App> {
+    App::start(
+        bench,
+        database,
+        seed::SeedConfig {
+            tasks: TASKS,
+            ..seed::SeedConfig::default()
+        },
+    )
+    .await
+}
+
 pub(super) async fn until_live(events: &mut Events, limit: Duration) -> anyhow::Result<()> {
     let deadline = Instant::now() + limit;
     while events.status() != SyncStatus::Live {
@@ -61,15 +77,7 @@ pub(crate) async fn engine(bench: &Bench<'_>) -> anyhow::Result<Vec<Figure>> {
     );
     let database = bench.database("bench_desktop").await?;
     let result = async {
-        let app = App::start(
-            bench,
-            &database,
-            seed::SeedConfig {
-                tasks: TASKS,
-                ..seed::SeedConfig::default()
-            },
-        )
-        .await?;
+        let app = with_tasks(bench, &database).await?;
         let email = app.team.users[0].email.clone();
         // Initial sync: the server makes every shape fresh, then a second profile finds them made.
         let started = Instant::now();

@@ -14,13 +14,11 @@ use std::time::{Duration, Instant};
 
 use eframe::egui;
 
-use super::app::App;
-use super::desktop::{TASKS, profile, until_live};
+use super::desktop::{TASKS, profile, until_live, with_tasks};
 use super::{Bench, Figure, Target, Unit, millis, percentile};
 use crate::app::actions::Action;
 use crate::app::rows::Row;
 use crate::app::{Controller, Options, theme, ui};
-use crate::server::seed;
 
 const FRAMES: usize = 300;
 
@@ -30,15 +28,7 @@ pub(crate) async fn frames(bench: &Bench<'_>) -> anyhow::Result<Vec<Figure>> {
     );
     let database = bench.database("bench_window").await?;
     let result = async {
-        let app = App::start(
-            bench,
-            &database,
-            seed::SeedConfig {
-                tasks: TASKS,
-                ..seed::SeedConfig::default()
-            },
-        )
-        .await?;
+        let app = with_tasks(bench, &database).await?;
         let email = app.team.users[0].email.clone();
         let dir = bench.lab.data_dir("window_profile");
         let (engine, mut events) = profile(&dir, &app, &email).await?;

@@ -226,17 +226,16 @@ impl Team {
         self.update_workspace(&email, id, fields).await
     }
 
-    async fn github(&self, event: &str, payload: Value) -> Step {
-        let body = serde_json::to_vec(&payload).map_err(failed)?;
-        self.http
-            .post(format!("{}/webhooks/github", self.base_url))
-            .header("content-type", "application/json")
-            .header("x-github-event", event)
-            .header("x-github-delivery", Uuid::new_v4().to_string())
-            .header(
-                "x-hub-signature-256",
-                sign_github(self.secrets.github.as_bytes(), &body),
-            )
+    /// POSTs a signed webhook delivery: `headers` name the event, delivery id and signature.
+    async fn deliver(&self, path: &str, body: Vec<u8>, headers: [(&str, String); 3]) -> Step {
+        let mut request = self
+            .http
+            .post(format!("{}{path}", self.base_url))
+            .header("content-type", "application/json");
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        request
             .body(body)
             .send()
             .await
@@ -244,6 +243,17 @@ impl Team {
             .error_for_status()
             .map_err(failed)?;
         Ok(())
+    }
+
+    async fn github(&self, event: &str, payload: Value) -> Step {
+        let body = serde_json::to_vec(&payload).map_err(failed)?;
+        let signature = sign_github(self.secrets.github.as_bytes(), &body);
+        let headers = [
+            ("x-github-event", event.to_owned()),
+            ("x-github-delivery", Uuid::new_v4().to_string()),
+            ("x-hub-signature-256", signature),
+        ];
+        self.deliver("/webhooks/github", body, headers).await
     }
 
     async fn open_pull_request(&mut self, db: &tokio_postgres::Client) -> Step {
@@ -309,22 +319,13 @@ impl Team {
             "data": issue,
         });
         let body = serde_json::to_vec(&payload).map_err(failed)?;
-        self.http
-            .post(format!("{}/webhooks/linear", self.base_url))
-            .header("content-type", "application/json")
-            .header("linear-event", "Issue")
-            .header("linear-delivery", Uuid::new_v4().to_string())
-            .header(
-                "linear-signature",
-                sign_hex(self.secrets.linear.as_bytes(), &body),
-            )
-            .body(body)
-            .send()
-            .await
-            .map_err(failed)?
-            .error_for_status()
-            .map_err(failed)?;
-        Ok(())
+        let signature = sign_hex(self.secrets.linear.as_bytes(), &body);
+        let headers = [
+            ("linear-event", "Issue".to_owned()),
+            ("linear-delivery", Uuid::new_v4().to_string()),
+            ("linear-signature", signature),
+        ];
+        self.deliver("/webhooks/linear", body, headers).await
     }
 
     async fn new_issue(&mut self, db: &tokio_postgres::Client) -> Step {

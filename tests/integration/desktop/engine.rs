@@ -11,12 +11,7 @@ use super::support::{Desktop, Setup, churn, converge};
 
 #[tokio::test]
 async fn the_desktop_converges_with_what_the_user_may_see() {
-    let setup = Setup::start(200).await;
-    let profile = tempfile::tempdir().unwrap();
-    let user = setup.multi_org_user().clone();
-    setup.login(profile.path(), &user.email).await;
-    let mut desktop = Desktop::start(profile.path());
-    desktop.wait_live(Duration::from_secs(30)).await;
+    let (setup, profile, user, desktop) = Setup::live_desktop(200).await;
     let pg = setup.sql().await;
     converge(&pg, profile.path(), user.id, Duration::from_secs(10)).await;
     churn(&pg, 150, 42).await;
@@ -47,12 +42,7 @@ async fn the_desktop_converges_with_what_the_user_may_see() {
 
 #[tokio::test]
 async fn removal_from_an_org_while_offline_removes_its_rows_and_keeps_the_others_in_place() {
-    let setup = Setup::start(100).await;
-    let profile = tempfile::tempdir().unwrap();
-    let user = setup.multi_org_user().clone();
-    setup.login(profile.path(), &user.email).await;
-    let mut desktop = Desktop::start(profile.path());
-    desktop.wait_live(Duration::from_secs(30)).await;
+    let (setup, profile, user, desktop) = Setup::live_desktop(100).await;
     desktop.stop().await;
     let pg = setup.sql().await;
     let (kept, removed) = (

@@ -103,12 +103,7 @@ async fn an_offline_write_queues_then_is_sent_once_and_confirmed_by_sync() {
 
 #[tokio::test]
 async fn a_refused_write_is_rolled_back_with_the_servers_reason_and_order_is_kept() {
-    let setup = Setup::start(20).await;
-    let profile = tempfile::tempdir().unwrap();
-    let user = setup.multi_org_user().clone();
-    setup.login(profile.path(), &user.email).await;
-    let mut desktop = Desktop::start(profile.path());
-    desktop.wait_live(Duration::from_secs(30)).await;
+    let (setup, profile, user, mut desktop) = Setup::live_desktop(20).await;
     let not_mine = setup
         .team
         .workspaces
@@ -236,12 +231,7 @@ async fn a_crash_after_the_server_applied_a_write_resends_it_exactly_once() {
 
 #[tokio::test]
 async fn heartbeats_coalesce_and_unchanged_values_write_nothing() {
-    let setup = Setup::start(20).await;
-    let profile = tempfile::tempdir().unwrap();
-    let user = setup.multi_org_user().clone();
-    setup.login(profile.path(), &user.email).await;
-    let mut desktop = Desktop::start(profile.path());
-    desktop.wait_live(Duration::from_secs(30)).await;
+    let (setup, profile, user, desktop) = Setup::live_desktop(20).await;
     desktop.stop().await;
     let mine = setup
         .team

@@ -54,6 +54,18 @@ impl Setup {
         &self.team.users[0]
     }
 
+    /// A server with `tasks` tasks, and a profile of the multi-organization user whose
+    /// engine is live.
+    pub async fn live_desktop(tasks: usize) -> (Self, tempfile::TempDir, seed::User, Desktop) {
+        let setup = Self::start(tasks).await;
+        let profile = tempfile::tempdir().unwrap();
+        let user = setup.multi_org_user().clone();
+        setup.login(profile.path(), &user.email).await;
+        let mut desktop = Desktop::start(profile.path());
+        desktop.wait_live(Duration::from_secs(30)).await;
+        (setup, profile, user, desktop)
+    }
+
     pub async fn login(&self, profile: &Path, email: &str) {
         commands::login(profile, &self.server.base_url, email, PASSWORD)
             .await
