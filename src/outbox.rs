@@ -127,7 +127,7 @@ impl Entry {
             use sha2::Digest as _;
             sha2::Sha256::digest(payload.as_bytes())
         };
-        let short: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+        let short = crate::server::integrations::signature::encode_hex(&digest[..8]);
         format!("superset-{device_id}-{}-{short}", self.id)
     }
 }

@@ -12,6 +12,8 @@ use std::time::Duration;
 use eframe::egui;
 use sha2::Digest as _;
 
+use crate::server::integrations::signature::encode_hex;
+
 /// Pictures are shown at most this big (pixels, before the screen's scale).
 const SIZE: u32 = 64;
 
@@ -91,8 +93,7 @@ impl Avatars {
 
 fn file_name(url: &str) -> String {
     let digest = sha2::Sha256::digest(url.as_bytes());
-    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
-    format!("{hex}.img")
+    format!("{}.img", encode_hex(&digest[..16]))
 }
 
 /// The picture's bytes: from disk when it was fetched before, else from the network (then kept).

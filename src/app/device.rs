@@ -116,6 +116,7 @@ impl DeviceWatcher {
         let task = runtime.spawn(async move {
             let Some(me) = me else { return };
             let mut last_heartbeat = 0;
+            let connection = Arc::new(std::sync::Mutex::new(None));
             loop {
                 tokio::time::sleep(POLL).await;
                 let input = seen.load(Ordering::Relaxed);
@@ -126,10 +127,20 @@ impl DeviceWatcher {
                 if heartbeat {
                     last_heartbeat = now;
                 }
-                let db = db.clone();
-                let me = me.clone();
+                let (db, me, open) = (db.clone(), me.clone(), connection.clone());
                 let queued = tokio::task::spawn_blocking(move || {
-                    report(&db, &me, heartbeat, idle).unwrap_or_else(|e| {
+                    // One connection for the watcher's life, opened on first use.
+                    let mut open = open.lock().unwrap_or_else(|e| e.into_inner());
+                    let conn = match open.take() {
+                        Some(conn) => Ok(conn),
+                        None => store::open(&db),
+                    };
+                    let reported = conn.and_then(|mut conn| {
+                        let queued = report(&mut conn, &me, heartbeat, idle);
+                        *open = Some(conn);
+                        queued
+                    });
+                    reported.unwrap_or_else(|e| {
                         tracing::warn!("cannot update this device's workspaces: {e}");
                         0
                     })
@@ -164,12 +175,11 @@ fn now_seconds() -> i64 {
 /// linked folder, plus the activity heartbeat or "idle" when asked; returns how many commands
 /// were queued (0 when nothing changed).
 pub fn report(
-    db: &Path,
+    conn: &mut rusqlite::Connection,
     me: &str,
     heartbeat: bool,
     idle: bool,
 ) -> Result<usize, store::StoreError> {
-    let mut conn = store::open(db)?;
     let device = conn
         .query_row(
             "SELECT coalesce(device_name, '') FROM settings WHERE id = 1",
@@ -214,7 +224,7 @@ pub fn report(
         } else if idle && status == "active" {
             fields.insert("status".into(), json!("idle"));
         }
-        if outbox::enqueue(&mut conn, Command::UpdateWorkspace { id, fields })?.is_some() {
+        if outbox::enqueue(conn, Command::UpdateWorkspace { id, fields })?.is_some() {
             queued += 1;
         }
     }

@@ -31,7 +31,8 @@ use crate::sync::session::{self, Session};
 enum Outcome {
     Loaded(Box<ViewModel>, Settings),
     LoadFailed(String),
-    SignedIn(Result<Arc<Session>, String>),
+    /// The new session and the signed-in user's id.
+    SignedIn(Result<(Arc<Session>, String), String>),
     SignedOut(Result<String, String>),
     Linked(Result<LinkOutcome, String>),
     WorkStarted(Result<String, String>),
@@ -71,8 +72,8 @@ pub struct Controller {
     outcome_sender: mpsc::Sender<Outcome>,
     loading: bool,
     stale: bool,
-    /// True once a view model has arrived since the window opened.
-    pub loaded_once: bool,
+    /// The signed-in user's id (read once from the stored session).
+    me: Option<String>,
 }
 
 impl Controller {
@@ -105,30 +106,28 @@ impl Controller {
             outcome_sender,
             loading: false,
             stale: false,
-            loaded_once: false,
+            me: None,
             options,
         };
-        controller.reload();
         if let Some(stored) = session::load(&controller.options.data_dir) {
             controller.sign_in.server = stored.server_url.clone();
             controller.sign_in.email = stored.email.clone();
+            controller.me = Some(stored.user_id.to_string());
             // What is stored shows first; the engine starts once it is on screen, so the two
             // do not compete for the CPU while the window opens.
-            controller.deferred_session = Some(Arc::new(Session::open(
+            controller.deferred_session = Some(Arc::new(Session::from_stored(
                 &controller.options.data_dir,
                 controller.http.clone(),
+                stored,
             )));
             controller.screen = Screen::Main;
         }
+        controller.reload();
         controller
     }
 
     fn database(&self) -> PathBuf {
         commands::database_path(&self.options.data_dir)
-    }
-
-    fn user_id(&self) -> Option<String> {
-        session::load(&self.options.data_dir).map(|s| s.user_id.to_string())
     }
 
     fn start_session(&mut self, session: Arc<Session>) {
@@ -143,7 +142,7 @@ impl Controller {
         self.device = Some(DeviceWatcher::start(
             &self.options.runtime,
             self.database(),
-            self.user_id(),
+            self.me.clone(),
             engine.outbox_signal(),
         ));
         self.status = events.status();
@@ -171,10 +170,10 @@ impl Controller {
             return;
         }
         self.loading = true;
-        let first_screen = !self.loaded_once;
+        let first_screen = self.generation == 0;
         let reader = self.reader.clone();
         let path = self.database();
-        let me = self.user_id();
+        let me = self.me.clone();
         let sender = self.outcome_sender.clone();
         let ctx = self.ctx.clone();
         self.options.runtime.spawn_blocking(move || {
@@ -240,7 +239,6 @@ impl Controller {
             Outcome::Loaded(vm, settings) => {
                 // A first screen is followed by the whole model from the same job.
                 self.loading = vm.partial;
-                self.loaded_once = true;
                 self.generation += 1;
                 let valid = |id: &Option<String>| {
                     id.as_ref()
@@ -273,7 +271,8 @@ impl Controller {
                 }
                 self.notice(format!("cannot read the local database: {e}"), true);
             }
-            Outcome::SignedIn(Ok(session)) => {
+            Outcome::SignedIn(Ok((session, me))) => {
+                self.me = Some(me);
                 self.sign_in.busy = false;
                 self.sign_in.password.clear();
                 self.sign_in.error = None;
@@ -290,6 +289,7 @@ impl Controller {
             }
             Outcome::SignedOut(result) => {
                 self.ui.busy = None;
+                self.me = None;
                 self.screen = Screen::SignIn;
                 match result {
                     Ok(message) => self.sign_in.error = Some(message),
@@ -462,7 +462,13 @@ impl Controller {
         let ctx = self.ctx.clone();
         self.options.runtime.spawn(async move {
             let result = match commands::login(&data_dir, &server, &email, &password).await {
-                Ok(_) => Ok(Arc::new(Session::open(&data_dir, http))),
+                Ok(_) => match session::load(&data_dir) {
+                    Some(stored) => {
+                        let me = stored.user_id.to_string();
+                        Ok((Arc::new(Session::from_stored(&data_dir, http, stored)), me))
+                    }
+                    None => Err("signed in, but the session could not be read back".to_owned()),
+                },
                 Err(e) => Err(sign_in_error(&e.to_string())),
             };
             let _ = sender.send(Outcome::SignedIn(result));

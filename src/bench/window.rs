@@ -100,7 +100,7 @@ fn measure(
     );
     loop {
         frame(&ctx, &mut controller);
-        if controller.loaded_once && !controller.ui.rows.is_empty() {
+        if controller.generation > 0 && !controller.ui.rows.is_empty() {
             break;
         }
         anyhow::ensure!(

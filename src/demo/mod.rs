@@ -70,7 +70,7 @@ impl Demo {
             use rand::RngCore;
             let mut key = vec![0u8; bytes];
             rand::rng().fill_bytes(&mut key);
-            key.iter().map(|b| format!("{b:02x}")).collect::<String>()
+            crate::server::integrations::signature::encode_hex(&key)
         };
         let config = ServerConfig {
             database_url: self.database_url.clone(),

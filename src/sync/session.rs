@@ -210,6 +210,11 @@ impl Session {
         Self::with(data_dir, http, load(data_dir), None)
     }
 
+    /// The session `stored` (already read with [`load`]), signed in with no access token yet.
+    pub fn from_stored(data_dir: &Path, http: reqwest::Client, stored: StoredSession) -> Self {
+        Self::with(data_dir, http, Some(stored), None)
+    }
+
     /// A session just signed in.
     pub fn signed_in(
         data_dir: &Path,

@@ -63,7 +63,7 @@ pub fn window_ui(ui: &mut egui::Ui, controller: &mut Controller) -> Vec<Action> 
                 &mut actions,
             );
         });
-    let synced_once = controller.loaded_once
+    let synced_once = controller.generation > 0
         && !matches!(
             controller.status,
             crate::sync::engine::SyncStatus::Connecting

@@ -150,7 +150,7 @@ fn header_algorithm(token: &str) -> Option<String> {
 pub fn new_refresh_token() -> (String, Vec<u8>) {
     let mut bytes = [0_u8; 32];
     rand::rng().fill_bytes(&mut bytes);
-    let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let token = crate::server::integrations::signature::encode_hex(&bytes);
     let hash = hash_refresh_token(&token);
     (token, hash)
 }

@@ -16,7 +16,7 @@ fn own_workspaces_report_git_state_and_activity_only_when_they_change() {
     let db = dir.path().join("profile.db");
     let folder = dir.path().join("api");
     git_repository(&folder, Some("git@github.com:acme/api.git"));
-    let conn = store::open(&db).unwrap();
+    let mut conn = store::open(&db).unwrap();
     let stamp = "2026-11-25 09:00:00+00";
     conn.execute_batch(&format!(
         "UPDATE settings SET device_name = 'ada-laptop';
@@ -38,13 +38,13 @@ fn own_workspaces_report_git_state_and_activity_only_when_they_change() {
     let pending = |conn: &rusqlite::Connection| outbox::overlay(conn).unwrap();
 
     // Clean, on main, no heartbeat asked: nothing to say.
-    assert_eq!(device::report(&db, ME, false, false).unwrap(), 0);
+    assert_eq!(device::report(&mut conn, ME, false, false).unwrap(), 0);
     assert!(pending(&conn).is_empty());
 
     // Two uncommitted files: one update with the new git state.
     std::fs::write(folder.join("README.md"), "changed\n").unwrap();
     std::fs::write(folder.join("new.txt"), "new\n").unwrap();
-    assert_eq!(device::report(&db, ME, false, false).unwrap(), 1);
+    assert_eq!(device::report(&mut conn, ME, false, false).unwrap(), 1);
     let entries = pending(&conn);
     assert_eq!(entries.len(), 1);
     let Command::UpdateWorkspace { id, fields } = &entries[0].command else {
@@ -58,12 +58,12 @@ fn own_workspaces_report_git_state_and_activity_only_when_they_change() {
     );
 
     // Asked again with nothing new: the pending update already says it.
-    device::report(&db, ME, false, false).unwrap();
+    device::report(&mut conn, ME, false, false).unwrap();
     let again = pending(&conn);
     assert_eq!(again, entries, "nothing new is queued or sent");
 
     // A heartbeat adds the activity to the same unsent update; going idle sets the status.
-    device::report(&db, ME, true, false).unwrap();
+    device::report(&mut conn, ME, true, false).unwrap();
     let entries = pending(&conn);
     assert_eq!(entries.len(), 1, "coalesced into the unsent update");
     let Command::UpdateWorkspace { fields, .. } = &entries[0].command else {
@@ -76,7 +76,7 @@ fn own_workspaces_report_git_state_and_activity_only_when_they_change() {
         [WORKSPACE],
     )
     .unwrap();
-    device::report(&db, ME, false, true).unwrap();
+    device::report(&mut conn, ME, false, true).unwrap();
     let entries = pending(&conn);
     let Command::UpdateWorkspace { fields, .. } = &entries[0].command else {
         unreachable!()
