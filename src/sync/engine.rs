@@ -16,7 +16,7 @@ use time::OffsetDateTime;
 use tokio::sync::{mpsc, watch};
 
 use super::session::{Session, SessionError};
-use super::shape_client::{Outcome, Position, ShapeClient, ShapeResponse};
+use super::shape_client::{Outcome, Position, ShapeClient, ShapeRequest, ShapeResponse};
 use crate::store::{self, synced};
 
 /// What the window hears from the engine.
@@ -275,6 +275,14 @@ pub(super) async fn with_db<T: Send + 'static>(
     .expect("a database task panicked")
 }
 
+/// Where a shape request goes: the API's proxy for `table`, with the client's query.
+fn shape_url(server: &str, table: &str, request: &ShapeRequest) -> String {
+    format!(
+        "{server}/api/electric/{table}?{}",
+        serde_urlencoded::to_string(&request.query).unwrap_or_default()
+    )
+}
+
 /// One shape request through the proxy; `Err` when no complete response arrived.
 async fn fetch(
     http: reqwest::Client,
@@ -360,10 +368,7 @@ async fn run_table(shared: Arc<Shared>, table: &'static str, mut stopped: watch:
             continue;
         };
         let request = client.next_request();
-        let url = format!(
-            "{server}/api/electric/{table}?{}",
-            serde_urlencoded::to_string(&request.query).unwrap_or_default()
-        );
+        let url = shape_url(&server, table, &request);
         let requested = std::time::Instant::now();
         let sent = match prefetched.take() {
             // Fetched while the previous page was being written.
@@ -391,10 +396,7 @@ async fn run_table(shared: Arc<Shared>, table: &'static str, mut stopped: watch:
                     // More pages follow: fetch the next while this one is written.
                     if !up_to_date {
                         let next = client.next_request();
-                        let url = format!(
-                            "{server}/api/electric/{table}?{}",
-                            serde_urlencoded::to_string(&next.query).unwrap_or_default()
-                        );
+                        let url = shape_url(&server, table, &next);
                         let task = tokio::spawn(fetch(
                             shared.http.clone(),
                             url.clone(),
