@@ -1,16 +1,21 @@
 //! The desktop binary's command-line side: `superset login`, `sync`, `status` and `logout`,
 //! which run the same session and engine as the window, headless, against a profile's data dir.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
-use crate::store::{self, synced};
-use crate::sync::engine::{Engine, SyncEvent, SyncStatus};
+use crate::profile::{self, ProfileError};
+use crate::protocol::SYNCED_TABLES;
+use crate::store;
+use crate::sync::engine::Engine;
+use crate::sync::events::{SyncEvent, SyncStatus};
 use crate::sync::session::{self, Session, SessionError};
+use crate::sync::token_vault::TokenPlace;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CommandError {
+    #[error(transparent)]
+    Profile(#[from] ProfileError),
     #[error(transparent)]
     Session(#[from] SessionError),
     #[error(transparent)]
@@ -19,85 +24,34 @@ pub enum CommandError {
     Sync(String),
 }
 
-/// The profile's database file.
-pub fn database_path(data_dir: &Path) -> PathBuf {
-    data_dir.join("superset.db")
-}
-
-/// One HTTP client for the whole app: connection reuse, no per-host limit for six long-polls.
-pub fn http_client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(10))
-        .pool_idle_timeout(Duration::from_secs(90))
-        .build()
-        .expect("building the HTTP client")
-}
-
-/// Signs in and remembers the server in the profile's settings.
+/// `superset login`: signs in and says as whom.
 pub async fn login(
     data_dir: &Path,
     server: &str,
     email: &str,
     password: &str,
 ) -> Result<String, CommandError> {
-    let http = http_client();
-    let previous = session::load(data_dir);
-    let (stored, _) = session::login(&http, data_dir, server, email, password).await?;
-    let path = database_path(data_dir);
-    let server_url = stored.server_url.clone();
-    let switched_user =
-        previous.is_some_and(|p| p.user_id != stored.user_id || p.server_url != stored.server_url);
-    tokio::task::spawn_blocking(move || -> Result<(), store::StoreError> {
-        let mut conn = store::open(&path)?;
-        if switched_user {
-            // Another account's rows must not show: sync afresh.
-            synced::clear(&mut conn)?;
-            conn.execute("UPDATE settings SET active_organization_id = NULL", [])?;
-            crate::outbox::discard_pending(&conn)?;
-        }
-        conn.execute("UPDATE settings SET server_url = ?1", [&server_url])?;
-        Ok(())
-    })
-    .await
-    .expect("the settings task panicked")?;
+    let stored = profile::login(data_dir, server, email, password).await?;
     Ok(format!(
         "signed in to {} as {}",
         stored.server_url, stored.email
     ))
 }
 
-/// Signs out: ends the session and forgets synced data, keeping linked folders and preferences.
+/// `superset logout`: signs out and says what was kept and what was lost.
 pub async fn logout(data_dir: &Path) -> Result<String, CommandError> {
-    let http = http_client();
-    Session::open(data_dir, http).logout().await;
-    let path = database_path(data_dir);
-    let dropped = tokio::task::spawn_blocking(move || -> Result<usize, store::StoreError> {
-        let mut conn = store::open(&path)?;
-        synced::clear(&mut conn)?;
-        conn.execute("UPDATE settings SET active_organization_id = NULL", [])?;
-        crate::outbox::discard_pending(&conn)
-    })
-    .await
-    .expect("the sign-out task panicked")?;
-    let writes = match dropped {
-        0 => String::new(),
-        1 => "; 1 write that had not reached the server was dropped".to_owned(),
-        n => format!("; {n} writes that had not reached the server were dropped"),
-    };
-    Ok(format!(
-        "signed out; linked folders and preferences are kept{writes}"
-    ))
+    Ok(profile::logout(data_dir).await?.to_string())
 }
 
 /// Runs the engine headless, printing status changes. With `until_synced`, returns once every
 /// table is live; otherwise runs until Ctrl-C.
 pub async fn sync(data_dir: &Path, until_synced: bool) -> Result<(), CommandError> {
-    let http = http_client();
+    let http = profile::http_client();
     let session = Arc::new(Session::open(data_dir, http.clone()));
     if session.server_url().await.is_none() {
         return Err(SessionError::SignedOut.into());
     }
-    let path = database_path(data_dir);
+    let path = profile::database_path(data_dir);
     // Create or migrate the file before six streams open it at once.
     let opened = path.clone();
     tokio::task::spawn_blocking(move || store::open(&opened))
@@ -136,11 +90,11 @@ pub async fn sync(data_dir: &Path, until_synced: bool) -> Result<(), CommandErro
 
 /// Per-table position, row count and last sync time, plus pending writes.
 pub fn status(data_dir: &Path) -> Result<String, CommandError> {
-    let conn = store::open(&database_path(data_dir))?;
+    let conn = store::open(&profile::database_path(data_dir))?;
     let mut out = match session::load(data_dir) {
         Some(s) => {
             let kept_in = match session::token_place(data_dir) {
-                Some(session::TokenPlace::Keyring) => "the OS keyring",
+                Some(TokenPlace::Keyring) => "the OS keyring",
                 _ => "session.json (no OS keyring)",
             };
             format!(
@@ -154,7 +108,7 @@ pub fn status(data_dir: &Path) -> Result<String, CommandError> {
         "{:<22} {:>7}  {:<28} {:<24} {}\n",
         "table", "rows", "handle", "offset", "last synced"
     ));
-    for table in synced::SYNCED_TABLES {
+    for table in SYNCED_TABLES {
         let rows: i64 = conn
             .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
             .map_err(store::StoreError::from)?;

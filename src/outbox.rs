@@ -3,10 +3,11 @@
 //!
 //! [`enqueue`] stores a command in the `outbox` table; what the window draws overlays the
 //! pending commands on the synced rows ([`overlay`]), so a write shows before the server has
-//! seen it. [`send_next`] sends the oldest pending command with an `Idempotency-Key` derived
-//! from the entry, so a resend after a crash is applied once. A sent command stays in the
-//! outbox until the synced change carrying its transaction id arrives (`store::synced` drops
-//! it in the same transaction that applies the change). A command the API refuses is rolled
+//! seen it. The sync engine's sender takes the oldest pending command ([`next_pending`]) and
+//! sends it with an `Idempotency-Key` derived from the entry ([`Entry::idempotency_key`]), so a
+//! resend after a crash is applied once. A sent command stays in the outbox until the synced
+//! change carrying its transaction id arrives ([`confirm`], called in the same transaction that
+//! applies the change). A command the API refuses is rolled
 //! back — marked rejected with the server's reason — and no longer overlaid.
 //!
 //! Workspace updates (heartbeats, git status) coalesce: a newer update of the same workspace
@@ -127,7 +128,7 @@ impl Entry {
             use sha2::Digest as _;
             sha2::Sha256::digest(payload.as_bytes())
         };
-        let short = crate::server::integrations::signature::encode_hex(&digest[..8]);
+        let short = hex::encode(&digest[..8]);
         format!("superset-{device_id}-{}-{short}", self.id)
     }
 }

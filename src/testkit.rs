@@ -189,7 +189,7 @@ async fn serve_at(
     (base_url, stop, task)
 }
 
-async fn wait_until_streaming(service: &crate::server::shapes::SyncService) {
+async fn wait_until_streaming(service: &crate::server::shapes::ShapeService) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     while !service.is_streaming() {
         assert!(
@@ -200,7 +200,7 @@ async fn wait_until_streaming(service: &crate::server::shapes::SyncService) {
     }
 }
 
-async fn wait_until_stopped(service: &crate::server::shapes::SyncService) {
+async fn wait_until_stopped(service: &crate::server::shapes::ShapeService) {
     // The replication task notices the shutdown flag; give it a moment to let go of the slot.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while service.is_streaming() && std::time::Instant::now() < deadline {
@@ -212,15 +212,15 @@ async fn wait_until_stopped(service: &crate::server::shapes::SyncService) {
 pub struct SyncServer {
     /// `http://127.0.0.1:<port>`
     pub base_url: String,
-    pub service: std::sync::Arc<crate::server::shapes::SyncService>,
+    pub service: std::sync::Arc<crate::server::shapes::ShapeService>,
     stop: tokio::sync::oneshot::Sender<()>,
     task: tokio::task::JoinHandle<()>,
 }
 
 impl SyncServer {
     /// Starts the service with its own slot and shape logs as `config` says.
-    pub async fn start(config: crate::server::shapes::SyncConfig) -> Self {
-        let service = crate::server::shapes::SyncService::start(config)
+    pub async fn start(config: crate::server::shapes::ShapeServiceConfig) -> Self {
+        let service = crate::server::shapes::ShapeService::start(config)
             .await
             .expect("starting the sync service");
         let stopping = service.clone();
@@ -292,7 +292,7 @@ impl AppServer {
         let address = base_url.trim_start_matches("http://");
         let (base_url, stop, task) =
             serve_at(address, server.router.clone(), move || stopping.shutdown()).await;
-        if let Some(sync) = &server.sync {
+        if let Some(sync) = &server.shapes {
             wait_until_streaming(sync).await;
         }
         Self {
@@ -327,7 +327,7 @@ impl AppServer {
         let stopping = server.clone();
         let (base_url, stop, task) =
             serve_on_loopback(server.router.clone(), move || stopping.shutdown()).await;
-        if let Some(sync) = &server.sync {
+        if let Some(sync) = &server.shapes {
             wait_until_streaming(sync).await;
         }
         Self {
@@ -342,7 +342,7 @@ impl AppServer {
     pub async fn stop(self) {
         let _ = self.stop.send(());
         let _ = self.task.await;
-        if let Some(sync) = &self.server.sync {
+        if let Some(sync) = &self.server.shapes {
             wait_until_stopped(sync).await;
         }
     }

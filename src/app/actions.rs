@@ -26,18 +26,24 @@ pub enum Action {
         task_id: String,
         folder_id: String,
     },
+    Folder(FolderAction),
+    DismissNotice(usize),
+}
+
+/// Linking this device's folders to the organization's repositories.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FolderAction {
     /// Open the folder picker.
-    BrowseForFolder,
+    Browse,
     /// Link the folder at this path (typed, or from the picker).
-    LinkFolder(PathBuf),
+    Link(PathBuf),
     /// Settle a link that matched several repositories, or none (`None`: keep as a local
     /// project).
     ChooseRepository {
         repository_id: Option<String>,
     },
-    CancelLink,
+    CancelPrompt,
     Unlink {
         folder_id: String,
     },
-    DismissNotice(usize),
 }

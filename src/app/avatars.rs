@@ -12,8 +12,6 @@ use std::time::Duration;
 use eframe::egui;
 use sha2::Digest as _;
 
-use crate::server::integrations::signature::encode_hex;
-
 /// Pictures are shown at most this big (pixels, before the screen's scale).
 const SIZE: u32 = 64;
 
@@ -93,7 +91,7 @@ impl Avatars {
 
 fn file_name(url: &str) -> String {
     let digest = sha2::Sha256::digest(url.as_bytes());
-    format!("{}.img", encode_hex(&digest[..16]))
+    format!("{}.img", hex::encode(&digest[..16]))
 }
 
 /// The picture's bytes: from disk when it was fetched before, else from the network (then kept).

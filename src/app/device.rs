@@ -17,9 +17,19 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::view_model::{Repository, Task};
-use crate::gitlink::local;
+use crate::gitlink::local::{self, LocalRepoError};
 use crate::outbox::{self, Command};
-use crate::store;
+use crate::store::{self, StoreError};
+
+/// Why work could not be started.
+#[derive(Debug, thiserror::Error)]
+pub enum StartWorkError {
+    /// The branch could not be made or checked out (the message says why and what to do).
+    #[error(transparent)]
+    Git(#[from] LocalRepoError),
+    #[error("cannot save the new workspace: {0}")]
+    Store(#[from] StoreError),
+}
 
 /// How often the watcher looks at the repositories and the user's activity.
 const POLL: Duration = Duration::from_secs(5);
@@ -65,10 +75,9 @@ pub fn start_work(
     repository: &Repository,
     folder: &Path,
     device_name: &str,
-) -> Result<String, String> {
+) -> Result<String, StartWorkError> {
     let branch = branch_for(task);
-    let outcome = local::start_branch(folder, &branch, Some(&repository.default_branch))
-        .map_err(|e| e.to_string())?;
+    let outcome = local::start_branch(folder, &branch, Some(&repository.default_branch))?;
     let mut fields = Map::new();
     fields.insert("organization_id".into(), json!(task.organization_id));
     fields.insert("task_id".into(), json!(task.id));
@@ -76,15 +85,14 @@ pub fn start_work(
     fields.insert("type".into(), json!("local"));
     fields.insert("device_name".into(), json!(device_name));
     fields.insert("git_branch".into(), json!(branch));
-    let mut conn = store::open(db).map_err(|e| e.to_string())?;
+    let mut conn = store::open(db)?;
     outbox::enqueue(
         &mut conn,
         Command::CreateWorkspace {
             id: Uuid::new_v4(),
             fields,
         },
-    )
-    .map_err(|e| format!("cannot save the new workspace: {e}"))?;
+    )?;
     let verb = match outcome {
         local::BranchOutcome::Created => "created branch",
         local::BranchOutcome::CheckedOut => "checked out",
@@ -179,7 +187,7 @@ pub fn report(
     me: &str,
     heartbeat: bool,
     idle: bool,
-) -> Result<usize, store::StoreError> {
+) -> Result<usize, StoreError> {
     let device = conn
         .query_row(
             "SELECT coalesce(device_name, '') FROM settings WHERE id = 1",

@@ -2,9 +2,9 @@
 //! engine's events, and carries out the panels' [`Action`]s.
 //!
 //! Nothing here blocks the UI thread: reading SQLite, git, the keyring and the network all run
-//! on the tokio runtime (blocking work on its blocking pool) and come back as [`Outcome`]s over
-//! a channel, each followed by a repaint request. View-model reloads are coalesced: while one
-//! is running, further table changes only mark it stale, and one more load follows.
+//! on the tokio runtime (blocking work on its blocking pool) and come back as [`Finished`] work
+//! over a channel, each followed by a repaint request. View-model reloads are coalesced: while
+//! one is running, further table changes only mark it stale, and one more load follows.
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
@@ -13,32 +13,34 @@ use std::sync::{Arc, Mutex};
 use eframe::egui;
 use rusqlite::Connection;
 
-use super::actions::Action;
+use super::actions::{Action, FolderAction};
 use super::avatars::Avatars;
-use super::device::{self, DeviceWatcher};
-use super::folders::{self, LinkOutcome};
-use super::rows::{self, Filters, Row};
-pub use super::state::{LinkPrompt, Notice, Screen, Settings, SignInForm, UiState};
-use super::state::{MAX_NOTICES, NOTICE_LIFETIME, load};
+use super::device::{self, DeviceWatcher, StartWorkError};
+use super::folders;
+use super::state::{
+    MAX_NOTICES, NOTICE_LIFETIME, Notice, Screen, Settings, SignInForm, UiState, load,
+};
 use super::theme::ThemeChoice;
 use super::view_model::ViewModel;
-use crate::commands;
-use crate::store;
-use crate::sync::engine::{Engine, Events, SyncEvent, SyncStatus};
-use crate::sync::session::{self, Session};
+use crate::gitlink::linking::{self, LinkError, LinkOutcome};
+use crate::profile::{self, ProfileError, SignedOut};
+use crate::store::{self, StoreError};
+use crate::sync::engine::Engine;
+use crate::sync::events::{Events, SyncEvent, SyncStatus};
+use crate::sync::session::{Session, SessionError};
 
-/// Results of background work.
-enum Outcome {
+/// Background work that has finished.
+enum Finished {
     Loaded(Box<ViewModel>, Settings),
-    LoadFailed(String),
+    LoadFailed(StoreError),
     /// The new session and the signed-in user's id.
-    SignedIn(Result<(Arc<Session>, String), String>),
-    SignedOut(Result<String, String>),
-    Linked(Result<LinkOutcome, String>),
-    WorkStarted(Result<String, String>),
+    SignedIn(Result<(Arc<Session>, String), ProfileError>),
+    SignedOut(Result<SignedOut, ProfileError>),
+    Linked(Result<LinkOutcome, LinkError>),
+    WorkStarted(Result<String, StartWorkError>),
     FolderPicked(Option<PathBuf>),
     Saved,
-    Failed(String),
+    SaveFailed(StoreError),
 }
 
 /// Where the window's data lives and which runtime does its background work.
@@ -68,8 +70,8 @@ pub struct Controller {
     events: Option<Events>,
     device: Option<DeviceWatcher>,
     reader: Arc<Mutex<Option<Connection>>>,
-    outcomes: mpsc::Receiver<Outcome>,
-    outcome_sender: mpsc::Sender<Outcome>,
+    finished: mpsc::Receiver<Finished>,
+    finished_sender: mpsc::Sender<Finished>,
     loading: bool,
     stale: bool,
     /// The signed-in user's id (read once from the stored session).
@@ -78,8 +80,8 @@ pub struct Controller {
 
 impl Controller {
     pub fn new(ctx: egui::Context, options: Options) -> Self {
-        let (outcome_sender, outcomes) = mpsc::channel();
-        let http = commands::http_client();
+        let (finished_sender, finished) = mpsc::channel();
+        let http = profile::http_client();
         let mut controller = Self {
             avatars: Avatars::new(
                 &options.data_dir,
@@ -102,14 +104,14 @@ impl Controller {
             events: None,
             device: None,
             reader: Arc::new(Mutex::new(None)),
-            outcomes,
-            outcome_sender,
+            finished,
+            finished_sender,
             loading: false,
             stale: false,
             me: None,
             options,
         };
-        if let Some(stored) = session::load(&controller.options.data_dir) {
+        if let Some(stored) = crate::sync::session::load(&controller.options.data_dir) {
             controller.sign_in.server = stored.server_url.clone();
             controller.sign_in.email = stored.email.clone();
             controller.me = Some(stored.user_id.to_string());
@@ -127,7 +129,7 @@ impl Controller {
     }
 
     fn database(&self) -> PathBuf {
-        commands::database_path(&self.options.data_dir)
+        profile::database_path(&self.options.data_dir)
     }
 
     fn start_session(&mut self, session: Arc<Session>) {
@@ -152,9 +154,18 @@ impl Controller {
         self.screen = Screen::Main;
     }
 
-    /// Runs `job` on the blocking pool and delivers its outcome.
-    fn background(&self, job: impl FnOnce() -> Outcome + Send + 'static) {
-        let sender = self.outcome_sender.clone();
+    /// Stops the engine and the device watcher, forgetting the session in this window.
+    fn end_session(&mut self) -> Option<Engine> {
+        self.device = None;
+        self.events = None;
+        self.session = None;
+        self.deferred_session = None;
+        self.engine.take()
+    }
+
+    /// Runs `job` on the blocking pool and delivers what it finished.
+    fn background(&self, job: impl FnOnce() -> Finished + Send + 'static) {
+        let sender = self.finished_sender.clone();
         let ctx = self.ctx.clone();
         self.options.runtime.spawn_blocking(move || {
             let _ = sender.send(job());
@@ -174,27 +185,30 @@ impl Controller {
         let reader = self.reader.clone();
         let path = self.database();
         let me = self.me.clone();
-        let sender = self.outcome_sender.clone();
+        let sender = self.finished_sender.clone();
         let ctx = self.ctx.clone();
         self.options.runtime.spawn_blocking(move || {
-            let deliver = |outcome| {
-                let _ = sender.send(outcome);
+            let deliver = |finished| {
+                let _ = sender.send(finished);
                 ctx.request_repaint();
             };
+            let read = |first_screen| match load(&reader, &path, me.as_deref(), first_screen) {
+                Ok((vm, settings)) => Finished::Loaded(Box::new(vm), settings),
+                Err(e) => Finished::LoadFailed(e),
+            };
             if first_screen {
-                match load(&reader, &path, me.as_deref(), true) {
-                    Ok((vm, settings)) => deliver(Outcome::Loaded(Box::new(vm), settings)),
-                    Err(e) => return deliver(Outcome::LoadFailed(e.to_string())),
+                let first = read(true);
+                let failed = matches!(first, Finished::LoadFailed(_));
+                deliver(first);
+                if failed {
+                    return;
                 }
             }
-            deliver(match load(&reader, &path, me.as_deref(), false) {
-                Ok((vm, settings)) => Outcome::Loaded(Box::new(vm), settings),
-                Err(e) => Outcome::LoadFailed(e.to_string()),
-            });
+            deliver(read(false));
         });
     }
 
-    /// Drains engine events and background outcomes; called before every frame.
+    /// Drains engine events and finished background work; called before every frame.
     pub fn logic(&mut self) {
         let events = self.events.as_mut().map(Events::drain).unwrap_or_default();
         for event in events {
@@ -207,8 +221,8 @@ impl Controller {
                 }
             }
         }
-        while let Ok(outcome) = self.outcomes.try_recv() {
-            self.on_outcome(outcome);
+        while let Ok(finished) = self.finished.try_recv() {
+            self.on_finished(finished);
         }
         self.ui
             .notices
@@ -234,46 +248,87 @@ impl Controller {
         self.ctx.request_repaint_after(NOTICE_LIFETIME);
     }
 
-    fn on_outcome(&mut self, outcome: Outcome) {
-        match outcome {
-            Outcome::Loaded(vm, settings) => {
-                // A first screen is followed by the whole model from the same job.
-                self.loading = vm.partial;
-                self.generation += 1;
-                let valid = |id: &Option<String>| {
-                    id.as_ref()
-                        .filter(|id| vm.organizations.iter().any(|o| &o.id == *id))
-                        .cloned()
-                };
-                self.ui.active_organization = valid(&self.ui.active_organization)
-                    .or_else(|| valid(&settings.active_organization))
-                    .or_else(|| vm.organizations.first().map(|o| o.id.clone()));
-                if self.generation == 1 {
-                    self.ui.theme = ThemeChoice::from_setting(&settings.theme);
-                    self.ctx.set_theme(self.ui.theme.preference());
-                    if self.sign_in.server.is_empty() {
-                        self.sign_in.server = settings.server_url.clone().unwrap_or_default();
-                    }
-                }
-                self.vm = Arc::new(*vm);
-                self.settings = settings;
-                if let Some(session) = self.deferred_session.take() {
-                    self.start_session(session);
-                }
-                if !self.loading && std::mem::take(&mut self.stale) {
-                    self.reload();
-                }
-            }
-            Outcome::LoadFailed(e) => {
+    fn on_finished(&mut self, finished: Finished) {
+        match finished {
+            Finished::Loaded(vm, settings) => self.on_loaded(*vm, settings),
+            Finished::LoadFailed(e) => {
                 self.loading = false;
                 if let Some(session) = self.deferred_session.take() {
                     self.start_session(session);
                 }
                 self.notice(format!("cannot read the local database: {e}"), true);
             }
-            Outcome::SignedIn(Ok((session, me))) => {
+            Finished::SignedIn(result) => self.on_signed_in(result),
+            Finished::SignedOut(result) => {
+                self.ui.busy = None;
+                self.me = None;
+                self.screen = Screen::SignIn;
+                match result {
+                    Ok(signed_out) => self.sign_in.error = Some(signed_out.to_string()),
+                    Err(e) => self.notice(e.to_string(), true),
+                }
+                self.reload();
+            }
+            Finished::Linked(result) => self.on_linked(result),
+            Finished::WorkStarted(result) => {
+                self.ui.busy = None;
+                match result {
+                    Ok(message) => {
+                        if let Some(engine) = &self.engine {
+                            engine.outbox_added();
+                        }
+                        self.notice(message, false);
+                    }
+                    Err(e) => self.notice(e.to_string(), true),
+                }
+                self.reload();
+            }
+            Finished::FolderPicked(Some(path)) => {
+                self.apply_folder_action(FolderAction::Link(path))
+            }
+            Finished::FolderPicked(None) => {
+                self.ui.busy = None;
+                self.ui.show_link_form = true;
+            }
+            Finished::Saved => {}
+            Finished::SaveFailed(e) => self.notice(format!("cannot save the setting: {e}"), true),
+        }
+    }
+
+    fn on_loaded(&mut self, vm: ViewModel, settings: Settings) {
+        // A first screen is followed by the whole model from the same job.
+        self.loading = vm.partial;
+        self.generation += 1;
+        let valid = |id: &Option<String>| {
+            id.as_ref()
+                .filter(|id| vm.organizations.iter().any(|o| &o.id == *id))
+                .cloned()
+        };
+        self.ui.active_organization = valid(&self.ui.active_organization)
+            .or_else(|| valid(&settings.active_organization))
+            .or_else(|| vm.organizations.first().map(|o| o.id.clone()));
+        if self.generation == 1 {
+            self.ui.theme = ThemeChoice::from_setting(&settings.theme);
+            self.ctx.set_theme(self.ui.theme.preference());
+            if self.sign_in.server.is_empty() {
+                self.sign_in.server = settings.server_url.clone().unwrap_or_default();
+            }
+        }
+        self.vm = Arc::new(vm);
+        self.settings = settings;
+        if let Some(session) = self.deferred_session.take() {
+            self.start_session(session);
+        }
+        if !self.loading && std::mem::take(&mut self.stale) {
+            self.reload();
+        }
+    }
+
+    fn on_signed_in(&mut self, result: Result<(Arc<Session>, String), ProfileError>) {
+        self.sign_in.busy = false;
+        match result {
+            Ok((session, me)) => {
                 self.me = Some(me);
-                self.sign_in.busy = false;
                 self.sign_in.password.clear();
                 self.sign_in.error = None;
                 self.ui = UiState {
@@ -283,92 +338,38 @@ impl Controller {
                 self.start_session(session);
                 self.reload();
             }
-            Outcome::SignedIn(Err(e)) => {
-                self.sign_in.busy = false;
-                self.sign_in.error = Some(e);
-            }
-            Outcome::SignedOut(result) => {
-                self.ui.busy = None;
-                self.me = None;
-                self.screen = Screen::SignIn;
-                match result {
-                    Ok(message) => self.sign_in.error = Some(message),
-                    Err(e) => self.notice(e, true),
-                }
-                self.reload();
-            }
-            Outcome::Linked(Ok(LinkOutcome::Linked { repository })) => {
-                self.ui.busy = None;
+            Err(e) => self.sign_in.error = Some(sign_in_message(&e)),
+        }
+    }
+
+    fn on_linked(&mut self, result: Result<LinkOutcome, LinkError>) {
+        self.ui.busy = None;
+        match result {
+            Ok(LinkOutcome::Linked { repository }) => {
                 self.ui.show_link_form = false;
                 self.ui.typed_path.clear();
                 self.notice(format!("linked to {repository}"), false);
                 self.reload();
             }
-            Outcome::Linked(Ok(LinkOutcome::KeptLocal { path })) => {
-                self.ui.busy = None;
+            Ok(LinkOutcome::KeptLocal { path }) => {
                 self.ui.show_link_form = false;
                 self.notice(format!("{path} is kept as a local project"), false);
                 self.reload();
             }
-            Outcome::Linked(Ok(LinkOutcome::Unlinked)) => {
-                self.ui.busy = None;
-                self.reload();
-            }
-            Outcome::Linked(Ok(LinkOutcome::Ask(prompt))) => {
-                self.ui.busy = None;
-                self.ui.link_prompt = Some(prompt);
-            }
-            Outcome::Linked(Err(e)) => {
-                self.ui.busy = None;
-                self.notice(e, true);
-            }
-            Outcome::WorkStarted(result) => {
-                self.ui.busy = None;
-                match result {
-                    Ok(message) => {
-                        if let Some(engine) = &self.engine {
-                            engine.outbox_added();
-                        }
-                        self.notice(message, false);
-                    }
-                    Err(e) => self.notice(e, true),
-                }
-                self.reload();
-            }
-            Outcome::FolderPicked(Some(path)) => self.apply(Action::LinkFolder(path)),
-            Outcome::FolderPicked(None) => {
-                self.ui.busy = None;
-                self.ui.show_link_form = true;
-            }
-            Outcome::Saved => {}
-            Outcome::Failed(e) => self.notice(e, true),
+            Ok(LinkOutcome::Unlinked) => self.reload(),
+            Ok(LinkOutcome::Ask(prompt)) => self.ui.link_prompt = Some(prompt),
+            Err(e) => self.notice(e.to_string(), true),
         }
     }
 
     /// The task tree's rows for the current organization and filters (rebuilt only on change).
     pub fn refresh_rows(&mut self) {
-        let key = (
+        self.ui.tree.refresh(
+            &self.vm,
             self.generation,
-            self.ui.active_organization.clone(),
-            self.ui.filters.clone(),
+            self.ui.active_organization.as_deref(),
+            &self.ui.filters,
         );
-        if self.ui.rows_for.as_ref() != Some(&key) {
-            let organization = self.ui.active_organization.as_deref();
-            let prebuilt = (self.ui.filters == Filters::default())
-                .then(|| organization.and_then(|o| self.vm.organization_rows.get(o)))
-                .flatten();
-            self.ui.rows = match prebuilt {
-                Some(rows) => rows.clone(),
-                None => Arc::new(rows::build(&self.vm, organization, &self.ui.filters)),
-            };
-            self.ui.task_count = self
-                .ui
-                .rows
-                .iter()
-                .filter(|r| matches!(r, Row::Task(_)))
-                .count();
-            self.ui.rows_for = Some(key);
-        }
     }
 
     pub fn apply(&mut self, action: Action) {
@@ -381,11 +382,7 @@ impl Controller {
             Action::SignOut => self.ui.confirm_sign_out = true,
             Action::SignInAgain => {
                 // Keep the synced data: signing in as the same user carries on where it was.
-                self.device = None;
-                self.events = None;
-                self.session = None;
-                self.deferred_session = None;
-                if let Some(engine) = self.engine.take() {
+                if let Some(engine) = self.end_session() {
                     self.options.runtime.spawn(engine.stop());
                 }
                 self.screen = Screen::SignIn;
@@ -407,41 +404,45 @@ impl Controller {
                 self.ui.start_folder = None;
             }
             Action::StartWork { task_id, folder_id } => self.start_work(task_id, folder_id),
-            Action::BrowseForFolder => {
-                self.ui.busy = Some("Waiting for the folder picker…".into());
-                let sender = self.outcome_sender.clone();
-                let ctx = self.ctx.clone();
-                // The picker blocks until the user chooses; it runs on its own thread.
-                std::thread::spawn(move || {
-                    let picked = folders::pick_folder();
-                    let _ = sender.send(Outcome::FolderPicked(picked));
-                    ctx.request_repaint();
-                });
-            }
-            Action::LinkFolder(path) => {
-                self.ui.busy = Some(format!("Reading {}…", path.display()));
-                let db = self.database();
-                let device = self.settings.device_id.clone();
-                self.background(move || Outcome::Linked(folders::link(&db, &path, &device)));
-            }
-            Action::ChooseRepository { repository_id } => {
-                if let Some(prompt) = self.ui.link_prompt.take() {
-                    let db = self.database();
-                    let device = self.settings.device_id.clone();
-                    self.background(move || {
-                        Outcome::Linked(folders::settle(&db, &prompt, repository_id, &device))
-                    });
-                }
-            }
-            Action::CancelLink => self.ui.link_prompt = None,
-            Action::Unlink { folder_id } => {
-                let db = self.database();
-                self.background(move || Outcome::Linked(folders::unlink(&db, &folder_id)));
-            }
             Action::DismissNotice(i) => {
                 if i < self.ui.notices.len() {
                     self.ui.notices.remove(i);
                 }
+            }
+            Action::Folder(action) => self.apply_folder_action(action),
+        }
+    }
+
+    /// Linking, settling and forgetting folders.
+    fn apply_folder_action(&mut self, action: FolderAction) {
+        let db = self.database();
+        let device = self.settings.device_id.clone();
+        match action {
+            FolderAction::Browse => {
+                self.ui.busy = Some("Waiting for the folder picker…".into());
+                let sender = self.finished_sender.clone();
+                let ctx = self.ctx.clone();
+                // The picker blocks until the user chooses; it runs on its own thread.
+                std::thread::spawn(move || {
+                    let picked = folders::pick_folder();
+                    let _ = sender.send(Finished::FolderPicked(picked));
+                    ctx.request_repaint();
+                });
+            }
+            FolderAction::Link(path) => {
+                self.ui.busy = Some(format!("Reading {}…", path.display()));
+                self.background(move || Finished::Linked(linking::link(&db, &path, &device)));
+            }
+            FolderAction::ChooseRepository { repository_id } => {
+                if let Some(prompt) = self.ui.link_prompt.take() {
+                    self.background(move || {
+                        Finished::Linked(linking::settle(&db, &prompt, repository_id, &device))
+                    });
+                }
+            }
+            FolderAction::CancelPrompt => self.ui.link_prompt = None,
+            FolderAction::Unlink { folder_id } => {
+                self.background(move || Finished::Linked(linking::unlink(&db, &folder_id)));
             }
         }
     }
@@ -458,20 +459,16 @@ impl Controller {
         self.sign_in.error = None;
         let data_dir = self.options.data_dir.clone();
         let http = self.http.clone();
-        let sender = self.outcome_sender.clone();
+        let sender = self.finished_sender.clone();
         let ctx = self.ctx.clone();
         self.options.runtime.spawn(async move {
-            let result = match commands::login(&data_dir, &server, &email, &password).await {
-                Ok(_) => match session::load(&data_dir) {
-                    Some(stored) => {
-                        let me = stored.user_id.to_string();
-                        Ok((Arc::new(Session::from_stored(&data_dir, http, stored)), me))
-                    }
-                    None => Err("signed in, but the session could not be read back".to_owned()),
-                },
-                Err(e) => Err(sign_in_error(&e.to_string())),
-            };
-            let _ = sender.send(Outcome::SignedIn(result));
+            let result = profile::login(&data_dir, &server, &email, &password)
+                .await
+                .map(|stored| {
+                    let me = stored.user_id.to_string();
+                    (Arc::new(Session::from_stored(&data_dir, http, stored)), me)
+                });
+            let _ = sender.send(Finished::SignedIn(result));
             ctx.request_repaint();
         });
     }
@@ -479,20 +476,16 @@ impl Controller {
     fn sign_out(&mut self) {
         self.ui.confirm_sign_out = false;
         self.ui.busy = Some("Signing out…".into());
-        let engine = self.engine.take();
-        self.events = None;
-        self.device = None;
-        self.session = None;
-        self.deferred_session = None;
+        let engine = self.end_session();
         let data_dir = self.options.data_dir.clone();
-        let sender = self.outcome_sender.clone();
+        let sender = self.finished_sender.clone();
         let ctx = self.ctx.clone();
         self.options.runtime.spawn(async move {
             if let Some(engine) = engine {
                 engine.stop().await;
             }
-            let result = commands::logout(&data_dir).await.map_err(|e| e.to_string());
-            let _ = sender.send(Outcome::SignedOut(result));
+            let result = profile::logout(&data_dir).await;
+            let _ = sender.send(Finished::SignedOut(result));
             ctx.request_repaint();
         });
     }
@@ -505,8 +498,8 @@ impl Controller {
                 Ok(())
             });
             match saved {
-                Ok(()) => Outcome::Saved,
-                Err(e) => Outcome::Failed(format!("cannot save the setting: {e}")),
+                Ok(()) => Finished::Saved,
+                Err(e) => Finished::SaveFailed(e),
             }
         });
     }
@@ -528,7 +521,7 @@ impl Controller {
         let db = self.database();
         let device_name = self.settings.device_name.clone();
         self.background(move || {
-            Outcome::WorkStarted(device::start_work(
+            Finished::WorkStarted(device::start_work(
                 &db,
                 &task,
                 &repository,
@@ -540,20 +533,21 @@ impl Controller {
 
     /// Stops the engine (on window close).
     pub fn shutdown(&mut self) {
-        self.device = None;
-        if let Some(engine) = self.engine.take() {
+        if let Some(engine) = self.end_session() {
             self.options.runtime.block_on(engine.stop());
         }
     }
 }
 
-/// Turns the API's and the network's errors into words for the sign-in screen.
-fn sign_in_error(error: &str) -> String {
-    if error.contains("cannot be reached") {
-        format!("{error}. Check the address and that the server is running.")
-    } else if error.contains("invalid email or password") || error.contains("refused") {
-        "That e-mail and password do not match. Check them and try again.".to_owned()
-    } else {
-        error.to_owned()
+/// What the sign-in screen says when signing in failed, by what went wrong.
+fn sign_in_message(error: &ProfileError) -> String {
+    match error {
+        ProfileError::Session(unreachable @ SessionError::Unreachable { .. }) => {
+            format!("{unreachable}. Check the address and that the server is running.")
+        }
+        ProfileError::Session(SessionError::Refused { status: 401, .. }) => {
+            "That e-mail and password do not match. Check them and try again.".to_owned()
+        }
+        other => other.to_string(),
     }
 }

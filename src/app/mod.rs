@@ -3,19 +3,20 @@
 //!
 //! `logic` (the [`Controller`]) owns the session, the sync engine and the view model; `state`
 //! holds the panels' own state and the device settings; `ui` draws panels from the view model
-//! and returns [`actions::Action`]s; `view_model` and `rows` turn SQLite into what is drawn;
-//! `folders` and `device` do the git work; `avatars` fetches and caches pictures; `theme` holds
-//! every colour and size. Per frame: `logic` drains the engine's events, `ui` draws and collects
+//! and returns [`actions::Action`]s; `view_model` turns SQLite into what is drawn (and the task
+//! tree's rows); `folders` shows the folder picker and `device` does this device's git work;
+//! `avatars` fetches and caches pictures; `theme` holds every colour and size; `clock` the
+//! local time zone. Per frame: `logic` drains the engine's events, `ui` draws and collects
 //! actions, the controller applies them. Nothing is drawn while nothing changes: the engine
 //! wakes the window when a table changed, and presence labels ask for a repaint every 30 s.
 
 pub mod actions;
 pub mod avatars;
+pub mod clock;
 pub mod device;
 pub mod folders;
 pub mod logic;
-pub mod rows;
-mod state;
+pub mod state;
 pub mod theme;
 pub mod ui;
 pub mod view_model;
@@ -55,20 +56,6 @@ impl eframe::App for SupersetApp {
     fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
         self.controller.shutdown();
     }
-}
-
-static LOCAL_OFFSET: std::sync::OnceLock<time::UtcOffset> = std::sync::OnceLock::new();
-
-/// Reads the local time zone's offset. Call before starting any thread: the system's time
-/// zone can only be read safely while the process has one thread, so later it stays UTC.
-pub fn remember_local_offset() {
-    let offset = time::UtcOffset::current_local_offset().unwrap_or(time::UtcOffset::UTC);
-    let _ = LOCAL_OFFSET.set(offset);
-}
-
-/// The local offset read by [`remember_local_offset`] (UTC if it was not).
-pub fn local_offset() -> time::UtcOffset {
-    LOCAL_OFFSET.get().copied().unwrap_or(time::UtcOffset::UTC)
 }
 
 /// The window icon, from `icons/`.

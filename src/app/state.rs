@@ -2,15 +2,16 @@
 //! panels' own state (selection, search, filters, form fields, prompts, notices), the device
 //! settings read from SQLite, and reading the view model with them.
 
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::path::Path;
+use std::sync::Mutex;
 
 use rusqlite::Connection;
 
 use super::device;
-use super::rows::{Filters, Row};
 use super::theme::ThemeChoice;
+use super::view_model::rows::{Filters, TreeRows};
 use super::view_model::{Scope, ViewModel};
+use crate::gitlink::linking::LinkPrompt;
 use crate::store;
 
 /// Which screen the window shows.
@@ -28,15 +29,6 @@ pub struct SignInForm {
     pub password: String,
     pub busy: bool,
     pub error: Option<String>,
-}
-
-/// A folder whose link needs the user's decision.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LinkPrompt {
-    pub path: PathBuf,
-    pub remote: Option<String>,
-    /// Matching repositories (several), or empty (none matched).
-    pub candidates: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -79,10 +71,8 @@ pub struct UiState {
     /// The selection moved by keyboard: scroll it into view once.
     pub scroll_to_selection: bool,
     pub busy: Option<String>,
-    /// Rows of the task tree, how many of them are tasks, and what they were built for.
-    pub rows: Arc<Vec<Row>>,
-    pub task_count: usize,
-    pub(super) rows_for: Option<(u64, Option<String>, Filters)>,
+    /// The task tree's rows for the active organization and filters.
+    pub tree: TreeRows,
 }
 
 impl Default for UiState {
@@ -100,9 +90,7 @@ impl Default for UiState {
             start_folder: None,
             scroll_to_selection: false,
             busy: None,
-            rows: Arc::default(),
-            task_count: 0,
-            rows_for: None,
+            tree: TreeRows::default(),
         }
     }
 }

@@ -3,8 +3,8 @@
 use anyhow::Context;
 use tokio::sync::oneshot;
 
+use super::context::{Bench, seed_team};
 use super::env::Database;
-use super::{Bench, seed_team};
 use crate::server::api::accounts;
 use crate::server::app::{ElectricConfig, Server, ServerConfig};
 use crate::server::{db, seed};
@@ -45,7 +45,7 @@ impl App {
         .await
         .context("starting the server")?;
         let sync = server
-            .sync
+            .shapes
             .clone()
             .context("the sync service runs in-process")?;
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);

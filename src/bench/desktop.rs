@@ -13,11 +13,13 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 
 use super::app::{App, PASSWORD};
-use super::{Bench, Figure, Target, Unit, millis, percentile};
-use crate::commands;
+use super::context::Bench;
+use super::report::{Figure, Target, Unit, millis, percentile};
+use crate::profile;
 use crate::server::{db, seed};
 use crate::store;
-use crate::sync::engine::{Engine, Events, SyncEvent, SyncStatus};
+use crate::sync::engine::Engine;
+use crate::sync::events::{Events, SyncEvent, SyncStatus};
 use crate::sync::session::Session;
 
 pub(super) const TASKS: usize = 100_000;
@@ -31,10 +33,10 @@ pub(super) async fn profile(
     email: &str,
 ) -> anyhow::Result<(Engine, Events)> {
     std::fs::create_dir_all(dir).context("a profile folder")?;
-    commands::login(dir, &app.base, email, PASSWORD).await?;
-    let http = commands::http_client();
+    profile::login(dir, &app.base, email, PASSWORD).await?;
+    let http = profile::http_client();
     let session = Arc::new(Session::open(dir, http.clone()));
-    let (engine, events) = Engine::start(commands::database_path(dir), session, http, || {});
+    let (engine, events) = Engine::start(profile::database_path(dir), session, http, || {});
     Ok((engine, events))
 }
 
@@ -91,7 +93,7 @@ pub(crate) async fn engine(bench: &Bench<'_>) -> anyhow::Result<Vec<Figure>> {
         let (engine, mut events) = profile(&dir, &app, &email).await?;
         until_live(&mut events, Duration::from_secs(120)).await?;
         let existing = started.elapsed();
-        let synced: i64 = store::open(&commands::database_path(&dir))?
+        let synced: i64 = store::open(&profile::database_path(&dir))?
             .query_row("SELECT count(*) FROM tasks", [], |r| r.get(0))?;
         anyhow::ensure!(synced as usize >= TASKS / 2, "only {synced} tasks synced");
 
@@ -126,7 +128,7 @@ pub(crate) async fn engine(bench: &Bench<'_>) -> anyhow::Result<Vec<Figure>> {
 
         // Idle: count commits another connection can see.
         tokio::time::sleep(Duration::from_secs(2)).await;
-        let watcher = store::open(&commands::database_path(&dir))?;
+        let watcher = store::open(&profile::database_path(&dir))?;
         let version = |conn: &rusqlite::Connection| -> anyhow::Result<i64> {
             Ok(conn.query_row("PRAGMA data_version", [], |r| r.get(0))?)
         };

@@ -10,7 +10,7 @@ use anyhow::Context;
 use tokio::sync::oneshot;
 
 use crate::localpg::{Durability, LocalCluster};
-use crate::server::shapes::{SyncConfig, SyncService};
+use crate::server::shapes::{ShapeService, ShapeServiceConfig};
 use crate::server::{self, db, migrate};
 
 /// A folder under the system's temp dir, deleted when dropped.
@@ -124,8 +124,8 @@ impl Lab {
 }
 
 /// A sync service configured for a scenario: its own slot, logs under the lab's folder.
-pub fn sync_config(lab: &Lab, database: &Database) -> SyncConfig {
-    let mut config = SyncConfig::new(&database.url, lab.data_dir(&database.name));
+pub fn sync_config(lab: &Lab, database: &Database) -> ShapeServiceConfig {
+    let mut config = ShapeServiceConfig::new(&database.url, lab.data_dir(&database.name));
     config.slot = format!("bench_{}", database.name);
     config
 }
@@ -134,7 +134,7 @@ pub fn sync_config(lab: &Lab, database: &Database) -> SyncConfig {
 pub struct Server {
     /// `http://127.0.0.1:<port>`
     pub base_url: String,
-    pub service: Arc<SyncService>,
+    pub service: Arc<ShapeService>,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -145,7 +145,7 @@ const ACCEPT_BACKLOG: u32 = 4096;
 
 impl Server {
     /// Starts the service with `worker_threads` runtime threads, and waits until it streams.
-    pub async fn start(config: SyncConfig, worker_threads: usize) -> anyhow::Result<Self> {
+    pub async fn start(config: ShapeServiceConfig, worker_threads: usize) -> anyhow::Result<Self> {
         let (ready_tx, ready_rx) = oneshot::channel();
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
         let thread = std::thread::Builder::new()
@@ -198,12 +198,12 @@ impl Server {
 }
 
 async fn serve(
-    config: SyncConfig,
-    ready: oneshot::Sender<anyhow::Result<(String, Arc<SyncService>)>>,
+    config: ShapeServiceConfig,
+    ready: oneshot::Sender<anyhow::Result<(String, Arc<ShapeService>)>>,
     stopped: oneshot::Receiver<()>,
 ) {
     let started = async {
-        let service = SyncService::start(config)
+        let service = ShapeService::start(config)
             .await
             .context("starting the sync service")?;
         let socket = tokio::net::TcpSocket::new_v4()?;

@@ -17,8 +17,9 @@ use tokio::task::JoinSet;
 use uuid::Uuid;
 
 use super::client::{self, Position};
+use super::context::{Bench, pinned_tasks, seed_team};
 use super::env::sync_config;
-use super::{Bench, Figure, Target, Unit, millis, percentile, pinned_tasks, seed_team, thousands};
+use super::report::{Figure, Target, Unit, millis, percentile, thousands};
 use crate::server::{db, seed};
 
 const ANCHOR: &str = "~6 ms flat";

@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 
 use super::app::{App, PASSWORD, SYNC_SECRET};
-use super::{Bench, Figure, Target, Unit, millis, percentile};
+use super::context::Bench;
+use super::report::{Figure, Target, Unit, millis, percentile};
 use crate::server::api::proxy;
 use crate::server::{db, seed};
 

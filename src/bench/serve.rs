@@ -7,8 +7,9 @@ use anyhow::Context;
 use tokio::sync::{mpsc, watch};
 
 use super::client::{self, Decoded, Position};
+use super::context::{Bench, pinned_tasks, seed_team};
 use super::env::{Database, sync_config};
-use super::{Bench, Figure, Target, Unit, millis, percentile, pinned_tasks, seed_team, thousands};
+use super::report::{Figure, Target, Unit, millis, percentile, thousands};
 use crate::server::{db, seed};
 
 const SERVE_ANCHOR: &str = "~7.1 s (4 vCPU)";

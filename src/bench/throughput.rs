@@ -21,8 +21,9 @@ use tokio::task::JoinSet;
 use uuid::Uuid;
 
 use super::client::{self, Position};
+use super::context::{Bench, pinned_tasks, seed_team};
 use super::env::sync_config;
-use super::{Bench, Figure, Target, Unit, pinned_tasks, seed_team, thousands};
+use super::report::{Figure, Target, Unit, thousands};
 use crate::server::{db, seed};
 
 const ANCHOR: &str = "4–6k changes/s";

@@ -14,10 +14,11 @@ use std::time::{Duration, Instant};
 
 use eframe::egui;
 
+use super::context::Bench;
 use super::desktop::{TASKS, profile, until_live, with_tasks};
-use super::{Bench, Figure, Target, Unit, millis, percentile};
+use super::report::{Figure, Target, Unit, millis, percentile};
 use crate::app::actions::Action;
-use crate::app::rows::Row;
+use crate::app::view_model::Row;
 use crate::app::{Controller, Options, theme, ui};
 
 const FRAMES: usize = 300;
@@ -77,7 +78,7 @@ fn frame(ctx: &egui::Context, controller: &mut Controller) -> Duration {
 }
 
 fn first_task_organization(controller: &Controller) -> Option<String> {
-    controller.ui.rows.iter().find_map(|row| match row {
+    controller.ui.tree.rows.iter().find_map(|row| match row {
         Row::Task(i) => Some(controller.vm.tasks[*i].organization_id.clone()),
         _ => None,
     })
@@ -100,7 +101,7 @@ fn measure(
     );
     loop {
         frame(&ctx, &mut controller);
-        if controller.generation > 0 && !controller.ui.rows.is_empty() {
+        if controller.generation > 0 && !controller.ui.tree.rows.is_empty() {
             break;
         }
         anyhow::ensure!(

@@ -2,10 +2,10 @@
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use superset::server::api::{accounts, orgs};
+use superset::server::admin::{self, Admin};
 use superset::server::app::{ElectricConfig, Server, ServerConfig};
-use superset::server::integrations::{IntegrationsConfig, linear};
-use superset::server::shapes::{SyncConfig, SyncService};
+use superset::server::integrations::IntegrationsConfig;
+use superset::server::shapes::{ShapeService, ShapeServiceConfig};
 use superset::server::{self, db, migrate, seed};
 
 #[derive(Parser)]
@@ -44,69 +44,6 @@ struct Integrations {
     /// tokens cannot be stored, so repository import is off.
     #[arg(long, env = "SUPERSET_ENCRYPTION_KEY", hide_env_values = true)]
     encryption_key: Option<String>,
-}
-
-#[derive(Subcommand)]
-enum Admin {
-    /// Create a user who can sign in with a password.
-    CreateUser {
-        #[arg(long)]
-        email: String,
-        #[arg(long)]
-        name: String,
-        /// At least 8 characters.
-        #[arg(long, env = "SUPERSET_NEW_PASSWORD", hide_env_values = true)]
-        password: String,
-    },
-    /// Create an organization owned by an existing user.
-    CreateOrg {
-        #[arg(long)]
-        name: String,
-        #[arg(long)]
-        slug: String,
-        /// E-mail of the owner.
-        #[arg(long)]
-        owner: String,
-    },
-    /// Add a user to an organization.
-    AddMember {
-        /// Organization slug.
-        #[arg(long)]
-        org: String,
-        #[arg(long)]
-        email: String,
-        #[arg(long, default_value = "member", value_parser = ["owner", "admin", "member"])]
-        role: String,
-    },
-    /// Change a member's role.
-    SetRole {
-        #[arg(long)]
-        org: String,
-        #[arg(long)]
-        email: String,
-        #[arg(long, value_parser = ["owner", "admin", "member"])]
-        role: String,
-    },
-    /// Remove a user from an organization (an organization keeps at least one owner).
-    RemoveMember {
-        #[arg(long)]
-        org: String,
-        #[arg(long)]
-        email: String,
-    },
-    /// Link a Linear organization (or some of its teams) to an organization, so Linear's issue
-    /// webhooks become its tasks. Replaces the organization's previous Linear link.
-    LinkLinear {
-        /// Organization slug.
-        #[arg(long)]
-        org: String,
-        /// The Linear organization's id (`organizationId` in Linear's webhooks).
-        #[arg(long)]
-        linear_org: String,
-        /// Only these Linear teams (repeat the flag); without it, the whole Linear organization.
-        #[arg(long = "linear-team")]
-        linear_teams: Vec<String>,
-    },
 }
 
 #[derive(Subcommand)]
@@ -212,73 +149,6 @@ fn parse_time(text: &str) -> Result<time::OffsetDateTime, String> {
         .map_err(|e| format!("expected an RFC 3339 time like 2026-11-25T10:00:00Z: {e}"))
 }
 
-async fn org_by_slug(client: &tokio_postgres::Client, slug: &str) -> anyhow::Result<uuid::Uuid> {
-    client
-        .query_opt("SELECT id FROM organizations WHERE slug = $1", &[&slug])
-        .await?
-        .map(|r| r.get(0))
-        .with_context(|| format!("no organization has the slug {slug}"))
-}
-
-async fn admin(client: &mut tokio_postgres::Client, action: Admin) -> anyhow::Result<()> {
-    match action {
-        Admin::CreateUser {
-            email,
-            name,
-            password,
-        } => {
-            accounts::check_password_strength(&password)?;
-            let hash = accounts::hash_password(password).await?;
-            let id = accounts::create_user(&*client, &email, &name, &hash).await?;
-            println!("created user {email} ({id})");
-        }
-        Admin::CreateOrg { name, slug, owner } => {
-            let owner = accounts::user_by_email(&*client, &owner).await?;
-            let org = orgs::create_org(client, &name, &slug, owner).await?;
-            println!("created organization {} ({})", org.slug, org.id);
-        }
-        Admin::AddMember { org, email, role } => {
-            let org_id = org_by_slug(client, &org).await?;
-            let user = accounts::user_by_email(&*client, &email).await?;
-            orgs::add_member(&*client, org_id, user, &role).await?;
-            println!("{email} is now {role} of {org}");
-        }
-        Admin::SetRole { org, email, role } => {
-            let org_id = org_by_slug(client, &org).await?;
-            let user = accounts::user_by_email(&*client, &email).await?;
-            orgs::set_role(client, org_id, user, &role).await?;
-            println!("{email} is now {role} of {org}");
-        }
-        Admin::RemoveMember { org, email } => {
-            let org_id = org_by_slug(client, &org).await?;
-            let user = accounts::user_by_email(&*client, &email).await?;
-            orgs::remove_member(client, org_id, user).await?;
-            println!("removed {email} from {org}");
-        }
-        Admin::LinkLinear {
-            org,
-            linear_org,
-            linear_teams,
-        } => {
-            let org_id = org_by_slug(client, &org).await?;
-            let links = linear::set_links(client, org_id, &linear_org, &linear_teams).await?;
-            for link in links {
-                match link.linear_team_id {
-                    Some(team) => println!(
-                        "linked Linear team {team} (organization {}) to {org}",
-                        link.linear_organization_id
-                    ),
-                    None => println!(
-                        "linked Linear organization {} to {org}",
-                        link.linear_organization_id
-                    ),
-                }
-            }
-        }
-    }
-    Ok(())
-}
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
@@ -299,60 +169,20 @@ async fn main() -> anyhow::Result<()> {
             slot,
             integrations,
         } => {
-            let integrations = IntegrationsConfig::from_values(
-                integrations.github_webhook_secret.as_deref(),
-                integrations.linear_webhook_secret.as_deref(),
-                Some(&integrations.github_api_url),
-                integrations.encryption_key.as_deref(),
+            let electric = ElectricConfig::from_options(
+                electric_url,
+                electric_source_id,
+                electric_secret,
+                electric_insecure,
+                slot,
             )?;
-            tracing::info!(
-                github_webhook = !integrations.github_webhook_secrets.is_empty(),
-                linear_webhook = !integrations.linear_webhook_secrets.is_empty(),
-                github_token_storage = integrations.encryption_key.is_some(),
-                "integrations"
-            );
-            let electric_secret = electric_secret.filter(|s| !s.is_empty());
-            let electric = match electric_url.filter(|u| !u.is_empty()) {
-                Some(url) => ElectricConfig::Remote {
-                    url,
-                    secret: electric_secret,
-                    source_id: electric_source_id,
-                },
-                None => ElectricConfig::Local {
-                    secret: match (electric_secret, electric_insecure) {
-                        (Some(secret), _) => Some(secret),
-                        (None, true) => None,
-                        (None, false) => anyhow::bail!(
-                            "no ELECTRIC_SECRET: set one (the built-in /v1/shape requires it as `secret`), \
-                             or set ELECTRIC_INSECURE=true for local development"
-                        ),
-                    },
-                    slot,
-                },
+            let config = ServerConfig {
+                database_url: db.database_url,
+                data_dir,
+                jwt_secret,
+                electric,
             };
-            let app = Server::start_with_integrations(
-                ServerConfig {
-                    database_url: db.database_url,
-                    data_dir,
-                    jwt_secret,
-                    electric,
-                },
-                integrations,
-            )
-            .await?;
-            let listener = tokio::net::TcpListener::bind(listen)
-                .await
-                .with_context(|| format!("cannot listen on {listen}"))?;
-            tracing::info!(%listen, "serving");
-            let sync = app.sync.clone();
-            server::serve(listener, app.router, async move {
-                server::termination_signal().await;
-                tracing::info!("shutting down");
-                if let Some(sync) = sync {
-                    sync.shutdown();
-                }
-            })
-            .await?;
+            serve(config, integrations, listen).await
         }
         Command::Sync {
             database_url,
@@ -361,42 +191,25 @@ async fn main() -> anyhow::Result<()> {
             slot,
             secret,
         } => {
-            let mut config = SyncConfig::new(database_url, data_dir);
+            let mut config = ShapeServiceConfig::new(database_url, data_dir);
             config.slot = slot;
             config.secret = secret.filter(|s| !s.is_empty());
-            let service = SyncService::start(config)
-                .await
-                .context("starting the sync service")?;
-            let listener = tokio::net::TcpListener::bind(listen)
-                .await
-                .with_context(|| format!("cannot listen on {listen}"))?;
-            let address = listener.local_addr()?;
-            // Scripts read this line to learn the port.
-            println!("sync service listening on http://{address}");
-            let stopping = service.clone();
-            server::serve(listener, service.router(), async move {
-                server::termination_signal().await;
-                tracing::info!("shutting down");
-                stopping.shutdown();
-            })
-            .await?;
+            sync(config, listen).await
         }
         Command::Admin { db, action } => {
-            let mut client = db::connect(&db.database_url)
-                .await
-                .context("connecting to the database")?;
-            admin(&mut client, action).await?;
+            for line in admin::run(&mut connect(&db).await?, action).await? {
+                println!("{line}");
+            }
+            Ok(())
         }
         Command::Migrate { db } => {
-            let mut client = db::connect(&db.database_url)
-                .await
-                .context("connecting to the database")?;
-            let applied = migrate::migrate(&mut client).await?;
+            let applied = migrate::migrate(&mut connect(&db).await?).await?;
             if applied.is_empty() {
                 println!("schema is up to date");
             } else {
                 println!("applied {}", applied.join(", "));
             }
+            Ok(())
         }
         Command::Seed {
             db,
@@ -410,13 +223,6 @@ async fn main() -> anyhow::Result<()> {
             reset,
             password,
         } => {
-            let mut client = db::connect(&db.database_url)
-                .await
-                .context("connecting to the database")?;
-            migrate::migrate(&mut client).await?;
-            if reset {
-                seed::wipe(&client).await?;
-            }
             let config = seed::SeedConfig {
                 seed,
                 organizations,
@@ -427,14 +233,73 @@ async fn main() -> anyhow::Result<()> {
                 now: now.unwrap_or_else(time::OffsetDateTime::now_utc),
             };
             let started = std::time::Instant::now();
-            let team = seed::generate(&config);
-            seed::insert(&mut client, &team).await?;
-            let hash = accounts::hash_password(password.clone()).await?;
-            seed::set_passwords(&client, &team, &hash).await?;
-            print!("{}", team.summary());
+            let summary = admin::seed(&mut connect(&db).await?, &config, reset, &password).await?;
+            print!("{summary}");
             println!("\nevery user's password: {password}");
             println!("\ndone in {:.2} s", started.elapsed().as_secs_f64());
+            Ok(())
         }
     }
+}
+
+async fn connect(db: &Database) -> anyhow::Result<tokio_postgres::Client> {
+    db::connect(&db.database_url)
+        .await
+        .context("connecting to the database")
+}
+
+/// `serve`: the API and, unless proxying to an external Electric, the sync service.
+async fn serve(
+    config: ServerConfig,
+    integrations: Integrations,
+    listen: std::net::SocketAddr,
+) -> anyhow::Result<()> {
+    let integrations = IntegrationsConfig::from_values(
+        integrations.github_webhook_secret.as_deref(),
+        integrations.linear_webhook_secret.as_deref(),
+        Some(&integrations.github_api_url),
+        integrations.encryption_key.as_deref(),
+    )?;
+    tracing::info!(
+        github_webhook = !integrations.github_webhook_secrets.is_empty(),
+        linear_webhook = !integrations.linear_webhook_secrets.is_empty(),
+        github_token_storage = integrations.encryption_key.is_some(),
+        "integrations"
+    );
+    let app = Server::start_with_integrations(config, integrations).await?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    tracing::info!(%listen, "serving");
+    let shapes = app.shapes.clone();
+    server::serve(listener, app.router, async move {
+        server::termination_signal().await;
+        tracing::info!("shutting down");
+        if let Some(shapes) = shapes {
+            shapes.shutdown();
+        }
+    })
+    .await?;
+    Ok(())
+}
+
+/// `sync`: the sync service alone, printing the address it listens on.
+async fn sync(config: ShapeServiceConfig, listen: std::net::SocketAddr) -> anyhow::Result<()> {
+    let service = ShapeService::start(config)
+        .await
+        .context("starting the sync service")?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let address = listener.local_addr()?;
+    // Scripts read this line to learn the port.
+    println!("sync service listening on http://{address}");
+    let stopping = service.clone();
+    server::serve(listener, service.router(), async move {
+        server::termination_signal().await;
+        tracing::info!("shutting down");
+        stopping.shutdown();
+    })
+    .await?;
     Ok(())
 }

@@ -79,7 +79,7 @@ fn read_password() -> anyhow::Result<String> {
 }
 
 fn main() -> anyhow::Result<()> {
-    superset::app::remember_local_offset();
+    superset::app::clock::remember_local_offset();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),

@@ -9,13 +9,18 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::localpg::{Durability, LocalCluster, LocalPgError};
 pub mod simulator;
+mod team;
 
-use crate::server::app::{ElectricConfig, Server, ServerConfig};
+use crate::localpg::{Durability, LocalCluster, LocalPgError};
+use crate::profile::{self, ProfileError};
+use crate::server::app::{ElectricConfig, Server, ServerConfig, StartError};
+use crate::server::http::error::AppError;
 use crate::server::integrations::IntegrationsConfig;
+use crate::server::integrations::secrets::SecretsError;
 use crate::server::{db, migrate, seed};
 use simulator::{Simulator, WebhookSecrets};
+pub use team::{DEMO_PASSWORD, demo_user};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
@@ -28,20 +33,21 @@ pub enum DemoError {
     #[error(transparent)]
     Seed(#[from] seed::SeedError),
     #[error(transparent)]
-    Accounts(#[from] crate::server::api::error::AppError),
+    Accounts(#[from] AppError),
     #[error("starting the demo server failed: {0}")]
-    Server(String),
+    Server(#[from] StartError),
+    #[error("the demo's webhook secrets are unusable: {0}")]
+    Secrets(#[from] SecretsError),
+    #[error("cannot listen on loopback: {0}")]
+    Listen(#[source] std::io::Error),
     #[error("signing in the demo user failed: {0}")]
-    SignIn(#[from] crate::commands::CommandError),
+    SignIn(#[from] ProfileError),
     #[error("cannot remove the old demo data in {path}: {source}")]
     Reset {
         path: PathBuf,
         source: std::io::Error,
     },
 }
-
-/// Every demo user's password.
-pub const DEMO_PASSWORD: &str = "superset";
 
 /// What `superset demo` was asked to do.
 #[derive(Debug, Clone)]
@@ -50,18 +56,15 @@ pub struct DemoOptions {
     pub reset: bool,
 }
 
-/// A running demo: its cluster (stopped on drop) and the database URL.
+/// A running demo: its cluster and the database URL.
 pub struct Demo {
-    cluster: LocalCluster,
+    /// Held for its drop, which stops the cluster.
+    _cluster: LocalCluster,
     pub database_url: String,
     pub seeded_now: Option<seed::Team>,
 }
 
 impl Demo {
-    pub fn cluster_root(&self) -> &Path {
-        self.cluster.root()
-    }
-
     /// Starts the API and sync service on loopback and signs the demo user into the desktop
     /// profile under `data_dir`.
     pub async fn serve(&self, data_dir: &Path) -> Result<DemoServer, DemoError> {
@@ -70,7 +73,7 @@ impl Demo {
             use rand::RngCore;
             let mut key = vec![0u8; bytes];
             rand::rng().fill_bytes(&mut key);
-            crate::server::integrations::signature::encode_hex(&key)
+            hex::encode(key)
         };
         let config = ServerConfig {
             database_url: self.database_url.clone(),
@@ -90,20 +93,13 @@ impl Demo {
             Some(&secrets.linear),
             None,
             None,
-        )
-        .map_err(|e| DemoError::Server(e.to_string()))?;
+        )?;
         self.link_linear().await?;
-        let server = Arc::new(
-            Server::start_with_integrations(config, integrations)
-                .await
-                .map_err(|e| DemoError::Server(e.to_string()))?,
-        );
+        let server = Arc::new(Server::start_with_integrations(config, integrations).await?);
         let listener = bind_remembered_port(&data_dir.join("demo-port")).await?;
         let base_url = format!(
             "http://{}",
-            listener
-                .local_addr()
-                .map_err(|e| DemoError::Server(e.to_string()))?
+            listener.local_addr().map_err(DemoError::Listen)?
         );
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let stopping = server.clone();
@@ -119,7 +115,7 @@ impl Demo {
         let signed_in = crate::sync::session::load(&profile)
             .is_some_and(|s| s.server_url == base_url && s.email == user);
         if !signed_in {
-            crate::commands::login(&profile, &base_url, &user, DEMO_PASSWORD).await?;
+            profile::login(&profile, &base_url, &user, DEMO_PASSWORD).await?;
         }
         let simulator = Simulator::start(base_url.clone(), self.database_url.clone(), secrets);
         Ok(DemoServer {
@@ -176,13 +172,6 @@ impl DemoServer {
     }
 }
 
-/// The demo signs in as the seeded user who belongs to both organizations.
-pub fn demo_user() -> String {
-    seed::generate(&seed::SeedConfig::default()).users[0]
-        .email
-        .clone()
-}
-
 /// Listens on the port used last time when it is free, else on a new one (remembered).
 async fn bind_remembered_port(file: &Path) -> Result<tokio::net::TcpListener, DemoError> {
     if let Some(port) = std::fs::read_to_string(file)
@@ -194,7 +183,7 @@ async fn bind_remembered_port(file: &Path) -> Result<tokio::net::TcpListener, De
     }
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
         .await
-        .map_err(|e| DemoError::Server(format!("cannot listen on loopback: {e}")))?;
+        .map_err(DemoError::Listen)?;
     if let Ok(address) = listener.local_addr() {
         let _ = std::fs::write(file, address.port().to_string());
     }
@@ -267,7 +256,7 @@ pub async fn start(options: &DemoOptions) -> Result<Demo, DemoError> {
         None
     };
     Ok(Demo {
-        cluster,
+        _cluster: cluster,
         database_url,
         seeded_now,
     })

@@ -19,7 +19,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
-use super::DEMO_PASSWORD;
+use super::team::{DEMO_PASSWORD, demo_user};
 use crate::server::db;
 use crate::server::integrations::signature::{sign_github, sign_hex};
 
@@ -186,7 +186,7 @@ impl Team {
                  FROM workspaces w JOIN users u ON u.id = w.owner_id JOIN repositories r ON r.id = w.repository_id \
                  WHERE w.status != 'archived' AND u.email != $1 AND {condition} ORDER BY random() LIMIT 1"
             ),
-            &[&super::demo_user()],
+            &[&demo_user()],
         )
         .await
         .map_err(failed)

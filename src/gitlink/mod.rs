@@ -1,7 +1,8 @@
-//! Git on the desktop's side: remote URL normalisation (`urls`), which the server's
-//! integrations share, and matching linked folders to the organization's repositories
-//! (`linking`). The desktop reads and changes its local clones (remotes, status, starting a
-//! task's branch) with libgit2 in `local`.
+//! Git on the desktop's side. `urls` normalises git remote URLs; it is plain text handling with
+//! no git and no I/O, so it sits at the bottom of the layers and the server's integrations use
+//! it too. `local` reads and changes local clones (remotes, status, starting a task's branch)
+//! with libgit2; `linking` keeps which folder on this device is which organization repository
+//! (`local_repos`).
 
 pub mod linking;
 pub mod local;

@@ -1,15 +1,17 @@
-//! Everything `superset-server serve` runs behind one listener: the API (`/api/...`) and,
-//! unless the proxy is pointed at an external Electric, the sync service (`/v1/...`) it proxies
-//! to in-process.
+//! Everything `superset-server serve` runs behind one listener: the API's routes and the
+//! integrations' routes, merged here (the one place that knows both), and, unless the proxy is
+//! pointed at an external Electric, the sync service (`/v1/...`) it proxies to in-process.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::Router;
 
-use super::api::{self, ApiState, Upstream, tokens::TokenKeys};
-use super::integrations::IntegrationsConfig;
-use super::shapes::{SyncConfig, SyncError, SyncService};
+use super::api::{self, ApiState, Upstream};
+use super::http::auth::{SecretError, TokenKeys};
+use super::http::error::AppError;
+use super::integrations::{self, IntegrationsConfig, IntegrationsState};
+use super::shapes::{ShapeService, ShapeServiceConfig, ShapeServiceError};
 
 /// Where shapes come from.
 #[derive(Debug, Clone)]
@@ -27,6 +29,29 @@ pub enum ElectricConfig {
     },
 }
 
+impl ElectricConfig {
+    /// The configuration `serve`'s options describe: an external Electric when `url` is set,
+    /// else the built-in service, which needs a secret unless `insecure` (development only).
+    pub fn from_options(
+        url: Option<String>,
+        source_id: Option<String>,
+        secret: Option<String>,
+        insecure: bool,
+        slot: String,
+    ) -> Result<Self, StartError> {
+        let secret = secret.filter(|s| !s.is_empty());
+        match url.filter(|u| !u.is_empty()) {
+            Some(url) => Ok(ElectricConfig::Remote {
+                url,
+                secret,
+                source_id,
+            }),
+            None if secret.is_none() && !insecure => Err(StartError::NoSyncSecret),
+            None => Ok(ElectricConfig::Local { secret, slot }),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
     pub database_url: String,
@@ -38,20 +63,24 @@ pub struct ServerConfig {
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     #[error(transparent)]
-    Secret(#[from] api::tokens::SecretError),
+    Secret(#[from] SecretError),
     #[error(transparent)]
-    Sync(#[from] SyncError),
+    Shapes(#[from] ShapeServiceError),
     #[error("bad DATABASE_URL: {0}")]
     Database(String),
     #[error("starting the API failed: {0}")]
-    Api(#[from] api::error::AppError),
+    Api(#[from] AppError),
+    #[error(
+        "no ELECTRIC_SECRET: set one (the built-in /v1/shape requires it as `secret`), or set \
+         ELECTRIC_INSECURE=true for local development"
+    )]
+    NoSyncSecret,
 }
 
 /// A started server: its routes, and the sync service when it runs in-process.
 pub struct Server {
     pub router: Router,
-    pub sync: Option<Arc<SyncService>>,
-    pub api: Arc<ApiState>,
+    pub shapes: Option<Arc<ShapeService>>,
 }
 
 impl Server {
@@ -65,60 +94,61 @@ impl Server {
         config: ServerConfig,
         integrations: IntegrationsConfig,
     ) -> Result<Self, StartError> {
-        let keys = TokenKeys::new(config.jwt_secret.as_deref())?;
+        let keys = Arc::new(TokenKeys::new(config.jwt_secret.as_deref())?);
         let pool = super::db::pool(&config.database_url, None, 16).map_err(StartError::Database)?;
-        match config.electric {
+        let (upstream, shapes) = match config.electric {
             ElectricConfig::Local { secret, slot } => {
-                let mut sync_config = SyncConfig::new(&config.database_url, &config.data_dir);
-                sync_config.secret = secret.clone();
-                sync_config.slot = slot;
-                let sync = SyncService::start(sync_config).await?;
-                let sync_router = sync.router();
-                let api = ApiState::with_integrations(
-                    pool,
-                    keys,
-                    Upstream::InProcess {
-                        router: sync_router.clone(),
-                        secret,
-                    },
-                    integrations,
-                )
-                .await?;
-                Ok(Self {
-                    router: sync_router.merge(api::router(api.clone())),
-                    sync: Some(sync),
-                    api,
-                })
+                let mut shape_config =
+                    ShapeServiceConfig::new(&config.database_url, &config.data_dir);
+                shape_config.secret = secret.clone();
+                shape_config.slot = slot;
+                let shapes = ShapeService::start(shape_config).await?;
+                let router = shapes.router();
+                (Upstream::InProcess { router, secret }, Some(shapes))
             }
             ElectricConfig::Remote {
                 url,
                 secret,
                 source_id,
-            } => {
-                let api = ApiState::with_integrations(
-                    pool,
-                    keys,
-                    Upstream::Remote {
-                        url,
-                        secret,
-                        source_id,
-                    },
-                    integrations,
-                )
-                .await?;
-                Ok(Self {
-                    router: api::router(api.clone()),
-                    sync: None,
-                    api,
-                })
-            }
+            } => (
+                Upstream::Remote {
+                    url,
+                    secret,
+                    source_id,
+                },
+                None,
+            ),
+        };
+        let api = ApiState::new(pool.clone(), keys.clone(), upstream).await?;
+        let integrations = IntegrationsState {
+            pool,
+            keys,
+            http: reqwest::Client::new(),
+            config: Arc::new(integrations),
+        };
+        let mut router = routes(api, integrations);
+        if let Some(shapes) = &shapes {
+            router = shapes.router().merge(router);
         }
+        Ok(Self { router, shapes })
     }
 
     /// Ends held requests and the replication stream (call when shutting down).
     pub fn shutdown(&self) {
-        if let Some(sync) = &self.sync {
-            sync.shutdown();
+        if let Some(shapes) = &self.shapes {
+            shapes.shutdown();
         }
     }
+}
+
+/// Every HTTP feature's routes, merged, with answers in the API's error format for unknown
+/// paths and methods.
+pub fn routes(api: ApiState, integrations: IntegrationsState) -> Router {
+    Router::new()
+        .merge(api::routes().with_state(api))
+        .merge(integrations::routes().with_state(integrations))
+        .fallback(|| async { AppError::NotFound("no such endpoint".to_owned()) })
+        .method_not_allowed_fallback(|| async {
+            AppError::MethodNotAllowed("this endpoint does not take that method".to_owned())
+        })
 }

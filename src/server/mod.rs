@@ -1,12 +1,17 @@
 //! The server side: everything `superset-server` runs against Postgres.
 //!
-//! `db` connects, `migrate` applies the schema in `migrations/postgres`, `seed` fills a
-//! database with a realistic team for demos, tests and benchmarks, and `shapes` is the sync
-//! service (Electric's HTTP Shape API on logical replication). [`serve`] runs a router.
+//! From the bottom up: `db` connects, `migrate` applies the schema in `migrations/postgres`,
+//! `seed` fills a database with a realistic team for demos, tests and benchmarks; `shapes` is
+//! the sync service (Electric's HTTP Shape API on logical replication); `http` holds what every
+//! HTTP feature shares (the error format, extractors, who the caller is); `api` and
+//! `integrations` are the features, side by side; `app` merges their routes and starts it all,
+//! and `admin` is the operator's commands. [`serve`] runs a router.
 
+pub mod admin;
 pub mod api;
 pub mod app;
 pub mod db;
+pub mod http;
 pub mod integrations;
 pub mod migrate;
 pub mod seed;

@@ -1,10 +1,10 @@
-//! The desktop's SQLite database: opening it, tuning it and migrating it.
+//! The desktop's SQLite database, the bottom of the desktop's layers: opening it, tuning it,
+//! migrating it, and write transactions. What goes into the tables is decided above (the sync
+//! engine's `sync::apply`, the outbox, folder links); this module knows no table's meaning.
 //!
 //! The schema lives in `migrations/sqlite/*.sql` and is applied by rusqlite_migration (which
 //! tracks the version in `PRAGMA user_version`) every time the file is opened, so an old file
-//! is brought up to date and a current one is left alone. `synced` writes shape batches.
-
-pub mod synced;
+//! is brought up to date and a current one is left alone.
 
 use std::path::Path;
 use std::sync::LazyLock;

@@ -1,16 +1,23 @@
 //! The desktop's sync engine: one Electric shape stream per synced table, through the API's
-//! proxy, into the local SQLite database, exactly once and resumable.
+//! proxy, into the local SQLite database, exactly once and resumable; and the outbox sender
+//! beside it.
 //!
-//! `shape_client` is the sans-IO protocol state machine; `session` holds the sign-in (access
-//! token, rotating refresh token, single-flight refresh) and `token_vault` keeps the refresh
-//! token in the OS keyring; `engine` drives the streams on tokio
-//! and writes batches with `store::synced`, sending `SyncEvent`s to the window; `sender` sends
-//! the outbox's writes.
+//! From the bottom up: `retry` classifies answers and backs off; `shape_client` is the sans-IO
+//! protocol state machine; `session` holds the sign-in (access token, rotating refresh token,
+//! single-flight refresh) and `token_vault` keeps the refresh token in the OS keyring;
+//! `apply` commits a batch to SQLite; `events` is what the window hears; `context` is what the
+//! engine's tasks share; `stream` runs one table, `sender` the outbox; `engine` starts and
+//! stops them all.
 
+pub mod apply;
+mod context;
 pub mod engine;
+pub mod events;
+pub mod retry;
 mod sender;
 pub mod session;
 pub mod shape_client;
+mod stream;
 pub mod token_vault;
 
 #[cfg(test)]

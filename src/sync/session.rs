@@ -15,16 +15,18 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 use uuid::Uuid;
 
-use super::token_vault;
-pub use super::token_vault::TokenPlace;
+use super::token_vault::{self, TokenPlace};
 
 /// Why signing in or staying signed in failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SessionError {
     #[error("not signed in: run `superset login` or sign in from the window")]
     SignedOut,
-    #[error("the server refused the sign-in: {0}")]
-    Refused(String),
+    /// The server answered with an error (`status`), e.g. 401 for a wrong password.
+    #[error("the server refused the sign-in: {message}")]
+    Refused { status: u16, message: String },
+    #[error("the server's answer cannot be read: {0}")]
+    BadResponse(String),
     #[error("the server at {url} cannot be reached: {reason}")]
     Unreachable { url: String, reason: String },
     #[error("cannot save the session in {path}: {reason}")]
@@ -149,7 +151,10 @@ async fn refused(response: reqwest::Response) -> SessionError {
     let message = serde_json::from_str::<ErrorBody>(&text)
         .map(|b| b.error.message)
         .unwrap_or_else(|_| format!("HTTP {status}"));
-    SessionError::Refused(message)
+    SessionError::Refused {
+        status: status.as_u16(),
+        message,
+    }
 }
 
 /// Signs in with e-mail and password and stores the session. Returns it.
@@ -174,7 +179,7 @@ pub async fn login(
     let tokens: TokenResponse = response
         .json()
         .await
-        .map_err(|e| SessionError::Refused(format!("unexpected sign-in response: {e}")))?;
+        .map_err(|e| SessionError::BadResponse(format!("unexpected sign-in response: {e}")))?;
     let stored = StoredSession {
         server_url,
         user_id: tokens.user_id,
@@ -311,7 +316,7 @@ impl Session {
         let tokens: TokenResponse = response
             .json()
             .await
-            .map_err(|e| SessionError::Refused(format!("unexpected refresh response: {e}")))?;
+            .map_err(|e| SessionError::BadResponse(format!("unexpected refresh response: {e}")))?;
         let renewed = StoredSession {
             refresh_token: tokens.refresh_token,
             ..stored

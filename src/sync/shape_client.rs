@@ -5,14 +5,16 @@
 //!
 //! It follows the official TypeScript client: offset `-1` first, then catch-up pages, then live
 //! long-polls with the server's `cursor` after the first `up-to-date`; a 409 retires the handle
-//! (it is never used again) and restarts from `-1`; 5xx, 429 and network failures back off
-//! 1 s → 32 s with full jitter, never below `Retry-After`; other 4xx are fatal, except 401,
-//! which asks for a new token.
+//! (it is never used again) and restarts from `-1`; 5xx, 429 and network failures back off as
+//! [`super::retry`] says; other 4xx are fatal, except 401, which asks for a new token.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde_json::Value;
+
+use super::retry::{self, Backoff, Verdict};
+use crate::protocol::{self, Operation, control, header};
 
 /// Column types from `electric-schema`, reduced to what the local database distinguishes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,13 +49,6 @@ impl ShapeResponse {
     fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).map(String::as_str)
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Operation {
-    Insert,
-    Update,
-    Delete,
 }
 
 /// One row change, values typed per the schema (integers as numbers, the rest as text).
@@ -91,7 +86,7 @@ pub enum ShapeError {
 
 /// What the caller must do after a response.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Outcome {
+pub enum Step {
     /// Apply (possibly empty) changes and store the position, in one transaction.
     Apply(Batch),
     /// The shape was replaced: keep showing the old rows, load the new snapshot beside them,
@@ -115,13 +110,15 @@ impl Position {
     pub fn start() -> Self {
         Self {
             handle: None,
-            offset: "-1".to_owned(),
+            offset: protocol::START_OFFSET.to_owned(),
         }
     }
-}
 
-const INITIAL_BACKOFF: Duration = Duration::from_secs(1);
-const MAX_BACKOFF: Duration = Duration::from_secs(32);
+    /// True before the first response of a shape (nothing of it is stored yet).
+    pub fn is_start(&self) -> bool {
+        self.offset == protocol::START_OFFSET
+    }
+}
 
 /// One shape's protocol state.
 #[derive(Debug, Clone)]
@@ -135,7 +132,9 @@ pub struct ShapeClient {
     expired: Vec<String>,
     /// Set after a 409 so the next request cannot be answered from a cache.
     cache_buster: Option<String>,
-    failures: u32,
+    backoff: Backoff,
+    /// Cached replies from before a 409 seen so far (each asks again with a new buster).
+    stale_replies: u32,
     /// The last replicated change applied, to skip one delivered twice.
     last_change: Option<(u64, u64)>,
 }
@@ -151,13 +150,10 @@ impl ShapeClient {
             schema: None,
             expired: Vec::new(),
             cache_buster: None,
-            failures: 0,
+            backoff: Backoff::default(),
+            stale_replies: 0,
             last_change: None,
         }
-    }
-
-    pub fn table(&self) -> &str {
-        &self.table
     }
 
     pub fn position(&self) -> &Position {
@@ -195,150 +191,158 @@ impl ShapeClient {
 
     /// The request failed before a response (connection refused, reset, timeout).
     /// `jitter` is a random number in `[0, 1)`.
-    pub fn on_network_error(&mut self, jitter: f64) -> Outcome {
-        Outcome::Retry(self.backoff(jitter, None))
-    }
-
-    fn backoff(&mut self, jitter: f64, retry_after: Option<Duration>) -> Duration {
-        let ceiling = INITIAL_BACKOFF
-            .saturating_mul(2_u32.saturating_pow(self.failures.min(10)))
-            .min(MAX_BACKOFF);
-        self.failures += 1;
-        let wait = ceiling.mul_f64(jitter.clamp(0.0, 1.0));
-        wait.max(retry_after.unwrap_or_default())
+    pub fn on_network_error(&mut self, jitter: f64) -> Step {
+        Step::Retry(self.backoff.next(jitter, None))
     }
 
     /// Turns a response into what to do. `jitter` is a random number in `[0, 1)`.
-    pub fn on_response(&mut self, response: &ShapeResponse, jitter: f64) -> Outcome {
-        match response.status {
-            200..=299 => self.on_success(response),
-            409 => {
-                if let Some(old) = self.position.handle.take() {
-                    self.expired.push(old);
-                }
-                self.position = Position {
-                    handle: response.header("electric-handle").map(str::to_owned),
-                    offset: "-1".to_owned(),
-                };
-                self.live = false;
-                self.cursor.clear();
-                self.schema = None;
-                self.last_change = None;
-                self.cache_buster = Some(format!("{}", (jitter * 1e12) as u64));
-                Outcome::MustRefetch
+    pub fn on_response(&mut self, response: &ShapeResponse, jitter: f64) -> Step {
+        match retry::classify(response.status) {
+            Verdict::Done => self.on_success(response),
+            Verdict::Conflict => self.on_conflict(response, jitter),
+            Verdict::SignInAgain => Step::Unauthorized,
+            Verdict::Retry => {
+                let retry_after = retry::retry_after(response.header("retry-after"));
+                Step::Retry(self.backoff.next(jitter, retry_after))
             }
-            401 => Outcome::Unauthorized,
-            429 | 500..=599 => {
-                let retry_after = response
-                    .header("retry-after")
-                    .and_then(|v| v.trim().parse::<u64>().ok())
-                    .map(|s| Duration::from_secs(s.min(3600)));
-                Outcome::Retry(self.backoff(jitter, retry_after))
-            }
-            status => Outcome::Fatal(ShapeError::Rejected {
-                status,
+            Verdict::Refused => Step::Fatal(ShapeError::Rejected {
+                status: response.status,
                 message: error_message(&response.body),
             }),
         }
     }
 
-    fn on_success(&mut self, response: &ShapeResponse) -> Outcome {
-        let Some(handle) = response.header("electric-handle") else {
-            return Outcome::Fatal(ShapeError::MissingHeader("electric-handle"));
-        };
-        let Some(offset) = response.header("electric-offset") else {
-            return Outcome::Fatal(ShapeError::MissingHeader("electric-offset"));
-        };
-        if self.expired.iter().any(|h| h == handle) {
-            // A cached reply from before the 409: ask again, past any cache.
-            self.cache_buster = Some(format!("{}-{}", self.failures, self.expired.len()));
-            self.failures += 1;
-            return Outcome::Retry(Duration::ZERO);
+    /// A 409: retire the handle and start over at the new one.
+    fn on_conflict(&mut self, response: &ShapeResponse, jitter: f64) -> Step {
+        if let Some(old) = self.position.handle.take() {
+            self.expired.push(old);
         }
-        if self.live && response.header("electric-cursor").is_none() {
-            return Outcome::Fatal(ShapeError::MissingHeader("electric-cursor"));
-        }
-        if let Some(schema) = response.header("electric-schema") {
-            if self.schema.is_none() {
-                match parse_schema(schema) {
-                    Ok(parsed) => self.schema = Some(parsed),
-                    Err(e) => return Outcome::Fatal(e),
-                }
-            }
-        } else if !self.live {
-            return Outcome::Fatal(ShapeError::MissingHeader("electric-schema"));
-        }
-        let messages: Vec<Value> = if response.body.is_empty() {
-            Vec::new()
-        } else {
-            match serde_json::from_slice(&response.body) {
-                Ok(Value::Array(items)) => items,
-                Ok(_) => {
-                    return Outcome::Fatal(ShapeError::BadBody("expected a JSON array".into()));
-                }
-                Err(e) => return Outcome::Fatal(ShapeError::BadBody(e.to_string())),
-            }
+        self.position = Position {
+            handle: response.header(header::HANDLE).map(str::to_owned),
+            offset: protocol::START_OFFSET.to_owned(),
         };
-        let schema = self.schema.clone().unwrap_or_default();
+        self.live = false;
+        self.cursor.clear();
+        self.schema = None;
+        self.last_change = None;
+        self.cache_buster = Some(format!("{}", (jitter * 1e12) as u64));
+        Step::MustRefetch
+    }
+
+    fn on_success(&mut self, response: &ShapeResponse) -> Step {
+        let (handle, offset) = match self.check_headers(response) {
+            Ok(found) => found,
+            Err(step) => return step,
+        };
+        let messages = match parse_body(&response.body) {
+            Ok(messages) => messages,
+            Err(e) => return Step::Fatal(e),
+        };
         let mut changes = Vec::new();
         let mut up_to_date = false;
-        for mut message in messages {
-            let headers = &message["headers"];
-            up_to_date = headers["control"] == "up-to-date";
-            let operation = match headers["operation"].as_str() {
-                Some("insert") => Operation::Insert,
-                Some("update") => Operation::Update,
-                Some("delete") => Operation::Delete,
-                // Control messages we do not need (snapshot-end, must-refetch in a body).
-                _ => continue,
-            };
-            if let (Some(lsn), Some(op)) = (
-                headers["lsn"].as_str().and_then(|l| l.parse::<u64>().ok()),
-                headers["op_position"].as_u64(),
-            ) {
-                if self.last_change.is_some_and(|last| (lsn, op) <= last) {
-                    continue; // delivered twice
-                }
-                self.last_change = Some((lsn, op));
+        for message in messages {
+            up_to_date = message["headers"]["control"] == control::UP_TO_DATE;
+            match self.change(message) {
+                Ok(Some(change)) => changes.push(change),
+                Ok(None) => {}
+                Err(e) => return Step::Fatal(e),
             }
-            let txids = headers["txids"]
-                .as_array()
-                .map(|ids| ids.iter().filter_map(Value::as_u64).collect())
-                .unwrap_or_default();
-            let Value::String(key) = message["key"].take() else {
-                return Outcome::Fatal(ShapeError::BadBody("a change without a key".into()));
-            };
-            let values = match message["value"].take() {
-                Value::Object(values) => typed(values, &schema),
-                _ => {
-                    return Outcome::Fatal(ShapeError::BadBody("a change without a value".into()));
-                }
-            };
-            changes.push(Change {
-                operation,
-                key,
-                values,
-                txids,
-            });
         }
-        self.failures = 0;
+        self.backoff.reset();
         self.cache_buster = None;
         self.position = Position {
-            handle: Some(handle.to_owned()),
-            offset: offset.to_owned(),
+            handle: Some(handle.clone()),
+            offset: offset.clone(),
         };
-        if let Some(cursor) = response.header("electric-cursor") {
+        if let Some(cursor) = response.header(header::CURSOR) {
             self.cursor = cursor.to_owned();
         }
         if up_to_date {
             self.live = true;
         }
-        Outcome::Apply(Batch {
+        Step::Apply(Batch {
             changes,
-            handle: handle.to_owned(),
-            offset: offset.to_owned(),
+            handle,
+            offset,
             up_to_date,
         })
+    }
+
+    /// The handle and offset of a successful response, once its headers are complete and it is
+    /// not a cached reply from before a 409; the schema is learnt from the first page.
+    fn check_headers(&mut self, response: &ShapeResponse) -> Result<(String, String), Step> {
+        let missing = |name| Step::Fatal(ShapeError::MissingHeader(name));
+        let handle = response
+            .header(header::HANDLE)
+            .ok_or_else(|| missing(header::HANDLE))?;
+        let offset = response
+            .header(header::OFFSET)
+            .ok_or_else(|| missing(header::OFFSET))?;
+        if self.expired.iter().any(|h| h == handle) {
+            // A cached reply from before the 409: ask again, past any cache.
+            self.stale_replies += 1;
+            self.cache_buster = Some(format!("{}-{}", self.stale_replies, self.expired.len()));
+            return Err(Step::Retry(Duration::ZERO));
+        }
+        if self.live && response.header(header::CURSOR).is_none() {
+            return Err(missing(header::CURSOR));
+        }
+        match response.header(header::SCHEMA) {
+            Some(schema) if self.schema.is_none() => {
+                self.schema = Some(parse_schema(schema).map_err(Step::Fatal)?);
+            }
+            Some(_) => {}
+            None if !self.live => return Err(missing(header::SCHEMA)),
+            None => {}
+        }
+        Ok((handle.to_owned(), offset.to_owned()))
+    }
+
+    /// The row change a message carries; `None` for control messages we do not need
+    /// (snapshot-end, must-refetch in a body) and for a change delivered twice.
+    fn change(&mut self, mut message: Value) -> Result<Option<Change>, ShapeError> {
+        let headers = &message["headers"];
+        let Some(operation) = headers["operation"].as_str().and_then(Operation::parse) else {
+            return Ok(None);
+        };
+        if let (Some(lsn), Some(op)) = (
+            headers["lsn"].as_str().and_then(|l| l.parse::<u64>().ok()),
+            headers["op_position"].as_u64(),
+        ) {
+            if self.last_change.is_some_and(|last| (lsn, op) <= last) {
+                return Ok(None);
+            }
+            self.last_change = Some((lsn, op));
+        }
+        let txids = headers["txids"]
+            .as_array()
+            .map(|ids| ids.iter().filter_map(Value::as_u64).collect())
+            .unwrap_or_default();
+        let Value::String(key) = message["key"].take() else {
+            return Err(ShapeError::BadBody("a change without a key".into()));
+        };
+        let Value::Object(values) = message["value"].take() else {
+            return Err(ShapeError::BadBody("a change without a value".into()));
+        };
+        let schema = self.schema.as_ref();
+        Ok(Some(Change {
+            operation,
+            key,
+            values: typed(values, schema),
+            txids,
+        }))
+    }
+}
+
+/// The messages of a response body: a JSON array (an empty body is no messages).
+fn parse_body(body: &[u8]) -> Result<Vec<Value>, ShapeError> {
+    if body.is_empty() {
+        return Ok(Vec::new());
+    }
+    match serde_json::from_slice(body) {
+        Ok(Value::Array(items)) => Ok(items),
+        Ok(_) => Err(ShapeError::BadBody("expected a JSON array".into())),
+        Err(e) => Err(ShapeError::BadBody(e.to_string())),
     }
 }
 
@@ -367,8 +371,11 @@ fn parse_schema(text: &str) -> Result<Schema, ShapeError> {
 /// Takes the values by value: nothing is copied.
 fn typed(
     mut values: serde_json::Map<String, Value>,
-    schema: &Schema,
+    schema: Option<&Schema>,
 ) -> serde_json::Map<String, Value> {
+    let Some(schema) = schema else {
+        return values;
+    };
     for (name, value) in values.iter_mut() {
         let Value::String(text) = value else {
             continue;

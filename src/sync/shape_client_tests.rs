@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::shape_client::*;
+use crate::protocol::Operation;
 
 fn response(status: u16, headers: &[(&str, &str)], body: &str) -> ShapeResponse {
     ShapeResponse {
@@ -44,7 +45,7 @@ fn starts_at_minus_one_then_catches_up_then_goes_live() {
         BTreeMap::from([("offset".into(), "-1".into())])
     );
     assert!(!first.live);
-    let Outcome::Apply(batch) = client.on_response(&snapshot_page(), 0.5) else {
+    let Step::Apply(batch) = client.on_response(&snapshot_page(), 0.5) else {
         panic!("expected a batch");
     };
     assert_eq!(batch.changes.len(), 1);
@@ -68,7 +69,7 @@ fn starts_at_minus_one_then_catches_up_then_goes_live() {
         ],
         r#"[{"headers":{"control":"up-to-date","global_last_seen_lsn":"10"}}]"#,
     );
-    let Outcome::Apply(batch) = client.on_response(&caught_up, 0.5) else {
+    let Step::Apply(batch) = client.on_response(&caught_up, 0.5) else {
         panic!("expected a batch");
     };
     assert!(batch.up_to_date && batch.changes.is_empty());
@@ -92,7 +93,7 @@ fn starts_at_minus_one_then_catches_up_then_goes_live() {
         r#"[{"key":"k1","value":{"id":"a","title":"Two"},"headers":{"operation":"update","relation":["public","tasks"],"lsn":"20","op_position":0,"txids":[55],"last":true}},
            {"headers":{"control":"up-to-date","global_last_seen_lsn":"20"}}]"#,
     );
-    let Outcome::Apply(batch) = client.on_response(&change, 0.5) else {
+    let Step::Apply(batch) = client.on_response(&change, 0.5) else {
         panic!("expected a batch");
     };
     assert_eq!(batch.changes[0].operation, Operation::Update);
@@ -115,7 +116,7 @@ fn a_409_retires_the_handle_and_restarts_from_minus_one() {
         &[("electric-handle", "new")],
         r#"[{"headers":{"control":"must-refetch"}}]"#,
     );
-    assert_eq!(client.on_response(&conflict, 0.3), Outcome::MustRefetch);
+    assert_eq!(client.on_response(&conflict, 0.3), Step::MustRefetch);
     let request = query(&client.next_request());
     assert_eq!(request["offset"], "-1");
     assert_eq!(request["handle"], "new");
@@ -131,10 +132,7 @@ fn a_409_retires_the_handle_and_restarts_from_minus_one() {
         ],
         "[]",
     );
-    assert_eq!(
-        client.on_response(&stale, 0.3),
-        Outcome::Retry(Duration::ZERO)
-    );
+    assert_eq!(client.on_response(&stale, 0.3), Step::Retry(Duration::ZERO));
     assert_eq!(client.position().handle.as_deref(), Some("new"));
 }
 
@@ -144,7 +142,7 @@ fn server_errors_back_off_with_jitter_and_honour_retry_after() {
     let unavailable = response(503, &[], r#"{"message":"busy"}"#);
     let waits: Vec<Duration> = (0..8)
         .map(|_| match client.on_response(&unavailable, 0.999_999) {
-            Outcome::Retry(wait) => wait,
+            Step::Retry(wait) => wait,
             other => panic!("{other:?}"),
         })
         .collect();
@@ -158,20 +156,20 @@ fn server_errors_back_off_with_jitter_and_honour_retry_after() {
         "1 s doubling, capped at 32 s"
     );
     match client.on_response(&response(503, &[("retry-after", "60")], "{}"), 0.0) {
-        Outcome::Retry(wait) => {
+        Step::Retry(wait) => {
             assert_eq!(wait, Duration::from_secs(60), "Retry-After is the floor")
         }
         other => panic!("{other:?}"),
     }
     assert!(matches!(
         client.on_response(&response(429, &[], ""), 0.5),
-        Outcome::Retry(_)
+        Step::Retry(_)
     ));
-    assert!(matches!(client.on_network_error(0.5), Outcome::Retry(_)));
+    assert!(matches!(client.on_network_error(0.5), Step::Retry(_)));
     // Success resets the backoff.
     client.on_response(&snapshot_page(), 0.5);
     match client.on_network_error(0.999) {
-        Outcome::Retry(wait) => assert!(wait <= Duration::from_secs(1)),
+        Step::Retry(wait) => assert!(wait <= Duration::from_secs(1)),
         other => panic!("{other:?}"),
     }
 }
@@ -181,7 +179,7 @@ fn unauthorized_asks_for_a_token_and_other_client_errors_are_fatal_with_the_reas
     let mut client = ShapeClient::new("tasks", Position::start());
     assert_eq!(
         client.on_response(&response(401, &[], "{}"), 0.5),
-        Outcome::Unauthorized
+        Step::Unauthorized
     );
     let bad = response(
         400,
@@ -189,7 +187,7 @@ fn unauthorized_asks_for_a_token_and_other_client_errors_are_fatal_with_the_reas
         r#"{"message":"Invalid request","errors":{"where":["At location 3: syntax error"]}}"#,
     );
     match client.on_response(&bad, 0.5) {
-        Outcome::Fatal(ShapeError::Rejected { status, message }) => {
+        Step::Fatal(ShapeError::Rejected { status, message }) => {
             assert_eq!(status, 400);
             assert!(message.contains("syntax error"), "{message}");
         }
@@ -201,7 +199,7 @@ fn unauthorized_asks_for_a_token_and_other_client_errors_are_fatal_with_the_reas
         r#"{"error":{"code":"not_found","message":"nope is not a synced table"}}"#,
     );
     match client.on_response(&api_error, 0.5) {
-        Outcome::Fatal(ShapeError::Rejected { message, .. }) => {
+        Step::Fatal(ShapeError::Rejected { message, .. }) => {
             assert_eq!(message, "nope is not a synced table")
         }
         other => panic!("{other:?}"),
@@ -218,7 +216,7 @@ fn missing_headers_and_garbage_bodies_are_fatal_not_panics() {
     );
     assert_eq!(
         client.on_response(&no_handle, 0.5),
-        Outcome::Fatal(ShapeError::MissingHeader("electric-handle"))
+        Step::Fatal(ShapeError::MissingHeader("electric-handle"))
     );
     let no_schema = response(
         200,
@@ -227,7 +225,7 @@ fn missing_headers_and_garbage_bodies_are_fatal_not_panics() {
     );
     assert_eq!(
         client.on_response(&no_schema, 0.5),
-        Outcome::Fatal(ShapeError::MissingHeader("electric-schema"))
+        Step::Fatal(ShapeError::MissingHeader("electric-schema"))
     );
     for body in [
         "{",
@@ -247,7 +245,7 @@ fn missing_headers_and_garbage_bodies_are_fatal_not_panics() {
         assert!(
             matches!(
                 client.on_response(&garbage, 0.5),
-                Outcome::Fatal(ShapeError::BadBody(_))
+                Step::Fatal(ShapeError::BadBody(_))
             ),
             "{body:?}"
         );
@@ -261,7 +259,7 @@ fn missing_headers_and_garbage_bodies_are_fatal_not_panics() {
         ],
         "",
     );
-    assert!(matches!(client.on_response(&empty, 0.5), Outcome::Apply(b) if b.changes.is_empty()));
+    assert!(matches!(client.on_response(&empty, 0.5), Step::Apply(b) if b.changes.is_empty()));
 }
 
 #[test]
@@ -279,7 +277,7 @@ fn a_change_delivered_twice_is_applied_once() {
         ],
         body,
     );
-    let Outcome::Apply(first) = client.on_response(&page, 0.5) else {
+    let Step::Apply(first) = client.on_response(&page, 0.5) else {
         panic!()
     };
     assert_eq!(first.changes.len(), 1);
@@ -292,7 +290,7 @@ fn a_change_delivered_twice_is_applied_once() {
         ],
         body,
     );
-    let Outcome::Apply(again) = client.on_response(&live_page, 0.5) else {
+    let Step::Apply(again) = client.on_response(&live_page, 0.5) else {
         panic!()
     };
     assert!(again.changes.is_empty());

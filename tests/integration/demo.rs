@@ -46,7 +46,7 @@ fn the_demo_shows_live_teammates_and_stops_everything_it_started() {
     assert!(output.status.success(), "the demo failed: {log}");
     assert!(log.contains("signed in as"), "{log}");
     let profile = data.path().join("desktop");
-    let conn = superset::store::open(&superset::commands::database_path(&profile)).unwrap();
+    let conn = superset::store::open(&superset::profile::database_path(&profile)).unwrap();
     let tasks: i64 = conn
         .query_row("SELECT count(*) FROM tasks", [], |r| r.get(0))
         .unwrap();

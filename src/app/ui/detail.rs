@@ -8,7 +8,7 @@ use super::widgets::{avatar, badge, dot};
 use crate::app::actions::Action;
 use crate::app::avatars::Avatars;
 use crate::app::device::branch_for;
-use crate::app::logic::UiState;
+use crate::app::state::UiState;
 use crate::app::theme;
 use crate::app::view_model::{LocalFolder, Task, ViewModel, presence_text};
 
@@ -30,92 +30,115 @@ pub fn detail_ui(
         });
         return;
     };
-    let dark = ui.visuals().dark_mode;
     egui::ScrollArea::vertical()
         .auto_shrink(false)
         .show(ui, |ui| {
-            ui.horizontal(|ui| {
-                ui.label(RichText::new(&task.key).weak().monospace());
-                if ui.small_button("Close").clicked() {
-                    actions.push(Action::SelectTask(None));
-                }
-            });
-            ui.label(RichText::new(&task.title).size(18.0).strong());
-            ui.horizontal_wrapped(|ui| {
-                dot(ui, theme::status(task.status_color), &task.status);
-                ui.label(&task.status);
-                ui.label(
-                    RichText::new(format!("priority {}", task.priority))
-                        .color(theme::priority(&task.priority, dark)),
-                );
-                match (&task.assignee_id, &task.assignee_name) {
-                    (Some(id), Some(name)) => {
-                        avatar(ui, vm, avatars, id, name);
-                        ui.label(name);
-                    }
-                    _ => {
-                        ui.label(RichText::new("unassigned").weak());
-                    }
-                }
-            });
-            ui.horizontal_wrapped(|ui| {
-                for label in &task.labels {
-                    badge(ui, label, theme::accent(dark));
-                }
-                if let Some(due) = &task.due_date {
-                    ui.label(format!("due {due}"));
-                }
-            });
-            if let Some(url) = &task.external_url {
-                ui.hyperlink_to("Open the issue", url);
-            }
-            ui.add_space(6.0);
-            match &task.description {
-                Some(text) if !text.is_empty() => {
-                    ui.label(text);
-                }
-                _ => {
-                    ui.label(RichText::new("No description.").weak());
-                }
-            }
+            task_ui(ui, vm, avatars, task, actions);
             ui.separator();
             ui.label(RichText::new("Workspaces").strong());
-            let mut any = false;
-            for workspace in vm.workspaces_of(&task.id) {
-                any = true;
-                ui.horizontal_wrapped(|ui| {
-                    avatar(ui, vm, avatars, &workspace.owner_id, &workspace.owner_name);
-                    ui.label(&workspace.owner_name);
-                    ui.label(RichText::new(&workspace.device_name).weak());
-                    ui.label(RichText::new(presence_text(workspace, now)).weak());
-                });
-                ui.horizontal_wrapped(|ui| {
-                    ui.add_space(28.0);
-                    if let Some(branch) = &workspace.branch {
-                        ui.label(RichText::new(branch).monospace());
-                    }
-                    if let Some(git) = &workspace.git {
-                        ui.label(RichText::new(git.summary()).weak());
-                    }
-                    if let Some(pr) = &workspace.pull_request {
-                        let text = format!("#{} {}", pr.number, pr.status);
-                        match &pr.url {
-                            Some(url) => {
-                                ui.hyperlink_to(text, url);
-                            }
-                            None => {
-                                badge(ui, &text, theme::pull_request(&pr.status, dark));
-                            }
-                        }
-                    }
-                });
-            }
-            if !any {
-                ui.label(RichText::new("Nobody is working on this yet.").weak());
-            }
+            workspaces_ui(ui, vm, avatars, task, now);
             ui.separator();
             start_work_ui(ui, vm, task, state, actions);
         });
+}
+
+/// The task itself: key, title, status, priority, assignee, labels, due date, description.
+fn task_ui(
+    ui: &mut egui::Ui,
+    vm: &ViewModel,
+    avatars: &Avatars,
+    task: &Task,
+    actions: &mut Vec<Action>,
+) {
+    let dark = ui.visuals().dark_mode;
+    ui.horizontal(|ui| {
+        ui.label(RichText::new(&task.key).weak().monospace());
+        if ui.small_button("Close").clicked() {
+            actions.push(Action::SelectTask(None));
+        }
+    });
+    ui.label(RichText::new(&task.title).size(18.0).strong());
+    ui.horizontal_wrapped(|ui| {
+        dot(ui, theme::status(task.status_color), &task.status);
+        ui.label(&task.status);
+        ui.label(
+            RichText::new(format!("priority {}", task.priority))
+                .color(theme::priority(&task.priority, dark)),
+        );
+        match (&task.assignee_id, &task.assignee_name) {
+            (Some(id), Some(name)) => {
+                avatar(ui, vm, avatars, id, name);
+                ui.label(name);
+            }
+            _ => {
+                ui.label(RichText::new("unassigned").weak());
+            }
+        }
+    });
+    ui.horizontal_wrapped(|ui| {
+        for label in &task.labels {
+            badge(ui, label, theme::accent(dark));
+        }
+        if let Some(due) = &task.due_date {
+            ui.label(format!("due {due}"));
+        }
+    });
+    if let Some(url) = &task.external_url {
+        ui.hyperlink_to("Open the issue", url);
+    }
+    ui.add_space(6.0);
+    match &task.description {
+        Some(text) if !text.is_empty() => {
+            ui.label(text);
+        }
+        _ => {
+            ui.label(RichText::new("No description.").weak());
+        }
+    }
+}
+
+/// Who works on the task: each workspace's owner, device, presence, branch, git state and PR.
+fn workspaces_ui(
+    ui: &mut egui::Ui,
+    vm: &ViewModel,
+    avatars: &Avatars,
+    task: &Task,
+    now: OffsetDateTime,
+) {
+    let dark = ui.visuals().dark_mode;
+    let mut any = false;
+    for workspace in vm.workspaces_of(&task.id) {
+        any = true;
+        ui.horizontal_wrapped(|ui| {
+            avatar(ui, vm, avatars, &workspace.owner_id, &workspace.owner_name);
+            ui.label(&workspace.owner_name);
+            ui.label(RichText::new(&workspace.device_name).weak());
+            ui.label(RichText::new(presence_text(workspace, now)).weak());
+        });
+        ui.horizontal_wrapped(|ui| {
+            ui.add_space(28.0);
+            if let Some(branch) = &workspace.branch {
+                ui.label(RichText::new(branch).monospace());
+            }
+            if let Some(git) = &workspace.git {
+                ui.label(RichText::new(git.summary()).weak());
+            }
+            if let Some(pr) = &workspace.pull_request {
+                let text = format!("#{} {}", pr.number, pr.status);
+                match &pr.url {
+                    Some(url) => {
+                        ui.hyperlink_to(text, url);
+                    }
+                    None => {
+                        badge(ui, &text, theme::pull_request(&pr.status, dark));
+                    }
+                }
+            }
+        });
+    }
+    if !any {
+        ui.label(RichText::new("Nobody is working on this yet.").weak());
+    }
 }
 
 /// Linked folders to start work in: the task's own repository first.

@@ -3,8 +3,8 @@
 
 use eframe::egui::{self, RichText};
 
-use crate::app::actions::Action;
-use crate::app::logic::UiState;
+use crate::app::actions::{Action, FolderAction};
+use crate::app::state::UiState;
 use crate::app::theme;
 use crate::app::view_model::ViewModel;
 
@@ -77,9 +77,9 @@ pub fn modal_ui(ctx: &egui::Context, vm: &ViewModel, state: &UiState, actions: &
                     "None of your organizations' repositories has this folder's remote ({remote})."
                 ));
                 if ui.button("Keep as local project").clicked() {
-                    actions.push(Action::ChooseRepository {
+                    actions.push(Action::Folder(FolderAction::ChooseRepository {
                         repository_id: None,
-                    });
+                    }));
                 }
             } else {
                 ui.label("This folder's remote matches several repositories. Which one is it?");
@@ -96,14 +96,14 @@ pub fn modal_ui(ctx: &egui::Context, vm: &ViewModel, state: &UiState, actions: &
                         .button(format!("{} in {organization}", repository.name))
                         .clicked()
                     {
-                        actions.push(Action::ChooseRepository {
+                        actions.push(Action::Folder(FolderAction::ChooseRepository {
                             repository_id: Some(id.clone()),
-                        });
+                        }));
                     }
                 }
             }
             if ui.button("Cancel").clicked() {
-                actions.push(Action::CancelLink);
+                actions.push(Action::Folder(FolderAction::CancelPrompt));
             }
         });
     }

@@ -13,8 +13,10 @@ use eframe::egui;
 use time::OffsetDateTime;
 
 use super::actions::Action;
-use super::logic::{Controller, Screen};
+use super::logic::Controller;
+use super::state::Screen;
 use super::theme;
+use crate::sync::events::SyncStatus;
 
 /// Draws the whole window for one frame and returns what the user asked for.
 pub fn window_ui(ui: &mut egui::Ui, controller: &mut Controller) -> Vec<Action> {
@@ -66,8 +68,7 @@ pub fn window_ui(ui: &mut egui::Ui, controller: &mut Controller) -> Vec<Action> 
     let synced_once = controller.generation > 0
         && !matches!(
             controller.status,
-            crate::sync::engine::SyncStatus::Connecting
-                | crate::sync::engine::SyncStatus::Syncing { .. }
+            SyncStatus::Connecting | SyncStatus::Syncing { .. }
         )
         || !vm.tasks.is_empty();
     egui::CentralPanel::default_margins().show(ui, |ui| {

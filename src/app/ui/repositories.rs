@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use eframe::egui::{self, RichText};
 
 use super::widgets::dot;
-use crate::app::actions::Action;
-use crate::app::logic::UiState;
+use crate::app::actions::{Action, FolderAction};
+use crate::app::state::UiState;
 use crate::app::theme;
 use crate::app::view_model::{LocalFolder, ViewModel};
 
@@ -26,7 +26,7 @@ pub fn repositories_ui(
             .on_hover_text("Choose a folder you cloned; it is matched by its git remote")
             .clicked()
         {
-            actions.push(Action::BrowseForFolder);
+            actions.push(Action::Folder(FolderAction::Browse));
         }
         if ui
             .add_enabled(!busy, egui::Button::new("Type a path"))
@@ -46,8 +46,8 @@ pub fn repositories_ui(
             .labelled_by(label.id);
         let entered = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
         if (ui.button("Link").clicked() || entered) && !state.typed_path.trim().is_empty() {
-            actions.push(Action::LinkFolder(PathBuf::from(expand_home(
-                state.typed_path.trim(),
+            actions.push(Action::Folder(FolderAction::Link(PathBuf::from(
+                expand_home(state.typed_path.trim()),
             ))));
         }
     }
@@ -102,9 +102,9 @@ fn folder_row(ui: &mut egui::Ui, folder: &LocalFolder, actions: &mut Vec<Action>
             .on_hover_text("Forget this folder (nothing on disk changes)")
             .clicked()
         {
-            actions.push(Action::Unlink {
+            actions.push(Action::Folder(FolderAction::Unlink {
                 folder_id: folder.id.clone(),
-            });
+            }));
         }
     });
 }

@@ -3,7 +3,7 @@
 use eframe::egui::{self, RichText};
 
 use crate::app::actions::Action;
-use crate::app::logic::SignInForm;
+use crate::app::state::SignInForm;
 use crate::app::theme;
 
 pub fn sign_in_ui(ui: &mut egui::Ui, form: &mut SignInForm, actions: &mut Vec<Action>) {

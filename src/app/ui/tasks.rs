@@ -10,10 +10,9 @@ use time::OffsetDateTime;
 use super::widgets::{avatar, badge, dot};
 use crate::app::actions::Action;
 use crate::app::avatars::Avatars;
-use crate::app::logic::UiState;
-use crate::app::rows::Row;
+use crate::app::state::UiState;
 use crate::app::theme;
-use crate::app::view_model::{ViewModel, Workspace, presence_text};
+use crate::app::view_model::{Row, ViewModel, Workspace, presence_text};
 
 pub fn tasks_ui(
     ui: &mut egui::Ui,
@@ -40,7 +39,7 @@ pub fn tasks_ui(
         let row_top = index as f32 * (theme::ROW_HEIGHT + spacing);
         area = area.vertical_scroll_offset((row_top - ui.available_height() / 2.0).max(0.0));
     }
-    let rows = &state.rows;
+    let rows = &state.tree.rows;
     let selected = state.selected_task.clone();
     area.show_rows(ui, theme::ROW_HEIGHT, rows.len(), |ui, range| {
         for row in &rows[range] {
@@ -73,6 +72,7 @@ fn scroll_target(state: &mut UiState, vm: &ViewModel) -> Option<usize> {
     }
     let selected = state.selected_task.as_ref()?;
     state
+        .tree
         .rows
         .iter()
         .position(|row| matches!(row, Row::Task(i) if vm.tasks[*i].id == *selected))
@@ -101,14 +101,14 @@ fn filters_ui(ui: &mut egui::Ui, vm: &ViewModel, state: &mut UiState) {
         let count = if vm.partial {
             "loading all tasks…".to_owned()
         } else {
-            format!("{} tasks", state.task_count)
+            format!("{} tasks", state.tree.task_count)
         };
         ui.label(RichText::new(count).weak());
     });
 }
 
 fn empty_message(vm: &ViewModel, state: &UiState, synced_once: bool) -> Option<String> {
-    if !state.rows.is_empty() {
+    if !state.tree.rows.is_empty() {
         return None;
     }
     Some(if !synced_once {
@@ -248,6 +248,7 @@ fn keyboard(ui: &egui::Ui, vm: &ViewModel, state: &mut UiState, actions: &mut Ve
         return;
     }
     let tasks: Vec<usize> = state
+        .tree
         .rows
         .iter()
         .filter_map(|r| match r {

@@ -4,11 +4,10 @@ use eframe::egui::{self, RichText};
 use time::OffsetDateTime;
 
 use crate::app::actions::Action;
-use crate::app::logic::UiState;
-use crate::app::rows::Row;
+use crate::app::state::UiState;
 use crate::app::theme::{self, ThemeChoice};
-use crate::app::view_model::ViewModel;
-use crate::sync::engine::SyncStatus;
+use crate::app::view_model::{Row, ViewModel};
+use crate::sync::events::SyncStatus;
 
 /// The id of the search box, so Ctrl+K can focus it.
 pub fn search_id() -> egui::Id {
@@ -54,7 +53,7 @@ pub fn top_bar_ui(
         }
         // Enter in the search box selects the first match.
         if search.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) {
-            let first = state.rows.iter().find_map(|row| match row {
+            let first = state.tree.rows.iter().find_map(|row| match row {
                 Row::Task(i) => Some(vm.tasks[*i].id.clone()),
                 _ => None,
             });
@@ -110,7 +109,7 @@ pub fn status_text(status: &SyncStatus, pending: usize) -> String {
             format!("Syncing {}%{pending}", live * 100 / (*total).max(1))
         }
         SyncStatus::Live => format!("Live{pending}"),
-        SyncStatus::Offline { since } => {
+        SyncStatus::Offline { since, .. } => {
             format!("Offline since {}{pending}", clock(*since))
         }
         SyncStatus::NeedsSignIn(_) => "Signed out by the server".to_owned(),
@@ -120,7 +119,7 @@ pub fn status_text(status: &SyncStatus, pending: usize) -> String {
 
 /// `HH:MM` in the local time zone when it is known, else UTC.
 fn clock(at: OffsetDateTime) -> String {
-    let local = at.to_offset(crate::app::local_offset());
+    let local = at.to_offset(crate::app::clock::local_offset());
     let suffix = if local.offset().is_utc() { " UTC" } else { "" };
     format!("{:02}:{:02}{suffix}", local.hour(), local.minute())
 }
@@ -143,7 +142,7 @@ fn sync_status(ui: &mut egui::Ui, vm: &ViewModel, status: &SyncStatus, actions: 
         actions.push(Action::SignInAgain);
     }
     let response = ui.label(RichText::new(text).color(color));
-    if let SyncStatus::Error(reason) = status {
+    if let SyncStatus::Error(reason) | SyncStatus::Offline { reason, .. } = status {
         response.on_hover_text(reason.as_str());
     }
     if matches!(status, SyncStatus::Syncing { .. } | SyncStatus::Connecting) {

@@ -1,12 +1,120 @@
-//! Pending writes laid over synced rows: the fields a create or update command carries,
-//! applied to the task or workspace the window shows, so a change appears before the server
-//! has confirmed it.
+//! Pending writes laid over synced rows: a create adds its row, an update patches the fields
+//! it carries, a delete or archive hides the row — so a change appears before the server has
+//! confirmed it.
+
+use std::collections::HashMap;
 
 use serde_json::{Map, Value};
+use time::OffsetDateTime;
+use uuid::Uuid;
 
-use super::presence::parse_timestamp;
-use super::read::{parse_color, parse_git};
-use super::{Task, Workspace};
+use super::model::{Task, Workspace};
+use super::order::display_key;
+use super::parse::{parse_color, parse_git, parse_timestamp};
+use crate::outbox::{Command, Entry};
+
+/// Lays the task commands of `overlay` over `tasks`.
+pub(super) fn overlay_tasks(tasks: &mut Vec<Task>, overlay: &[Entry]) {
+    if overlay.is_empty() {
+        return;
+    }
+    let mut position: HashMap<String, usize> = tasks
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.id.clone(), i))
+        .collect();
+    let mut deleted = Vec::new();
+    for entry in overlay {
+        match &entry.command {
+            Command::CreateTask { id, fields } => {
+                let at = *position.entry(id.to_string()).or_insert_with(|| {
+                    tasks.push(new_task(*id));
+                    tasks.len() - 1
+                });
+                patch_task(&mut tasks[at], fields);
+            }
+            Command::UpdateTask { id, fields } => {
+                if let Some(&at) = position.get(&id.to_string()) {
+                    patch_task(&mut tasks[at], fields);
+                }
+            }
+            Command::DeleteTask { id } => deleted.push(id.to_string()),
+            _ => {}
+        }
+    }
+    tasks.retain(|t| !deleted.contains(&t.id));
+}
+
+/// A task created here, before its fields are laid over it.
+fn new_task(id: Uuid) -> Task {
+    let id = id.to_string();
+    Task {
+        key: display_key(None, &id),
+        id,
+        organization_id: String::new(),
+        repository_id: None,
+        title: String::new(),
+        description: None,
+        status: "Todo".into(),
+        status_color: None,
+        priority: "none".into(),
+        assignee_id: None,
+        assignee_name: None,
+        branch: None,
+        labels: Vec::new(),
+        due_date: None,
+        external_url: None,
+        search_text: String::new(),
+        pending: true,
+    }
+}
+
+/// Lays the workspace commands of `overlay` over `workspaces`; `me` owns the ones created here.
+pub(super) fn overlay_workspaces(workspaces: &mut Vec<Workspace>, overlay: &[Entry], me: &str) {
+    for entry in overlay {
+        match &entry.command {
+            Command::CreateWorkspace { id, fields } => {
+                let mut workspace = new_workspace(*id, me);
+                patch_workspace(&mut workspace, fields);
+                if !workspaces.iter().any(|w| w.id == workspace.id) {
+                    workspaces.push(workspace);
+                }
+            }
+            Command::UpdateWorkspace { id, fields } => {
+                let id = id.to_string();
+                if let Some(w) = workspaces.iter_mut().find(|w| w.id == id) {
+                    patch_workspace(w, fields);
+                }
+            }
+            Command::ArchiveWorkspace { id } => {
+                let id = id.to_string();
+                if let Some(w) = workspaces.iter_mut().find(|w| w.id == id) {
+                    w.status = "archived".into();
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn new_workspace(id: Uuid, me: &str) -> Workspace {
+    Workspace {
+        id: id.to_string(),
+        organization_id: String::new(),
+        task_id: None,
+        repository_id: String::new(),
+        owner_id: me.to_owned(),
+        owner_name: String::new(),
+        cloud: false,
+        device_name: String::new(),
+        status: "active".into(),
+        branch: None,
+        git: None,
+        pull_request: None,
+        last_activity_at: Some(OffsetDateTime::now_utc()),
+        pending: true,
+    }
+}
 
 fn text_field(fields: &Map<String, Value>, key: &str) -> Option<Option<String>> {
     fields.get(key).map(|v| match v {
@@ -16,7 +124,7 @@ fn text_field(fields: &Map<String, Value>, key: &str) -> Option<Option<String>> 
     })
 }
 
-pub(super) fn patch_task(task: &mut Task, fields: &Map<String, Value>) {
+fn patch_task(task: &mut Task, fields: &Map<String, Value>) {
     task.pending = true;
     if let Some(Some(v)) = text_field(fields, "organization_id") {
         task.organization_id = v;
@@ -56,7 +164,7 @@ pub(super) fn patch_task(task: &mut Task, fields: &Map<String, Value>) {
     }
 }
 
-pub(super) fn patch_workspace(workspace: &mut Workspace, fields: &Map<String, Value>) {
+fn patch_workspace(workspace: &mut Workspace, fields: &Map<String, Value>) {
     if let Some(Some(v)) = text_field(fields, "organization_id") {
         workspace.organization_id = v;
     }

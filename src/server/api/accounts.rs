@@ -7,7 +7,7 @@ use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use tokio_postgres::GenericClient;
 use uuid::Uuid;
 
-use super::error::{AppError, AppResult};
+use crate::server::http::error::{AppError, AppResult};
 
 /// Hashes `password` (argon2id, random salt).
 pub async fn hash_password(password: String) -> AppResult<String> {
@@ -15,10 +15,10 @@ pub async fn hash_password(password: String) -> AppResult<String> {
         Argon2::default()
             .hash_password(password.as_bytes())
             .map(|hash| hash.to_string())
-            .map_err(|e| AppError::Internal(format!("hashing a password: {e}")))
+            .map_err(|e| AppError::internal(format!("hashing a password: {e}")))
     })
     .await
-    .map_err(|e| AppError::Internal(e.to_string()))?
+    .map_err(AppError::internal)?
 }
 
 /// True when `password` matches the stored `hash`.

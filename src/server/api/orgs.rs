@@ -3,8 +3,6 @@
 //! or unmake owners; an organization always keeps at least one owner. The same functions back
 //! the `superset-server admin` commands.
 
-use std::sync::Arc;
-
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -12,11 +10,11 @@ use serde::{Deserialize, Serialize};
 use tokio_postgres::GenericClient;
 use uuid::Uuid;
 
-use super::ApiState;
 use super::accounts;
-use super::body::{Body, Path};
-use super::error::{AppError, AppResult};
-use super::session::AuthUser;
+use super::state::ApiState;
+use crate::server::http::auth::{AuthUser, role_of};
+use crate::server::http::error::{AppError, AppResult};
+use crate::server::http::extract::{JsonBody, PathParams};
 
 pub const ROLES: [&str; 3] = ["owner", "admin", "member"];
 
@@ -80,21 +78,6 @@ pub async fn create_org(
         name: name.trim().to_owned(),
         slug: slug.to_owned(),
     })
-}
-
-/// The role of `user` in `org`, if a member.
-pub async fn role_of(
-    client: &impl GenericClient,
-    org: Uuid,
-    user: Uuid,
-) -> AppResult<Option<String>> {
-    Ok(client
-        .query_opt(
-            "SELECT role FROM organization_members WHERE organization_id = $1 AND user_id = $2",
-            &[&org, &user],
-        )
-        .await?
-        .map(|r| r.get(0)))
 }
 
 /// Checks that `actor` may give or take `role` (an owner's, or anyone's when `role` is owner).
@@ -211,9 +194,9 @@ pub struct NewOrganization {
 }
 
 pub async fn create(
-    State(state): State<Arc<ApiState>>,
+    State(state): State<ApiState>,
     user: AuthUser,
-    Body(body): Body<NewOrganization>,
+    JsonBody(body): JsonBody<NewOrganization>,
 ) -> AppResult<(StatusCode, Json<Organization>)> {
     let mut client = state.pool.get().await?;
     let org = create_org(&mut **client, &body.name, &body.slug, user.id).await?;
@@ -228,10 +211,10 @@ pub struct NewMember {
 }
 
 pub async fn add(
-    State(state): State<Arc<ApiState>>,
+    State(state): State<ApiState>,
     user: AuthUser,
-    Path(org): Path<Uuid>,
-    Body(body): Body<NewMember>,
+    PathParams(org): PathParams<Uuid>,
+    JsonBody(body): JsonBody<NewMember>,
 ) -> AppResult<StatusCode> {
     check_role(&body.role)?;
     let client = state.pool.get().await?;
@@ -248,10 +231,10 @@ pub struct RoleChange {
 }
 
 pub async fn change_role(
-    State(state): State<Arc<ApiState>>,
+    State(state): State<ApiState>,
     user: AuthUser,
-    Path((org, member)): Path<(Uuid, Uuid)>,
-    Body(body): Body<RoleChange>,
+    PathParams((org, member)): PathParams<(Uuid, Uuid)>,
+    JsonBody(body): JsonBody<RoleChange>,
 ) -> AppResult<StatusCode> {
     check_role(&body.role)?;
     let mut client = state.pool.get().await?;
@@ -263,9 +246,9 @@ pub async fn change_role(
 }
 
 pub async fn remove(
-    State(state): State<Arc<ApiState>>,
+    State(state): State<ApiState>,
     user: AuthUser,
-    Path((org, member)): Path<(Uuid, Uuid)>,
+    PathParams((org, member)): PathParams<(Uuid, Uuid)>,
 ) -> AppResult<StatusCode> {
     let mut client = state.pool.get().await?;
     // Anyone may leave; removing someone else takes a manager.

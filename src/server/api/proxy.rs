@@ -4,28 +4,18 @@
 //! Only Electric's protocol parameters pass through. The response (status, headers, streamed
 //! body) comes back untouched except for per-user caching.
 
-use std::sync::Arc;
-
 use axum::body::Body;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, Request, header};
 use axum::response::Response;
 use tower::ServiceExt;
 use uuid::Uuid;
 
-use super::ApiState;
-use super::error::{AppError, AppResult};
-use super::session::AuthUser;
-
-/// The tables clients may sync.
-pub const SYNCED_TABLES: [&str; 6] = [
-    "organizations",
-    "users",
-    "organization_members",
-    "repositories",
-    "tasks",
-    "workspaces",
-];
+use super::state::{ApiState, Upstream};
+use crate::protocol;
+use crate::server::http::auth::AuthUser;
+use crate::server::http::error::{AppError, AppResult};
+use crate::server::http::extract::PathParams;
 
 /// Client parameters that pass through: position in the log and live mode, nothing that
 /// defines the shape.
@@ -37,22 +27,6 @@ const PASS_THROUGH: [&str; 6] = [
     "live_sse",
     "experimental_live_sse",
 ];
-
-/// Where shape requests go.
-#[derive(Clone)]
-pub enum Upstream {
-    /// The sync service in this process.
-    InProcess {
-        router: axum::Router,
-        secret: Option<String>,
-    },
-    /// Another Electric-compatible service, e.g. Electric Cloud (`source_id` + `secret`).
-    Remote {
-        url: String,
-        secret: Option<String>,
-        source_id: Option<String>,
-    },
-}
 
 /// The where clause and params that scope `table` to what `user` may see.
 pub async fn scope(
@@ -97,12 +71,12 @@ pub async fn scope(
 }
 
 pub async fn electric(
-    State(state): State<Arc<ApiState>>,
-    Path(table): Path<String>,
+    State(state): State<ApiState>,
+    PathParams(table): PathParams<String>,
     RawQuery(query): RawQuery,
     user: AuthUser,
 ) -> AppResult<Response> {
-    if !SYNCED_TABLES.contains(&table.as_str()) {
+    if !protocol::is_synced_table(&table) {
         return Err(AppError::NotFound(format!("{table} is not a synced table")));
     }
     let client_params: Vec<(String, String)> =
@@ -125,7 +99,7 @@ pub async fn electric(
             upstream.push((name.to_owned(), value.clone()));
         }
     }
-    let response = match &state.upstream {
+    let response = match &*state.upstream {
         Upstream::InProcess { router, secret } => {
             if let Some(secret) = secret {
                 upstream.push(("secret".into(), secret.clone()));
@@ -133,12 +107,12 @@ pub async fn electric(
             let uri = format!("/v1/shape?{}", encode(&upstream)?);
             let request = Request::get(uri)
                 .body(Body::empty())
-                .map_err(|e| AppError::Internal(e.to_string()))?;
+                .map_err(AppError::internal)?;
             router
                 .clone()
                 .oneshot(request)
                 .await
-                .map_err(|e| AppError::Internal(e.to_string()))?
+                .map_err(AppError::internal)?
         }
         Upstream::Remote {
             url,
@@ -157,7 +131,7 @@ pub async fn electric(
                 .send()
                 .await
                 .map_err(|e| {
-                    AppError::Unavailable(format!("the sync service is unreachable: {e}"))
+                    AppError::Unavailable(format!("the sync service is unreachable: {e}").into())
                 })?;
             let mut builder = Response::builder().status(remote.status().as_u16());
             for (name, value) in remote.headers() {
@@ -171,14 +145,14 @@ pub async fn electric(
             }
             builder
                 .body(Body::from_stream(remote.bytes_stream()))
-                .map_err(|e| AppError::Internal(e.to_string()))?
+                .map_err(AppError::internal)?
         }
     };
     Ok(privately_cached(response))
 }
 
 fn encode(params: &[(String, String)]) -> AppResult<String> {
-    serde_urlencoded::to_string(params).map_err(|e| AppError::Internal(e.to_string()))
+    serde_urlencoded::to_string(params).map_err(AppError::internal)
 }
 
 /// Shapes are per user now: keep shared caches out and key browser caches by the token.

@@ -1,121 +1,22 @@
 //! Signing in and staying signed in: `POST /api/auth/login`, `/refresh`, `/logout`, and
-//! `GET /api/me`, plus the `Authorization: Bearer` extractor every other route uses.
+//! `GET /api/me`.
 //!
 //! Refresh tokens rotate: each refresh uses one up and issues the next in the same family.
 //! A used token presented again means someone else has it, so the whole family is revoked and
 //! both parties must sign in again. Failed logins are rate limited per e-mail address.
 
-use std::num::NonZeroU32;
-use std::sync::Arc;
-
 use axum::Json;
-use axum::extract::{FromRequestParts, State};
-use axum::http::request::Parts;
-use governor::{Quota, RateLimiter, clock::Clock};
+use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::ApiState;
 use super::accounts;
-use super::body::Body;
-use super::error::{AppError, AppResult};
+use super::state::ApiState;
 use super::tokens::{self, REFRESH_TTL_DAYS};
-
-/// Limits failed sign-ins per e-mail address: 10 in a row, then one a minute. Successful
-/// sign-ins do not count. governor keeps the failure budget; a failure that finds it spent
-/// blocks the address until the next one is allowed.
-#[derive(Debug)]
-pub struct LoginLimiter {
-    failures: governor::DefaultKeyedRateLimiter<String>,
-    blocked_until: std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>,
-}
-
-impl LoginLimiter {
-    pub fn new() -> Self {
-        Self {
-            failures: RateLimiter::keyed(
-                Quota::per_minute(NonZeroU32::new(1).expect("nonzero"))
-                    .allow_burst(NonZeroU32::new(10).expect("nonzero")),
-            ),
-            blocked_until: std::sync::Mutex::new(std::collections::HashMap::new()),
-        }
-    }
-
-    /// 429 while `key` is blocked.
-    fn check_blocked(&self, key: &str) -> AppResult<()> {
-        let mut blocked = self.blocked_until.lock().unwrap_or_else(|e| e.into_inner());
-        let now = std::time::Instant::now();
-        blocked.retain(|_, until| *until > now);
-        match blocked.get(key) {
-            Some(until) => Err(AppError::RateLimited {
-                retry_after: (*until - now).as_secs().max(1),
-            }),
-            None => Ok(()),
-        }
-    }
-
-    /// Counts a failure; the one that spends the budget is answered 429 itself.
-    fn record_failure(&self, key: &str) -> AppResult<()> {
-        let Err(not_until) = self.failures.check_key(&key.to_owned()) else {
-            return Ok(());
-        };
-        let wait = not_until.wait_time_from(governor::clock::DefaultClock::default().now());
-        self.blocked_until
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(key.to_owned(), std::time::Instant::now() + wait);
-        Err(AppError::RateLimited {
-            retry_after: wait.as_secs().max(1),
-        })
-    }
-}
-
-impl Default for LoginLimiter {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-/// The signed-in user of a request.
-#[derive(Debug, Clone, Copy)]
-pub struct AuthUser {
-    pub id: Uuid,
-}
-
-impl FromRequestParts<Arc<ApiState>> for AuthUser {
-    type Rejection = AppError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &Arc<ApiState>,
-    ) -> Result<Self, Self::Rejection> {
-        let header = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .ok_or_else(|| {
-                AppError::unauthorized("missing_token", "sign in first: no Authorization header")
-            })?;
-        let token = header
-            .to_str()
-            .ok()
-            .and_then(|h| {
-                h.strip_prefix("Bearer ")
-                    .or_else(|| h.strip_prefix("bearer "))
-            })
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| {
-                AppError::unauthorized(
-                    "invalid_token",
-                    "the Authorization header must be `Bearer <token>`",
-                )
-            })?;
-        Ok(AuthUser {
-            id: state.keys.verify(token)?,
-        })
-    }
-}
+use crate::server::http::auth::AuthUser;
+use crate::server::http::error::{AppError, AppResult};
+use crate::server::http::extract::JsonBody;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -141,8 +42,8 @@ pub struct TokenResponse {
 }
 
 pub async fn login(
-    State(state): State<Arc<ApiState>>,
-    Body(body): Body<LoginRequest>,
+    State(state): State<ApiState>,
+    JsonBody(body): JsonBody<LoginRequest>,
 ) -> AppResult<Json<TokenResponse>> {
     let key = body.email.trim().to_lowercase();
     state.login_limiter.check_blocked(&key)?;
@@ -154,7 +55,7 @@ pub async fn login(
             .then_some(user),
         None => {
             // Spend the same time as a real check so response times do not reveal accounts.
-            let _ = accounts::verify_password(body.password, state.dummy_hash.clone()).await;
+            let _ = accounts::verify_password(body.password, state.dummy_hash.to_string()).await;
             None
         }
     };
@@ -205,8 +106,8 @@ async fn issue(
 }
 
 pub async fn refresh(
-    State(state): State<Arc<ApiState>>,
-    Body(body): Body<RefreshRequest>,
+    State(state): State<ApiState>,
+    JsonBody(body): JsonBody<RefreshRequest>,
 ) -> AppResult<Json<TokenResponse>> {
     let hash = tokens::hash_refresh_token(body.refresh_token.trim());
     let mut client = state.pool.get().await?;
@@ -281,8 +182,8 @@ pub async fn refresh(
 }
 
 pub async fn logout(
-    State(state): State<Arc<ApiState>>,
-    Body(body): Body<RefreshRequest>,
+    State(state): State<ApiState>,
+    JsonBody(body): JsonBody<RefreshRequest>,
 ) -> AppResult<axum::http::StatusCode> {
     let hash = tokens::hash_refresh_token(body.refresh_token.trim());
     let client = state.pool.get().await?;
@@ -313,7 +214,7 @@ pub struct Me {
     pub memberships: Vec<Membership>,
 }
 
-pub async fn me(State(state): State<Arc<ApiState>>, user: AuthUser) -> AppResult<Json<Me>> {
+pub async fn me(State(state): State<ApiState>, user: AuthUser) -> AppResult<Json<Me>> {
     let client = state.pool.get().await?;
     let row = client
         .query_opt(

@@ -4,8 +4,6 @@
 //! id as the replication stream will report it (`txids`), so the desktop can tell when its
 //! write has come back through sync.
 
-use std::sync::Arc;
-
 use axum::Json;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
@@ -15,10 +13,11 @@ use tokio_postgres::Transaction;
 use tokio_postgres::types::ToSql;
 use uuid::Uuid;
 
-use super::ApiState;
-use super::body::{Body, Path, present};
-use super::error::{AppError, AppResult};
-use super::session::AuthUser;
+use super::state::ApiState;
+use crate::server::http::auth::AuthUser;
+use crate::server::http::auth::require_member;
+use crate::server::http::error::{AppError, AppResult};
+use crate::server::http::extract::{JsonBody, PathParams, present};
 
 #[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct WriteResult {
@@ -71,6 +70,38 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for IdempotencyKey {
     }
 }
 
+/// Runs `write` in one transaction as `user`, once per idempotency key: a key used before gets
+/// the answer it got then, and nothing is written again. `write` returns the row's id; the
+/// answer adds the transaction's id, recorded under the key in the same transaction.
+async fn idempotent(
+    state: &ApiState,
+    user: Uuid,
+    key: &IdempotencyKey,
+    write: impl AsyncFnOnce(&Transaction<'_>) -> AppResult<Uuid>,
+) -> AppResult<Json<WriteResult>> {
+    let mut client = state.pool.get().await?;
+    let tx = client.transaction().await?;
+    if let Some(done) = replayed(&tx, user, key).await? {
+        return Ok(Json(done));
+    }
+    let id = write(&tx).await?;
+    let txid: i64 = tx
+        .query_one("SELECT pg_current_xact_id()::xid::text::int8", &[])
+        .await?
+        .get(0);
+    let result = WriteResult { id, txid };
+    if let Some(key) = &key.0 {
+        let response = serde_json::to_value(&result).map_err(AppError::internal)?;
+        tx.execute(
+            "INSERT INTO idempotency_keys (user_id, key, response) VALUES ($1, $2, $3)",
+            &[&user, key, &response],
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(Json(result))
+}
+
 /// The stored answer when this key was used before.
 async fn replayed(
     tx: &Transaction<'_>,
@@ -88,47 +119,9 @@ async fn replayed(
         .await?;
     row.map(|r| {
         serde_json::from_value(r.get::<_, Value>(0))
-            .map_err(|e| AppError::Internal(format!("a stored answer: {e}")))
+            .map_err(|e| AppError::internal(format!("a stored answer: {e}")))
     })
     .transpose()
-}
-
-/// Records the answer under the key (in the write's transaction) and commits.
-async fn finish(
-    tx: deadpool_postgres::Transaction<'_>,
-    user: Uuid,
-    key: &IdempotencyKey,
-    result: WriteResult,
-) -> AppResult<Json<WriteResult>> {
-    if let Some(key) = &key.0 {
-        let response =
-            serde_json::to_value(&result).map_err(|e| AppError::Internal(e.to_string()))?;
-        tx.execute(
-            "INSERT INTO idempotency_keys (user_id, key, response) VALUES ($1, $2, $3)",
-            &[&user, key, &response],
-        )
-        .await?;
-    }
-    tx.commit().await?;
-    Ok(Json(result))
-}
-
-async fn txid(tx: &Transaction<'_>) -> AppResult<i64> {
-    Ok(tx
-        .query_one("SELECT pg_current_xact_id()::xid::text::int8", &[])
-        .await?
-        .get(0))
-}
-
-/// The caller's role in `org`, or 403.
-async fn require_member(tx: &Transaction<'_>, org: Uuid, user: Uuid) -> AppResult<String> {
-    tx.query_opt(
-        "SELECT role FROM organization_members WHERE organization_id = $1 AND user_id = $2",
-        &[&org, &user],
-    )
-    .await?
-    .map(|r| r.get(0))
-    .ok_or_else(|| AppError::Forbidden("you are not a member of that organization".to_owned()))
 }
 
 /// 400 unless `id` is a row of `table` in `org` (tables are fixed names, never input).
@@ -171,58 +164,55 @@ pub struct NewTask {
 }
 
 pub async fn create_task(
-    State(state): State<Arc<ApiState>>,
+    State(state): State<ApiState>,
     user: AuthUser,
     key: IdempotencyKey,
-    Body(task): Body<NewTask>,
+    JsonBody(task): JsonBody<NewTask>,
 ) -> AppResult<Json<WriteResult>> {
     non_empty("title", &task.title)?;
     if let Some(priority) = &task.priority {
         one_of("priority", priority, &PRIORITIES)?;
     }
-    let mut client = state.pool.get().await?;
-    let tx = client.transaction().await?;
-    if let Some(done) = replayed(&tx, user.id, &key).await? {
-        return Ok(Json(done));
-    }
-    require_member(&tx, task.organization_id, user.id).await?;
-    if let Some(assignee) = task.assignee_id {
-        require_in_org(&tx, "users", "assignee", assignee, task.organization_id).await?;
-    }
-    if let Some(repository) = task.repository_id {
-        require_in_org(
-            &tx,
-            "repositories",
-            "repository",
-            repository,
-            task.organization_id,
+    idempotent(&state, user.id, &key, async |tx| {
+        require_member(tx, task.organization_id, user.id).await?;
+        if let Some(assignee) = task.assignee_id {
+            require_in_org(tx, "users", "assignee", assignee, task.organization_id).await?;
+        }
+        if let Some(repository) = task.repository_id {
+            require_in_org(
+                tx,
+                "repositories",
+                "repository",
+                repository,
+                task.organization_id,
+            )
+            .await?;
+        }
+        let id = task.id.unwrap_or_else(Uuid::new_v4);
+        let labels = serde_json::json!(task.labels.unwrap_or_default());
+        tx.execute(
+            "INSERT INTO tasks (id, organization_id, title, description, status, status_color, priority, \
+                                assignee_id, repository_id, branch, labels, due_date) \
+             VALUES ($1, $2, $3, $4, coalesce($5, 'Backlog'), $6, coalesce($7, 'none'), $8, $9, $10, $11, $12)",
+            &[
+                &id,
+                &task.organization_id,
+                &task.title.trim(),
+                &task.description,
+                &task.status,
+                &task.status_color,
+                &task.priority,
+                &task.assignee_id,
+                &task.repository_id,
+                &task.branch,
+                &labels,
+                &task.due_date,
+            ],
         )
         .await?;
-    }
-    let id = task.id.unwrap_or_else(Uuid::new_v4);
-    let labels = serde_json::json!(task.labels.unwrap_or_default());
-    tx.execute(
-        "INSERT INTO tasks (id, organization_id, title, description, status, status_color, priority, \
-                            assignee_id, repository_id, branch, labels, due_date) \
-         VALUES ($1, $2, $3, $4, coalesce($5, 'Backlog'), $6, coalesce($7, 'none'), $8, $9, $10, $11, $12)",
-        &[
-            &id,
-            &task.organization_id,
-            &task.title.trim(),
-            &task.description,
-            &task.status,
-            &task.status_color,
-            &task.priority,
-            &task.assignee_id,
-            &task.repository_id,
-            &task.branch,
-            &labels,
-            &task.due_date,
-        ],
-    )
-    .await?;
-    let txid = txid(&tx).await?;
-    finish(tx, user.id, &key, WriteResult { id, txid }).await
+        Ok(id)
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -298,11 +288,11 @@ async fn task_org(tx: &Transaction<'_>, id: Uuid) -> AppResult<Uuid> {
 }
 
 pub async fn update_task(
-    State(state): State<Arc<ApiState>>,
+    State(state): State<ApiState>,
     user: AuthUser,
     key: IdempotencyKey,
-    Path(id): Path<Uuid>,
-    Body(changes): Body<TaskChanges>,
+    PathParams(id): PathParams<Uuid>,
+    JsonBody(changes): JsonBody<TaskChanges>,
 ) -> AppResult<Json<WriteResult>> {
     if let Some(title) = &changes.title {
         non_empty("title", title)?;
@@ -310,51 +300,45 @@ pub async fn update_task(
     if let Some(priority) = &changes.priority {
         one_of("priority", priority, &PRIORITIES)?;
     }
-    let mut client = state.pool.get().await?;
-    let tx = client.transaction().await?;
-    if let Some(done) = replayed(&tx, user.id, &key).await? {
-        return Ok(Json(done));
-    }
-    let org = task_org(&tx, id).await?;
-    require_member(&tx, org, user.id).await?;
-    if let Some(Some(assignee)) = changes.assignee_id {
-        require_in_org(&tx, "users", "assignee", assignee, org).await?;
-    }
-    let mut set = Assignments::new();
-    set.set("title", changes.title.map(|t| t.trim().to_owned()));
-    set.set("description", changes.description);
-    set.set("status", changes.status);
-    set.set("status_color", changes.status_color);
-    set.set("priority", changes.priority);
-    set.set("assignee_id", changes.assignee_id);
-    set.set("labels", changes.labels.map(|l| serde_json::json!(l)));
-    set.set("due_date", changes.due_date);
-    set.apply(&tx, "tasks", id).await?;
-    let txid = txid(&tx).await?;
-    finish(tx, user.id, &key, WriteResult { id, txid }).await
+    idempotent(&state, user.id, &key, async |tx| {
+        let org = task_org(tx, id).await?;
+        require_member(tx, org, user.id).await?;
+        if let Some(Some(assignee)) = changes.assignee_id {
+            require_in_org(tx, "users", "assignee", assignee, org).await?;
+        }
+        let mut set = Assignments::new();
+        set.set("title", changes.title.map(|t| t.trim().to_owned()));
+        set.set("description", changes.description);
+        set.set("status", changes.status);
+        set.set("status_color", changes.status_color);
+        set.set("priority", changes.priority);
+        set.set("assignee_id", changes.assignee_id);
+        set.set("labels", changes.labels.map(|l| serde_json::json!(l)));
+        set.set("due_date", changes.due_date);
+        set.apply(tx, "tasks", id).await?;
+        Ok(id)
+    })
+    .await
 }
 
 /// Soft delete: the task stays (workspaces may point at it) with `deleted_at` set.
 pub async fn delete_task(
-    State(state): State<Arc<ApiState>>,
+    State(state): State<ApiState>,
     user: AuthUser,
     key: IdempotencyKey,
-    Path(id): Path<Uuid>,
+    PathParams(id): PathParams<Uuid>,
 ) -> AppResult<Json<WriteResult>> {
-    let mut client = state.pool.get().await?;
-    let tx = client.transaction().await?;
-    if let Some(done) = replayed(&tx, user.id, &key).await? {
-        return Ok(Json(done));
-    }
-    let org = task_org(&tx, id).await?;
-    require_member(&tx, org, user.id).await?;
-    tx.execute(
-        "UPDATE tasks SET deleted_at = coalesce(deleted_at, now()) WHERE id = $1",
-        &[&id],
-    )
-    .await?;
-    let txid = txid(&tx).await?;
-    finish(tx, user.id, &key, WriteResult { id, txid }).await
+    idempotent(&state, user.id, &key, async |tx| {
+        let org = task_org(tx, id).await?;
+        require_member(tx, org, user.id).await?;
+        tx.execute(
+            "UPDATE tasks SET deleted_at = coalesce(deleted_at, now()) WHERE id = $1",
+            &[&id],
+        )
+        .await?;
+        Ok(id)
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -371,50 +355,47 @@ pub struct NewWorkspace {
 }
 
 pub async fn create_workspace(
-    State(state): State<Arc<ApiState>>,
+    State(state): State<ApiState>,
     user: AuthUser,
     key: IdempotencyKey,
-    Body(workspace): Body<NewWorkspace>,
+    JsonBody(workspace): JsonBody<NewWorkspace>,
 ) -> AppResult<Json<WriteResult>> {
     one_of("type", &workspace.kind, &["local", "cloud"])?;
     non_empty("device_name", &workspace.device_name)?;
     let org = workspace.organization_id;
-    let mut client = state.pool.get().await?;
-    let tx = client.transaction().await?;
-    if let Some(done) = replayed(&tx, user.id, &key).await? {
-        return Ok(Json(done));
-    }
-    require_member(&tx, org, user.id).await?;
-    require_in_org(
-        &tx,
-        "repositories",
-        "repository",
-        workspace.repository_id,
-        org,
-    )
-    .await?;
-    if let Some(task) = workspace.task_id {
-        require_in_org(&tx, "tasks", "task", task, org).await?;
-    }
-    let id = workspace.id.unwrap_or_else(Uuid::new_v4);
-    tx.execute(
-        "INSERT INTO workspaces (id, organization_id, task_id, repository_id, owner_id, type, device_name, \
-                                 status, git_branch, last_activity_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'active', $8, now())",
-        &[
-            &id,
-            &org,
-            &workspace.task_id,
-            &workspace.repository_id,
-            &user.id,
-            &workspace.kind,
-            &workspace.device_name.trim(),
-            &workspace.git_branch,
-        ],
-    )
-    .await?;
-    let txid = txid(&tx).await?;
-    finish(tx, user.id, &key, WriteResult { id, txid }).await
+    idempotent(&state, user.id, &key, async |tx| {
+        require_member(tx, org, user.id).await?;
+        require_in_org(
+            tx,
+            "repositories",
+            "repository",
+            workspace.repository_id,
+            org,
+        )
+        .await?;
+        if let Some(task) = workspace.task_id {
+            require_in_org(tx, "tasks", "task", task, org).await?;
+        }
+        let id = workspace.id.unwrap_or_else(Uuid::new_v4);
+        tx.execute(
+            "INSERT INTO workspaces (id, organization_id, task_id, repository_id, owner_id, type, device_name, \
+                                     status, git_branch, last_activity_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'active', $8, now())",
+            &[
+                &id,
+                &org,
+                &workspace.task_id,
+                &workspace.repository_id,
+                &user.id,
+                &workspace.kind,
+                &workspace.device_name.trim(),
+                &workspace.git_branch,
+            ],
+        )
+        .await?;
+        Ok(id)
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -446,11 +427,11 @@ async fn workspace_owner(tx: &Transaction<'_>, id: Uuid) -> AppResult<(Uuid, Uui
 }
 
 pub async fn update_workspace(
-    State(state): State<Arc<ApiState>>,
+    State(state): State<ApiState>,
     user: AuthUser,
     key: IdempotencyKey,
-    Path(id): Path<Uuid>,
-    Body(changes): Body<WorkspaceChanges>,
+    PathParams(id): PathParams<Uuid>,
+    JsonBody(changes): JsonBody<WorkspaceChanges>,
 ) -> AppResult<Json<WriteResult>> {
     if let Some(status) = &changes.status {
         one_of("status", status, &["active", "idle", "archived"])?;
@@ -479,54 +460,48 @@ pub async fn update_workspace(
             )
         })
         .transpose()?;
-    let mut client = state.pool.get().await?;
-    let tx = client.transaction().await?;
-    if let Some(done) = replayed(&tx, user.id, &key).await? {
-        return Ok(Json(done));
-    }
-    let (org, owner) = workspace_owner(&tx, id).await?;
-    require_member(&tx, org, user.id).await?;
-    if owner != user.id {
-        return Err(AppError::Forbidden(
-            "only the workspace's owner can change it".to_owned(),
-        ));
-    }
-    let mut set = Assignments::new();
-    set.set("status", changes.status);
-    set.set("git_status", changes.git_status);
-    set.set("git_branch", changes.git_branch);
-    set.set("last_activity_at", last_activity_at);
-    set.set("pr_url", changes.pr_url);
-    set.set("pr_number", changes.pr_number);
-    set.set("pr_status", changes.pr_status);
-    set.apply(&tx, "workspaces", id).await?;
-    let txid = txid(&tx).await?;
-    finish(tx, user.id, &key, WriteResult { id, txid }).await
+    idempotent(&state, user.id, &key, async |tx| {
+        let (org, owner) = workspace_owner(tx, id).await?;
+        require_member(tx, org, user.id).await?;
+        if owner != user.id {
+            return Err(AppError::Forbidden(
+                "only the workspace's owner can change it".to_owned(),
+            ));
+        }
+        let mut set = Assignments::new();
+        set.set("status", changes.status);
+        set.set("git_status", changes.git_status);
+        set.set("git_branch", changes.git_branch);
+        set.set("last_activity_at", last_activity_at);
+        set.set("pr_url", changes.pr_url);
+        set.set("pr_number", changes.pr_number);
+        set.set("pr_status", changes.pr_status);
+        set.apply(tx, "workspaces", id).await?;
+        Ok(id)
+    })
+    .await
 }
 
 pub async fn archive_workspace(
-    State(state): State<Arc<ApiState>>,
+    State(state): State<ApiState>,
     user: AuthUser,
     key: IdempotencyKey,
-    Path(id): Path<Uuid>,
+    PathParams(id): PathParams<Uuid>,
 ) -> AppResult<Json<WriteResult>> {
-    let mut client = state.pool.get().await?;
-    let tx = client.transaction().await?;
-    if let Some(done) = replayed(&tx, user.id, &key).await? {
-        return Ok(Json(done));
-    }
-    let (org, owner) = workspace_owner(&tx, id).await?;
-    let role = require_member(&tx, org, user.id).await?;
-    if owner != user.id && role == "member" {
-        return Err(AppError::Forbidden(
-            "only the workspace's owner or an organization admin can archive it".to_owned(),
-        ));
-    }
-    tx.execute(
-        "UPDATE workspaces SET status = 'archived' WHERE id = $1",
-        &[&id],
-    )
-    .await?;
-    let txid = txid(&tx).await?;
-    finish(tx, user.id, &key, WriteResult { id, txid }).await
+    idempotent(&state, user.id, &key, async |tx| {
+        let (org, owner) = workspace_owner(tx, id).await?;
+        let role = require_member(tx, org, user.id).await?;
+        if owner != user.id && role == "member" {
+            return Err(AppError::Forbidden(
+                "only the workspace's owner or an organization admin can archive it".to_owned(),
+            ));
+        }
+        tx.execute(
+            "UPDATE workspaces SET status = 'archived' WHERE id = $1",
+            &[&id],
+        )
+        .await?;
+        Ok(id)
+    })
+    .await
 }

@@ -6,7 +6,7 @@
 use time::OffsetDateTime;
 use tokio_postgres::GenericClient;
 
-use crate::server::api::error::AppResult;
+use crate::server::http::error::AppResult;
 
 /// Claims `delivery_id` for `provider`. Returns `false` when it was already recorded (a
 /// redelivery, or a concurrent copy that committed first): the caller must not apply it again.

@@ -23,8 +23,6 @@
 //! decision); `dismissed` clears it. This is the latest decision, not GitHub's aggregate
 //! `reviewDecision`, which webhooks do not carry.
 
-use std::sync::Arc;
-
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -34,10 +32,11 @@ use time::OffsetDateTime;
 use tokio_postgres::Transaction;
 use uuid::Uuid;
 
-use super::{WEBHOOK_DEADLINE, deliveries, header, maybe_prune, outcome_response};
+use super::deliveries;
+use super::state::IntegrationsState;
+use super::webhook::{WEBHOOK_DEADLINE, header, maybe_prune, outcome_response};
 use crate::gitlink::urls;
-use crate::server::api::ApiState;
-use crate::server::api::error::{AppError, AppResult};
+use crate::server::http::error::{AppError, AppResult};
 
 const PROVIDER: &str = "github";
 
@@ -165,11 +164,11 @@ fn classify(event: &str, body: &[u8]) -> AppResult<Option<Change>> {
 }
 
 pub async fn webhook(
-    State(state): State<Arc<ApiState>>,
+    State(state): State<IntegrationsState>,
     headers: HeaderMap,
     body: Bytes,
 ) -> AppResult<Response> {
-    let secrets = &state.integrations.github_webhook_secrets;
+    let secrets = &state.config.github_webhook_secrets;
     if secrets.is_empty() {
         return Err(AppError::NotFound(
             "GitHub webhooks are off on this server: set GITHUB_WEBHOOK_SECRET".to_owned(),
@@ -209,7 +208,7 @@ pub async fn webhook(
     };
     let (outcome, rows) = tokio::time::timeout(WEBHOOK_DEADLINE, work)
         .await
-        .map_err(|_| AppError::Unavailable("applying a GitHub webhook timed out".to_owned()))??;
+        .map_err(|_| AppError::Unavailable("applying a GitHub webhook timed out".into()))??;
     tracing::info!(%delivery, %event, outcome, rows, "github webhook");
     maybe_prune(&state.pool);
     Ok(outcome_response(outcome, rows))

@@ -14,23 +14,23 @@
 //! Server's `https://ghe.example.com/api/v3`).
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use serde::{Deserialize, Serialize};
 use tokio_postgres::GenericClient;
 use uuid::Uuid;
 
+use super::access::require_admin;
+use super::error::IntegrationError;
 use super::secrets::{EncryptionKey, Sealed};
-use super::{IntegrationError, require_admin};
+use super::state::IntegrationsState;
 use crate::gitlink::urls;
-use crate::server::api::ApiState;
-use crate::server::api::body::Body;
-use crate::server::api::error::AppError;
-use crate::server::api::session::AuthUser;
+use crate::server::http::auth::AuthUser;
+use crate::server::http::error::AppError;
+use crate::server::http::extract::{JsonBody, PathParams};
 
 /// At most this many pages (of 100) are read: 10,000 repositories.
 const MAX_PAGES: usize = 100;
@@ -209,8 +209,8 @@ fn github_failure(
     }
 }
 
-fn key(state: &ApiState) -> Result<&EncryptionKey> {
-    state.integrations.encryption_key.as_ref().ok_or_else(|| {
+fn key(state: &IntegrationsState) -> Result<&EncryptionKey> {
+    state.config.encryption_key.as_ref().ok_or_else(|| {
         IntegrationError::NotConfigured(
             "the server has no SUPERSET_ENCRYPTION_KEY, so it keeps no GitHub tokens: the operator \
              sets one (64 hex digits, e.g. `openssl rand -hex 32`) and restarts the server"
@@ -255,10 +255,10 @@ pub struct StoreToken {
 
 /// `PUT /api/organizations/{org}/github/token`.
 pub async fn put_token(
-    State(state): State<Arc<ApiState>>,
+    State(state): State<IntegrationsState>,
     user: AuthUser,
-    Path(org): Path<Uuid>,
-    Body(body): Body<StoreToken>,
+    PathParams(org): PathParams<Uuid>,
+    JsonBody(body): JsonBody<StoreToken>,
 ) -> Result<StatusCode> {
     let token = body.token.trim();
     if token.is_empty()
@@ -287,9 +287,9 @@ pub async fn put_token(
 
 /// `DELETE /api/organizations/{org}/github/token`.
 pub async fn delete_token(
-    State(state): State<Arc<ApiState>>,
+    State(state): State<IntegrationsState>,
     user: AuthUser,
-    Path(org): Path<Uuid>,
+    PathParams(org): PathParams<Uuid>,
 ) -> Result<StatusCode> {
     let client = state.pool.get().await?;
     require_admin(&**client, org, user.id).await?;
@@ -336,15 +336,14 @@ fn existing(rows: &[(Uuid, String, Option<i64>)], repository: &GithubRepository)
 
 /// `GET /api/organizations/{org}/github/repositories`.
 pub async fn list(
-    State(state): State<Arc<ApiState>>,
+    State(state): State<IntegrationsState>,
     user: AuthUser,
-    Path(org): Path<Uuid>,
+    PathParams(org): PathParams<Uuid>,
 ) -> Result<Json<Vec<ListedRepository>>> {
     let client = state.pool.get().await?;
     require_admin(&**client, org, user.id).await?;
     let token = load_token(&**client, key(&state)?, org).await?;
-    let repositories =
-        list_repositories(&state.http, &state.integrations.github_api_url, &token).await?;
+    let repositories = list_repositories(&state.http, &state.config.github_api_url, &token).await?;
     let rows = org_repositories(&**client, org, false).await?;
     Ok(Json(
         repositories
@@ -384,10 +383,10 @@ pub struct ImportResult {
 
 /// `POST /api/organizations/{org}/github/repositories/import`.
 pub async fn import(
-    State(state): State<Arc<ApiState>>,
+    State(state): State<IntegrationsState>,
     user: AuthUser,
-    Path(org): Path<Uuid>,
-    Body(body): Body<ImportRequest>,
+    PathParams(org): PathParams<Uuid>,
+    JsonBody(body): JsonBody<ImportRequest>,
 ) -> Result<Json<ImportResult>> {
     let wanted: BTreeSet<i64> = body.ids.iter().copied().collect();
     if wanted.is_empty() || wanted.len() > MAX_IMPORT {
@@ -399,8 +398,7 @@ pub async fn import(
     let mut client = state.pool.get().await?;
     require_admin(&**client, org, user.id).await?;
     let token = load_token(&**client, key(&state)?, org).await?;
-    let visible =
-        list_repositories(&state.http, &state.integrations.github_api_url, &token).await?;
+    let visible = list_repositories(&state.http, &state.config.github_api_url, &token).await?;
     let selected: Vec<&GithubRepository> =
         visible.iter().filter(|r| wanted.contains(&r.id)).collect();
     if selected.len() != wanted.len() {

@@ -21,11 +21,10 @@
 //! Linear organizations are recorded as `unlinked`.
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
@@ -34,11 +33,13 @@ use time::{Date, OffsetDateTime};
 use tokio_postgres::{GenericClient, Transaction};
 use uuid::Uuid;
 
-use super::{WEBHOOK_DEADLINE, deliveries, header, maybe_prune, outcome_response, require_admin};
-use crate::server::api::ApiState;
-use crate::server::api::body::Body;
-use crate::server::api::error::{AppError, AppResult};
-use crate::server::api::session::AuthUser;
+use super::access::require_admin;
+use super::deliveries;
+use super::state::IntegrationsState;
+use super::webhook::{WEBHOOK_DEADLINE, header, maybe_prune, outcome_response};
+use crate::server::http::auth::AuthUser;
+use crate::server::http::error::{AppError, AppResult};
+use crate::server::http::extract::{JsonBody, PathParams};
 
 const PROVIDER: &str = "linear";
 
@@ -153,11 +154,11 @@ fn due_date(value: Option<&str>) -> Option<Date> {
 }
 
 pub async fn webhook(
-    State(state): State<Arc<ApiState>>,
+    State(state): State<IntegrationsState>,
     headers: HeaderMap,
     body: Bytes,
 ) -> AppResult<Response> {
-    let config = &state.integrations;
+    let config = &state.config;
     if config.linear_webhook_secrets.is_empty() {
         return Err(AppError::NotFound(
             "Linear webhooks are off on this server: set LINEAR_WEBHOOK_SECRET".to_owned(),
@@ -213,7 +214,7 @@ pub async fn webhook(
     };
     let (outcome, rows) = tokio::time::timeout(WEBHOOK_DEADLINE, work)
         .await
-        .map_err(|_| AppError::Unavailable("applying a Linear webhook timed out".to_owned()))??;
+        .map_err(|_| AppError::Unavailable("applying a Linear webhook timed out".into()))??;
     tracing::info!(%delivery, action = %payload.action, outcome, rows, "linear webhook");
     maybe_prune(&state.pool);
     Ok(outcome_response(outcome, rows))
@@ -466,10 +467,10 @@ pub struct LinkRequest {
 
 /// `PUT /api/organizations/{org}/linear`: link a Linear organization (or some of its teams).
 pub async fn put_link(
-    State(state): State<Arc<ApiState>>,
+    State(state): State<IntegrationsState>,
     user: AuthUser,
-    Path(org): Path<Uuid>,
-    Body(body): Body<LinkRequest>,
+    PathParams(org): PathParams<Uuid>,
+    JsonBody(body): JsonBody<LinkRequest>,
 ) -> AppResult<Json<Vec<LinearLink>>> {
     let mut client = state.pool.get().await?;
     require_admin(&**client, org, user.id).await?;
@@ -485,9 +486,9 @@ pub async fn put_link(
 
 /// `DELETE /api/organizations/{org}/linear`: unlink Linear.
 pub async fn delete_link(
-    State(state): State<Arc<ApiState>>,
+    State(state): State<IntegrationsState>,
     user: AuthUser,
-    Path(org): Path<Uuid>,
+    PathParams(org): PathParams<Uuid>,
 ) -> AppResult<StatusCode> {
     let client = state.pool.get().await?;
     require_admin(&**client, org, user.id).await?;

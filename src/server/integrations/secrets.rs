@@ -10,8 +10,6 @@ use chacha20poly1305::{Key, XChaCha20Poly1305, XNonce};
 use rand::RngCore;
 use uuid::Uuid;
 
-use super::signature::decode_hex;
-
 /// Length of the nonce stored beside each ciphertext.
 pub const NONCE_LEN: usize = 24;
 
@@ -48,7 +46,7 @@ pub struct Sealed {
 impl EncryptionKey {
     /// Parses 64 hex digits.
     pub fn from_hex(text: &str) -> Result<Self, SecretsError> {
-        let bytes = decode_hex(text.trim()).ok_or(SecretsError::BadKey)?;
+        let bytes = hex::decode(text.trim()).map_err(|_| SecretsError::BadKey)?;
         let bytes: [u8; 32] = bytes.try_into().map_err(|_| SecretsError::BadKey)?;
         Ok(Self(Key::from(bytes)))
     }

@@ -9,7 +9,7 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, Transaction};
 use uuid::Uuid;
 
-use super::Team;
+use super::team::Team;
 
 /// Rows per `unnest` insert: large enough to amortise round trips, small enough to keep each
 /// statement's parameters a few megabytes.

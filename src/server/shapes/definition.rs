@@ -9,9 +9,10 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::message::{self, Change, KeyChange, Operation, Relation, TxPosition};
+use super::message::{self, Change, KeyChange, Relation, TxPosition};
 use super::schema::{TableInfo, parse_identifier_list};
 use super::where_clause::WhereClause;
+use crate::protocol::Operation;
 
 /// `replica=default` sends changed columns only; `full` sends whole rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -21,9 +21,10 @@ use super::log::{Slice, read_range_into};
 use super::message;
 use super::offset::{LogOffset, RequestOffset};
 use super::request::{FieldErrors, ShapeRequest};
-use super::shape::{Shape, Status};
+use super::service::{ServeError, ShapeService};
+use super::shape::{Shape, Status, Woken, wait_for_change};
 use super::sse::EventStream;
-use super::{ServeError, SyncService};
+use crate::protocol;
 
 const EXPOSED: &str = "electric-cursor,electric-handle,electric-has-data,electric-offset,electric-schema,\
                        electric-up-to-date,electric-internal-known-error,retry-after";
@@ -36,7 +37,14 @@ const SERVER: &str = concat!(
 const CURSOR_EPOCH: u64 = 1_728_432_000; // 2024-10-09T00:00:00Z
 const SNAPSHOT_WAIT: Duration = Duration::from_secs(120);
 
-pub fn router(service: Arc<SyncService>) -> Router {
+impl ShapeService {
+    /// The HTTP routes: `/v1/shape` and `/v1/health`.
+    pub fn router(self: &Arc<Self>) -> Router {
+        router(self.clone())
+    }
+}
+
+fn router(service: Arc<ShapeService>) -> Router {
     Router::new()
         .route("/v1/shape", get(get_shape).options(preflight))
         .route("/v1/health", get(health))
@@ -44,7 +52,7 @@ pub fn router(service: Arc<SyncService>) -> Router {
         .with_state(service)
 }
 
-async fn health(State(service): State<Arc<SyncService>>) -> Response {
+async fn health(State(service): State<Arc<ShapeService>>) -> Response {
     let (status, body) = if service.is_streaming() {
         (StatusCode::OK, r#"{"status":"active"}"#)
     } else {
@@ -87,7 +95,7 @@ async fn preflight(headers: HeaderMap) -> Response {
 
 fn add_common(response: &mut Response, request: &HeaderMap) {
     let h = response.headers_mut();
-    h.insert("electric-server", HeaderValue::from_static(SERVER));
+    h.insert(protocol::header::SERVER, HeaderValue::from_static(SERVER));
     let origin = request
         .get(header::ORIGIN)
         .cloned()
@@ -140,7 +148,7 @@ fn conflict(new_handle: Option<&str>) -> Response {
     let h = response.headers_mut();
     match new_handle.and_then(|handle| HeaderValue::from_str(handle).ok()) {
         Some(handle) => {
-            h.insert("electric-handle", handle);
+            h.insert(protocol::header::HANDLE, handle);
             h.insert(
                 header::CACHE_CONTROL,
                 HeaderValue::from_static("public, max-age=60, must-revalidate"),
@@ -167,7 +175,7 @@ fn serve_error(error: ServeError) -> Response {
 }
 
 async fn get_shape(
-    State(service): State<Arc<SyncService>>,
+    State(service): State<Arc<ShapeService>>,
     RawQuery(query): RawQuery,
     method: Method,
     headers: HeaderMap,
@@ -180,7 +188,7 @@ async fn get_shape(
     response
 }
 
-async fn handle_shape(service: &Arc<SyncService>, query: &str, headers: &HeaderMap) -> Response {
+async fn handle_shape(service: &Arc<ShapeService>, query: &str, headers: &HeaderMap) -> Response {
     let request = match ShapeRequest::parse(query) {
         Ok(request) => request,
         Err(errors) => return bad_request(&errors),
@@ -267,7 +275,7 @@ async fn handle_shape(service: &Arc<SyncService>, query: &str, headers: &HeaderM
 }
 
 /// The 409 for a shape that was retired under a client: the replacement's handle with it.
-async fn refetch(service: &Arc<SyncService>, shape: &Shape) -> Response {
+async fn refetch(service: &Arc<ShapeService>, shape: &Shape) -> Response {
     match service.shape_for(shape.definition.clone()).await {
         Ok(current) => conflict(Some(&current.handle)),
         Err(_) => conflict(None),
@@ -275,16 +283,10 @@ async fn refetch(service: &Arc<SyncService>, shape: &Shape) -> Response {
 }
 
 struct Responder<'a> {
-    service: &'a Arc<SyncService>,
+    service: &'a Arc<ShapeService>,
     shape: &'a Arc<Shape>,
     request: &'a ShapeRequest,
     if_none_match: Option<&'a str>,
-}
-
-pub(super) enum Woken {
-    Changed,
-    TimedOut,
-    ShuttingDown,
 }
 
 impl Responder<'_> {
@@ -301,7 +303,7 @@ impl Responder<'_> {
         if self.shape.latest().is_none_or(|latest| offset > latest) {
             let deadline = Instant::now() + long_poll / 2;
             while self.shape.latest().is_none_or(|latest| offset > latest) {
-                match wait(&mut changes, &mut shutdown, deadline).await {
+                match wait_for_change(&mut changes, &mut shutdown, deadline).await {
                     Woken::Changed if self.shape.status() == Status::Retired => {
                         return refetch(self.service, self.shape).await;
                     }
@@ -334,7 +336,7 @@ impl Responder<'_> {
         }
         let deadline = Instant::now() + long_poll;
         loop {
-            match wait(&mut changes, &mut shutdown, deadline).await {
+            match wait_for_change(&mut changes, &mut shutdown, deadline).await {
                 Woken::Changed => {
                     if self.shape.status() == Status::Retired {
                         return refetch(self.service, self.shape).await;
@@ -414,7 +416,7 @@ impl Responder<'_> {
 
     fn headers(&self, offset: LogOffset, up_to_date: bool, has_data: bool) -> ShapeHeaders {
         let request_offset = match self.request.offset {
-            RequestOffset::Start => "-1".to_owned(),
+            RequestOffset::Start => protocol::START_OFFSET.to_owned(),
             RequestOffset::Now => "now".to_owned(),
             RequestOffset::After(o) => o.to_string(),
         };
@@ -477,21 +479,6 @@ impl Responder<'_> {
     }
 }
 
-pub(super) async fn wait(
-    changes: &mut watch::Receiver<u64>,
-    shutdown: &mut watch::Receiver<bool>,
-    deadline: Instant,
-) -> Woken {
-    tokio::select! {
-        result = tokio::time::timeout_at(deadline.into(), changes.changed()) => match result {
-            Ok(Ok(())) => Woken::Changed,
-            Ok(Err(_)) => Woken::ShuttingDown,
-            Err(_) => Woken::TimedOut,
-        },
-        _ = shutdown.wait_for(|stop| *stop) => Woken::ShuttingDown,
-    }
-}
-
 #[derive(Debug, Clone)]
 struct ShapeHeaders {
     handle: String,
@@ -520,19 +507,19 @@ impl ShapeHeaders {
                 h.insert(name, value);
             }
         };
-        set("electric-handle", &self.handle);
-        set("electric-offset", &self.offset);
+        set(protocol::header::HANDLE, &self.handle);
+        set(protocol::header::OFFSET, &self.offset);
         if let Some(schema) = &self.schema {
-            set("electric-schema", schema);
+            set(protocol::header::SCHEMA, schema);
         }
         if let Some(cursor) = &self.cursor {
-            set("electric-cursor", cursor);
+            set(protocol::header::CURSOR, cursor);
         }
         if self.up_to_date {
-            set("electric-up-to-date", "");
+            set(protocol::header::UP_TO_DATE, "");
         }
         set(
-            "electric-has-data",
+            protocol::header::HAS_DATA,
             if self.has_data { "true" } else { "false" },
         );
         set("cache-control", &self.cache_control);

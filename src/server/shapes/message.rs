@@ -7,23 +7,7 @@
 
 use std::io::Write;
 
-/// `insert`, `update` or `delete`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Operation {
-    Insert,
-    Update,
-    Delete,
-}
-
-impl Operation {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Operation::Insert => "insert",
-            Operation::Update => "update",
-            Operation::Delete => "delete",
-        }
-    }
-}
+use crate::protocol::{Operation, control};
 
 /// Where a replicated change sits in its transaction (snapshot rows have none of this).
 #[derive(Debug, Clone, Copy)]
@@ -158,7 +142,10 @@ impl Change<'_> {
 
 /// `{"headers":{"control":"up-to-date","global_last_seen_lsn":"<lsn>"}}`
 pub fn up_to_date(lsn: u64) -> String {
-    format!(r#"{{"headers":{{"control":"up-to-date","global_last_seen_lsn":"{lsn}"}}}}"#)
+    format!(
+        r#"{{"headers":{{"control":"{}","global_last_seen_lsn":"{lsn}"}}}}"#,
+        control::UP_TO_DATE
+    )
 }
 
 /// The snapshot-end control message, carrying the snapshot's visibility bounds.
@@ -166,7 +153,7 @@ pub fn snapshot_end(xmin: u64, xmax: u64, xip: &[u64]) -> Vec<u8> {
     let xip: Vec<String> = xip.iter().map(|x| x.to_string()).collect();
     serde_json::to_vec(&serde_json::json!({
         "headers": {
-            "control": "snapshot-end",
+            "control": control::SNAPSHOT_END,
             "xmin": xmin.to_string(),
             "xmax": xmax.to_string(),
             "xip_list": xip,

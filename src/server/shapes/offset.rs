@@ -7,6 +7,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use crate::protocol;
+
 /// A position in a shape log. Entries with a larger offset come later.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct LogOffset {
@@ -57,7 +59,7 @@ impl FromStr for RequestOffset {
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         match text {
-            "-1" => return Ok(Self::Start),
+            protocol::START_OFFSET => return Ok(Self::Start),
             "now" => return Ok(Self::Now),
             _ => {}
         }

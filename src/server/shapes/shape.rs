@@ -8,6 +8,7 @@
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
+use std::time::Instant;
 
 use tokio::sync::watch;
 
@@ -302,6 +303,30 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
     std::fs::write(&temporary, bytes)?;
     std::fs::File::open(&temporary)?.sync_all()?;
     std::fs::rename(&temporary, path)
+}
+
+/// Why a wait for new changes ended.
+pub(super) enum Woken {
+    Changed,
+    TimedOut,
+    ShuttingDown,
+}
+
+/// Waits until the shape's log grows (`changes`), the service shuts down, or `deadline`: the
+/// one wait behind long-polls and server-sent events.
+pub(super) async fn wait_for_change(
+    changes: &mut watch::Receiver<u64>,
+    shutdown: &mut watch::Receiver<bool>,
+    deadline: Instant,
+) -> Woken {
+    tokio::select! {
+        result = tokio::time::timeout_at(deadline.into(), changes.changed()) => match result {
+            Ok(Ok(())) => Woken::Changed,
+            Ok(Err(_)) => Woken::ShuttingDown,
+            Err(_) => Woken::TimedOut,
+        },
+        _ = shutdown.wait_for(|stop| *stop) => Woken::ShuttingDown,
+    }
 }
 
 #[cfg(test)]

@@ -9,18 +9,17 @@ use std::time::{Duration, Instant};
 use axum::body::Body;
 use tokio::sync::watch;
 
-use super::SyncService;
-use super::http::{Woken, wait};
 use super::log::read_range;
 use super::message;
 use super::offset::LogOffset;
-use super::shape::{Shape, Status};
+use super::service::ShapeService;
+use super::shape::{Shape, Status, Woken, wait_for_change};
 
 const SSE_KEEPALIVE: Duration = Duration::from_secs(21);
 
 pub(super) struct EventStream {
     shape: Arc<Shape>,
-    service: Arc<SyncService>,
+    service: Arc<ShapeService>,
     offset: LogOffset,
     changes: watch::Receiver<u64>,
     shutdown: watch::Receiver<bool>,
@@ -31,7 +30,7 @@ pub(super) struct EventStream {
 impl EventStream {
     pub(super) fn new(
         shape: Arc<Shape>,
-        service: Arc<SyncService>,
+        service: Arc<ShapeService>,
         offset: LogOffset,
         changes: watch::Receiver<u64>,
         shutdown: watch::Receiver<bool>,
@@ -94,7 +93,7 @@ impl EventStream {
                 return Some(out);
             }
             let keepalive = (Instant::now() + SSE_KEEPALIVE).min(self.closes_at);
-            match wait(&mut self.changes, &mut self.shutdown, keepalive).await {
+            match wait_for_change(&mut self.changes, &mut self.shutdown, keepalive).await {
                 Woken::Changed => {}
                 Woken::ShuttingDown => return None,
                 Woken::TimedOut if Instant::now() >= self.closes_at => {

@@ -2,7 +2,8 @@
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use superset::server::api::tokens::{self, Claims, TokenKeys};
+use superset::server::api::tokens;
+use superset::server::http::auth::{self, Claims, TokenKeys};
 use superset::testkit::TEST_JWT_SECRET;
 use uuid::Uuid;
 
@@ -15,8 +16,8 @@ fn claims(user: Uuid) -> Claims {
         exp: now + 600,
         iat: now,
         nbf: Some(now),
-        iss: tokens::ISSUER.to_owned(),
-        aud: tokens::AUDIENCE.to_owned(),
+        iss: auth::ISSUER.to_owned(),
+        aud: auth::AUDIENCE.to_owned(),
     }
 }
 
@@ -284,7 +285,7 @@ async fn login_me_refresh_rotation_reuse_detection_and_logout() {
     let refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
     assert!(!refresh.is_empty() && refresh != access);
     let expires_at = tokens["expires_at"].as_i64().unwrap();
-    assert!(expires_at > now() && expires_at <= now() + tokens::ACCESS_TTL_SECS + 5);
+    assert!(expires_at > now() && expires_at <= now() + auth::ACCESS_TTL_SECS + 5);
 
     // /api/me with it: the user and every membership with its role.
     let me = api.get("/api/me", Some(&access)).await.ok(200);

@@ -3,7 +3,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use superset::server::api::{accounts, proxy::SYNCED_TABLES};
+use superset::protocol::SYNCED_TABLES;
+use superset::server::api::accounts;
 use uuid::Uuid;
 
 use super::support::{Api, PASSWORD, assert_privately_cached, columns, visible_ids};

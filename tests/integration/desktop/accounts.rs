@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
-use superset::commands;
 use superset::gitlink::linking;
 use superset::store;
+use superset::{commands, profile};
 
 use super::support::{Desktop, Setup, converge};
 
@@ -39,7 +39,7 @@ async fn sign_out_keeps_folders_and_theme_and_another_user_relinks_them() {
             url.trim_start_matches("https://github.com/")
         )
     };
-    let db = commands::database_path(profile.path());
+    let db = profile::database_path(profile.path());
     {
         let conn = store::open(&db).unwrap();
         for (id, path, remote) in [
@@ -72,10 +72,10 @@ async fn sign_out_keeps_folders_and_theme_and_another_user_relinks_them() {
     assert_eq!(link_of("f1"), Some(org0_repo.id.to_string()));
     assert_eq!(link_of("f2"), Some(org1_repo.id.to_string()));
 
-    commands::logout(profile.path()).await.unwrap();
+    profile::logout(profile.path()).await.unwrap();
     {
         let conn = store::open(&db).unwrap();
-        let synced_rows: i64 = store::synced::SYNCED_TABLES
+        let synced_rows: i64 = superset::protocol::SYNCED_TABLES
             .iter()
             .map(|t| {
                 conn.query_row(&format!("SELECT count(*) FROM {t}"), [], |r| {

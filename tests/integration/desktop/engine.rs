@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use superset::commands;
+use superset::profile;
 use superset::store;
 use superset::testkit::AppServer;
 
@@ -55,7 +55,7 @@ async fn removal_from_an_org_while_offline_removes_its_rows_and_keeps_the_others
     )
     .await
     .unwrap();
-    let db = commands::database_path(profile.path());
+    let db = profile::database_path(profile.path());
     let count_kept = {
         let db = db.clone();
         move || -> i64 {

@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use serde_json::{Map, Value, json};
-use superset::commands;
 use superset::outbox::{self, Command};
+use superset::profile;
 use superset::store;
 use superset::testkit::{AppServer, TEST_JWT_SECRET};
 use uuid::Uuid;
@@ -17,12 +17,12 @@ fn fields(value: Value) -> Map<String, Value> {
 }
 
 fn enqueue(profile: &std::path::Path, command: Command) -> Option<i64> {
-    let mut conn = store::open(&commands::database_path(profile)).unwrap();
+    let mut conn = store::open(&profile::database_path(profile)).unwrap();
     outbox::enqueue(&mut conn, command).unwrap()
 }
 
 fn outbox_now(profile: &std::path::Path) -> (Vec<outbox::Entry>, Vec<outbox::Entry>) {
-    let conn = store::open(&commands::database_path(profile)).unwrap();
+    let conn = store::open(&profile::database_path(profile)).unwrap();
     (
         outbox::overlay(&conn).unwrap(),
         outbox::rejected(&conn).unwrap(),
@@ -41,7 +41,7 @@ async fn wait_for(limit: Duration, what: &str, mut done: impl FnMut() -> bool) {
 }
 
 fn local_task_title(profile: &std::path::Path, id: Uuid) -> Option<String> {
-    let conn = store::open(&commands::database_path(profile)).unwrap();
+    let conn = store::open(&profile::database_path(profile)).unwrap();
     conn.query_row(
         "SELECT title FROM tasks WHERE id = ?1",
         [id.to_string()],
@@ -153,7 +153,7 @@ async fn a_refused_write_is_rolled_back_with_the_servers_reason_and_order_is_kep
     assert!(
         events
             .iter()
-            .any(|e| matches!(e, superset::sync::engine::SyncEvent::WriteRejected { reason } if reason.contains("owner"))),
+            .any(|e| matches!(e, superset::sync::events::SyncEvent::WriteRejected { reason } if reason.contains("owner"))),
         "{events:?}"
     );
     desktop.stop().await;
@@ -178,7 +178,7 @@ async fn a_crash_after_the_server_applied_a_write_resends_it_exactly_once() {
     .unwrap();
     // The server applied it, but the desktop died before recording that.
     let (device_id, entry) = {
-        let conn = store::open(&commands::database_path(profile.path())).unwrap();
+        let conn = store::open(&profile::database_path(profile.path())).unwrap();
         let device: String = conn
             .query_row("SELECT device_id FROM settings", [], |r| r.get(0))
             .unwrap();

@@ -5,10 +5,11 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use superset::commands;
+use superset::profile;
 use superset::server::{api::accounts, db, seed};
 use superset::store;
-use superset::sync::engine::{Engine, Events, SyncStatus};
+use superset::sync::engine::Engine;
+use superset::sync::events::{Events, SyncStatus};
 use superset::sync::session::Session;
 use superset::testkit::{self, AppServer};
 use tokio_postgres::Client;
@@ -67,7 +68,7 @@ impl Setup {
     }
 
     pub async fn login(&self, profile: &Path, email: &str) {
-        commands::login(profile, &self.server.base_url, email, PASSWORD)
+        profile::login(profile, &self.server.base_url, email, PASSWORD)
             .await
             .unwrap();
     }
@@ -85,11 +86,10 @@ pub struct Desktop {
 
 impl Desktop {
     pub fn start(profile: &Path) -> Self {
-        let http = commands::http_client();
+        let http = profile::http_client();
         let session = Arc::new(Session::open(profile, http.clone()));
-        store::open(&commands::database_path(profile)).unwrap();
-        let (engine, events) =
-            Engine::start(commands::database_path(profile), session, http, || {});
+        store::open(&profile::database_path(profile)).unwrap();
+        let (engine, events) = Engine::start(profile::database_path(profile), session, http, || {});
         Self {
             engine: Some(engine),
             events,
@@ -140,9 +140,9 @@ pub async fn differences(pg: &Client, profile: &Path, user: Uuid) -> Vec<String>
     .await
     .unwrap();
     let orgs = orgs_of(pg, user).await;
-    let conn = store::open(&commands::database_path(profile)).unwrap();
+    let conn = store::open(&profile::database_path(profile)).unwrap();
     let mut problems = Vec::new();
-    for table in store::synced::SYNCED_TABLES {
+    for table in superset::protocol::SYNCED_TABLES {
         let columns: Vec<String> = conn
             .prepare(&format!("SELECT name FROM pragma_table_info('{table}')"))
             .unwrap()

@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use superset::testkit::SyncServer;
 
-use super::support::{Fixture, Follower};
+use super::support::{Fixture, ShapeFollower};
 
 /// Ids of the rows a follower holds, from their keys.
-fn ids(follower: &Follower) -> BTreeSet<String> {
+fn ids(follower: &ShapeFollower) -> BTreeSet<String> {
     follower
         .rows
         .values()
@@ -65,7 +65,7 @@ async fn concurrent_writes_during_the_snapshot_are_neither_lost_nor_doubled() {
             }
         }
     });
-    let mut follower = Follower::new(fx.base(), &fx.org_tasks());
+    let mut follower = fx.follow(&fx.org_tasks());
     follower.catch_up().await;
     writer.await.unwrap();
     let expected = ids_in_postgres(&sql, org).await;
@@ -90,7 +90,7 @@ async fn concurrent_writes_during_the_snapshot_are_neither_lost_nor_doubled() {
 async fn a_restarted_service_resumes_clients_without_a_refetch() {
     let fx = Fixture::start().await;
     let org = fx.team.organizations[0].id;
-    let mut follower = Follower::new(fx.base(), &fx.org_tasks());
+    let mut follower = fx.follow(&fx.org_tasks());
     follower.catch_up().await;
     let handle = follower.handle.clone();
     let Fixture {
@@ -112,7 +112,7 @@ async fn a_restarted_service_resumes_clients_without_a_refetch() {
         .unwrap();
     }
     let server = SyncServer::start(config.clone()).await;
-    follower.base = server.base_url.clone();
+    follower.move_to(&server.base_url);
     let expected = ids_in_postgres(&sql, org).await;
     follower
         .until(Duration::from_secs(20), |f| f.rows.len() == expected.len())
@@ -134,7 +134,7 @@ async fn a_restarted_service_resumes_clients_without_a_refetch() {
 async fn a_lost_replication_connection_recovers_without_loss() {
     let fx = Fixture::start().await;
     let org = fx.team.organizations[0].id;
-    let mut follower = Follower::new(fx.base(), &fx.org_tasks());
+    let mut follower = fx.follow(&fx.org_tasks());
     follower.catch_up().await;
     let sql = fx.sql().await;
     for round in 0..3 {
@@ -172,7 +172,7 @@ async fn a_lost_replication_connection_recovers_without_loss() {
 async fn a_dropped_slot_is_recreated_and_clients_refetch() {
     let fx = Fixture::start().await;
     let org = fx.team.organizations[0].id;
-    let mut follower = Follower::new(fx.base(), &fx.org_tasks());
+    let mut follower = fx.follow(&fx.org_tasks());
     follower.catch_up().await;
     let sql = fx.sql().await;
     // The service reconnects quickly; keep cutting it off until the slot can be dropped.

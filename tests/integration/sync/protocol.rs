@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::support::{Fixture, Follower, get};
+use super::support::{Fixture, get};
 
 #[tokio::test]
 async fn snapshot_then_live_insert_update_delete_arrive_in_order() {
@@ -42,7 +42,7 @@ async fn snapshot_then_live_insert_update_delete_arrive_in_order() {
         "snapshot-end"
     );
 
-    let mut follower = Follower::new(fx.base(), &definition);
+    let mut follower = fx.follow(&definition);
     follower.catch_up().await;
     assert_eq!(follower.handle.as_deref(), Some(handle.as_str()));
     assert_eq!(follower.rows.len(), expected);
@@ -136,7 +136,7 @@ async fn offset_now_skips_history_and_live_requests_time_out_with_up_to_date() {
 #[tokio::test]
 async fn a_handle_that_does_not_match_the_definition_gets_409_with_the_right_handle() {
     let fx = Fixture::start().await;
-    let mut follower = Follower::new(fx.base(), &fx.org_tasks());
+    let mut follower = fx.follow(&fx.org_tasks());
     follower.catch_up().await;
     let old_handle = follower.handle.clone().unwrap();
     // Same handle, another organization: another shape.
@@ -174,7 +174,7 @@ async fn a_handle_that_does_not_match_the_definition_gets_409_with_the_right_han
 #[tokio::test]
 async fn truncate_and_alter_table_retire_shapes_with_409() {
     let fx = Fixture::start().await;
-    let mut follower = Follower::new(fx.base(), "table=repositories");
+    let mut follower = fx.follow("table=repositories");
     follower.catch_up().await;
     let first_handle = follower.handle.clone().unwrap();
     let sql = fx.sql().await;
@@ -313,8 +313,8 @@ async fn rows_moving_in_and_out_of_a_shape_arrive_as_insert_and_delete() {
     let shape = |org: uuid::Uuid| {
         format!("table=tasks&where=organization_id%20%3D%20%241&params%5B1%5D={org}")
     };
-    let mut in_a = Follower::new(fx.base(), &shape(a));
-    let mut in_b = Follower::new(fx.base(), &shape(b));
+    let mut in_a = fx.follow(&shape(a));
+    let mut in_b = fx.follow(&shape(b));
     in_a.catch_up().await;
     in_b.catch_up().await;
     let (count_a, count_b) = (in_a.rows.len(), in_b.rows.len());
@@ -347,7 +347,7 @@ async fn rows_moving_in_and_out_of_a_shape_arrive_as_insert_and_delete() {
 #[tokio::test]
 async fn server_sent_events_deliver_live_changes() {
     let fx = Fixture::start().await;
-    let mut follower = Follower::new(fx.base(), "table=organizations");
+    let mut follower = fx.follow("table=organizations");
     follower.catch_up().await;
     let url = format!(
         "{}/v1/shape?table=organizations&offset={}&handle={}&live=true&live_sse=true&experimental_live_sse=true&cursor=",
@@ -400,7 +400,7 @@ async fn server_sent_events_deliver_live_changes() {
 async fn replica_full_sends_whole_rows_and_old_values_and_columns_project() {
     let fx = Fixture::start().await;
     let definition = "table=organizations&replica=full&columns=id,name";
-    let mut follower = Follower::new(fx.base(), definition);
+    let mut follower = fx.follow(definition);
     follower.catch_up().await;
     assert!(
         follower.rows.values().all(|row| row.len() == 2),

@@ -5,18 +5,16 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use super::support::{PR_BRANCH, PR_URL, ProxyFollower, Team, fixture};
+use super::support::{PR_BRANCH, PR_URL, Team, fixture};
 
 #[tokio::test]
 async fn a_signed_github_webhook_reaches_a_shape_stream_through_the_proxy() {
     let team = Team::start().await;
     let workspace = team.workspace(PR_BRANCH, None).await;
     let token = team.login("ada@example.com").await;
-    let mut follower = ProxyFollower::new(team.base(), "workspaces", &token);
+    let mut follower = team.follow("workspaces", &token);
     follower
-        .until(&team.http, Duration::from_secs(30), |f| {
-            f.row(workspace).is_some()
-        })
+        .until(Duration::from_secs(30), |f| f.row(workspace).is_some())
         .await;
     let row = follower.row(workspace).unwrap();
     assert_eq!(row["pr_status"], serde_json::Value::Null);
@@ -33,7 +31,7 @@ async fn a_signed_github_webhook_reaches_a_shape_stream_through_the_proxy() {
         .clone();
     team.github("pull_request", "e2e-1", &opened).await.ok(200);
     follower
-        .until(&team.http, Duration::from_secs(30), |f| {
+        .until(Duration::from_secs(30), |f| {
             f.row(workspace).is_some_and(|r| r["pr_status"] == "open")
         })
         .await;
@@ -58,7 +56,7 @@ async fn a_signed_github_webhook_reaches_a_shape_stream_through_the_proxy() {
         .ok(200);
     team.github("pull_request", "e2e-3", &merged).await.ok(200);
     follower
-        .until(&team.http, Duration::from_secs(30), |f| {
+        .until(Duration::from_secs(30), |f| {
             f.row(workspace)
                 .is_some_and(|r| r["pr_status"] == "merged" && r["pr_review_status"] == "approved")
         })
@@ -80,15 +78,15 @@ async fn a_signed_linear_webhook_reaches_a_shape_stream_through_the_proxy() {
     .await
     .ok(200);
     let token = team.login("bob@example.com").await;
-    let mut follower = ProxyFollower::new(team.base(), "tasks", &token);
+    let mut follower = team.follow("tasks", &token);
     follower
-        .until(&team.http, Duration::from_secs(30), |f| f.up_to_date)
+        .until(Duration::from_secs(30), |f| f.up_to_date)
         .await;
     assert!(follower.rows.is_empty());
     create["webhookTimestamp"] = json!(super::linear::now_ms());
     team.linear("e2e-linear-1", &create).await.ok(200);
     follower
-        .until(&team.http, Duration::from_secs(30), |f| {
+        .until(Duration::from_secs(30), |f| {
             f.rows
                 .values()
                 .any(|r| r["external_key"] == "ENG-123" && r["status"] == "Todo")

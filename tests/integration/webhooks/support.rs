@@ -2,13 +2,10 @@
 //! a loopback port, signed deliveries, sign-in, and a shape follower that goes through the
 //! proxy with a Bearer token like the desktop.
 
-use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
-
 use serde_json::Value;
 
-pub use crate::api::support::Reply;
-use crate::api::support::reply;
+pub use crate::support::{Reply, ShapeFollower};
+use crate::support::{drop_replication_slots, http_client, reply, show_server_log};
 use superset::server::api::{accounts, orgs};
 use superset::server::db;
 use superset::server::integrations::IntegrationsConfig;
@@ -54,13 +51,7 @@ impl Team {
     }
 
     pub async fn start_with(adjust: impl FnOnce(&mut IntegrationsConfig)) -> Self {
-        let _ = tracing_subscriber::fmt()
-            .with_test_writer()
-            .with_env_filter(
-                tracing_subscriber::EnvFilter::try_from_default_env()
-                    .unwrap_or_else(|_| "info".into()),
-            )
-            .try_init();
+        show_server_log();
         let database_url = testkit::fresh_database().await;
         let mut client = db::connect(&database_url).await.unwrap();
         let hash = accounts::hash_password(PASSWORD.to_owned()).await.unwrap();
@@ -104,10 +95,7 @@ impl Team {
         Self {
             database_url,
             server,
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(40))
-                .build()
-                .unwrap(),
+            http: http_client(),
             org,
             ada,
             bob,
@@ -248,155 +236,12 @@ impl Team {
 
     /// Stops the server and drops its replication slot (slots are cluster-wide and limited).
     pub async fn finish(self) {
-        let url = self.database_url.clone();
         self.server.stop().await;
-        let client = db::connect(&url).await.unwrap();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            let dropped_all = client
-                .query_one(
-                    "SELECT count(*) = 0 FROM pg_replication_slots WHERE database = current_database()",
-                    &[],
-                )
-                .await
-                .unwrap()
-                .get::<_, bool>(0);
-            if dropped_all {
-                return;
-            }
-            client
-                .execute(
-                    "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots \
-                     WHERE database = current_database() AND NOT active",
-                    &[],
-                )
-                .await
-                .unwrap();
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-}
-
-/// Follows one table's shape through `/api/electric/{table}` with a Bearer token.
-pub struct ProxyFollower {
-    pub url: String,
-    pub token: String,
-    pub handle: Option<String>,
-    pub offset: String,
-    pub cursor: Option<String>,
-    pub up_to_date: bool,
-    pub rows: BTreeMap<String, serde_json::Map<String, Value>>,
-}
-
-impl ProxyFollower {
-    pub fn new(base: &str, table: &str, token: &str) -> Self {
-        Self {
-            url: format!("{base}/api/electric/{table}"),
-            token: token.to_owned(),
-            handle: None,
-            offset: "-1".to_owned(),
-            cursor: None,
-            up_to_date: false,
-            rows: BTreeMap::new(),
-        }
+        drop_replication_slots(&self.database_url).await;
     }
 
-    async fn step(&mut self, http: &reqwest::Client) {
-        let mut query = vec![("offset", self.offset.clone())];
-        if let Some(handle) = &self.handle {
-            query.push(("handle", handle.clone()));
-        }
-        if self.up_to_date {
-            query.push(("live", "true".to_owned()));
-            if let Some(cursor) = &self.cursor {
-                query.push(("cursor", cursor.clone()));
-            }
-        }
-        let query = serde_urlencoded::to_string(&query).unwrap();
-        let response = http
-            .get(format!("{}?{query}", self.url))
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .unwrap();
-        let status = response.status().as_u16();
-        let header = |name: &str| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
-        };
-        let (handle, offset, cursor) = (
-            header("electric-handle"),
-            header("electric-offset"),
-            header("electric-cursor"),
-        );
-        let body = response.text().await.unwrap();
-        match status {
-            200 => {
-                self.handle = handle.or(self.handle.take());
-                self.offset = offset.expect("electric-offset");
-                self.cursor = cursor.or(self.cursor.take());
-                let messages: Vec<Value> = serde_json::from_str(&body).unwrap();
-                for message in &messages {
-                    match message["headers"]["operation"].as_str() {
-                        Some("insert") => {
-                            self.rows.insert(
-                                message["key"].as_str().unwrap().to_owned(),
-                                message["value"].as_object().unwrap().clone(),
-                            );
-                        }
-                        Some("update") => {
-                            self.rows
-                                .entry(message["key"].as_str().unwrap().to_owned())
-                                .or_default()
-                                .extend(message["value"].as_object().unwrap().clone());
-                        }
-                        Some("delete") => {
-                            self.rows.remove(message["key"].as_str().unwrap());
-                        }
-                        _ => {
-                            if message["headers"]["control"] == "up-to-date" {
-                                self.up_to_date = true;
-                            }
-                        }
-                    }
-                }
-            }
-            409 => {
-                self.handle = handle;
-                self.offset = "-1".to_owned();
-                self.rows.clear();
-                self.up_to_date = false;
-            }
-            other => panic!("the proxy answered {other}: {body}"),
-        }
-    }
-
-    /// The row whose `id` is `id`, if present.
-    pub fn row(&self, id: Uuid) -> Option<&serde_json::Map<String, Value>> {
-        let id = id.to_string();
-        self.rows.values().find(|r| r["id"] == id.as_str())
-    }
-
-    /// Requests (live once up to date) until `done` holds, at most `limit`.
-    pub async fn until(
-        &mut self,
-        http: &reqwest::Client,
-        limit: Duration,
-        done: impl Fn(&Self) -> bool,
-    ) {
-        let deadline = Instant::now() + limit;
-        loop {
-            if self.up_to_date && done(self) {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "condition not reached in {limit:?}"
-            );
-            self.step(http).await;
-        }
+    /// `table`'s shape through the proxy, as the holder of `token`.
+    pub fn follow(&self, table: &str, token: &str) -> ShapeFollower {
+        ShapeFollower::proxied(self.http.clone(), self.base(), table, token, |_| {})
     }
 }

@@ -52,10 +52,11 @@ fn sign_in_switch_organization_search_and_sign_out() {
     let first_row = {
         let c = &window.state().controller;
         let task =
-            c.ui.rows
+            c.ui.tree
+                .rows
                 .iter()
                 .find_map(|r| match r {
-                    superset::app::rows::Row::Task(i) => Some(&c.vm.tasks[*i]),
+                    superset::app::view_model::Row::Task(i) => Some(&c.vm.tasks[*i]),
                     _ => None,
                 })
                 .expect("the second organization has tasks");
@@ -75,10 +76,11 @@ fn sign_in_switch_organization_search_and_sign_out() {
     type_into(&mut window, "Search", &title);
     let c = &window.state().controller;
     let matching: Vec<&str> =
-        c.ui.rows
+        c.ui.tree
+            .rows
             .iter()
             .filter_map(|r| match r {
-                superset::app::rows::Row::Task(i) => Some(c.vm.tasks[*i].title.as_str()),
+                superset::app::view_model::Row::Task(i) => Some(c.vm.tasks[*i].title.as_str()),
                 _ => None,
             })
             .collect();
@@ -96,8 +98,8 @@ fn sign_in_switch_organization_search_and_sign_out() {
     window.step();
     let first_match = {
         let c = &window.state().controller;
-        c.ui.rows.iter().find_map(|r| match r {
-            superset::app::rows::Row::Task(i) => Some(c.vm.tasks[*i].id.clone()),
+        c.ui.tree.rows.iter().find_map(|r| match r {
+            superset::app::view_model::Row::Task(i) => Some(c.vm.tasks[*i].id.clone()),
             _ => None,
         })
     };
@@ -120,7 +122,7 @@ fn sign_in_switch_organization_search_and_sign_out() {
         .get_by_role_and_label(Role::Button, "Sign out")
         .click();
     wait_for(&mut window, "the sign-in screen", |w| {
-        w.state().controller.screen == superset::app::logic::Screen::SignIn
+        w.state().controller.screen == superset::app::state::Screen::SignIn
             && w.state().controller.ui.busy.is_none()
     });
     assert_eq!(

@@ -22,7 +22,7 @@ fn link_typed_path(window: &mut Window, path: &std::path::Path) {
 }
 
 fn link_of(profile: &std::path::Path, folder: &std::path::Path) -> Option<Option<String>> {
-    let conn = superset::store::open(&superset::commands::database_path(profile)).unwrap();
+    let conn = superset::store::open(&superset::profile::database_path(profile)).unwrap();
     conn.query_row(
         "SELECT repository_id FROM local_repos WHERE local_path = ?1",
         [folder.display().to_string()],

@@ -29,7 +29,7 @@ fn the_window_opens_under_xvfb_and_syncs() {
         .unwrap();
     let log = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "the window failed: {log}");
-    let conn = superset::store::open(&superset::commands::database_path(profile.path())).unwrap();
+    let conn = superset::store::open(&superset::profile::database_path(profile.path())).unwrap();
     let tasks: i64 = conn
         .query_row("SELECT count(*) FROM tasks", [], |r| r.get(0))
         .unwrap();

@@ -8,7 +8,7 @@ use eframe::egui;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use superset::app::{Options, SupersetApp};
-use superset::commands;
+use superset::profile;
 use superset::store;
 
 pub type Window = Harness<'static, SupersetApp>;
@@ -38,7 +38,7 @@ pub fn wait_for(window: &mut Window, what: &str, done: impl Fn(&Window) -> bool)
             panic!(
                 "timed out waiting for {what}: status {:?}, {} rows, notices {:?}, busy {:?}",
                 c.status,
-                c.ui.rows.len(),
+                c.ui.tree.rows.len(),
                 c.ui.notices,
                 c.ui.busy
             );
@@ -51,7 +51,7 @@ pub fn wait_for(window: &mut Window, what: &str, done: impl Fn(&Window) -> bool)
 pub fn wait_live(window: &mut Window) {
     wait_for(window, "the window to show synced tasks", |w| {
         let c = &w.state().controller;
-        c.status == superset::sync::engine::SyncStatus::Live && !c.ui.rows.is_empty()
+        c.status == superset::sync::events::SyncStatus::Live && !c.ui.tree.rows.is_empty()
     });
 }
 
@@ -90,7 +90,7 @@ pub fn click(window: &mut Window, label: &str) {
 
 /// A query on the profile's SQLite file.
 pub fn sql<T: rusqlite::types::FromSql>(profile: &Path, query: &str) -> Option<T> {
-    let conn = store::open(&commands::database_path(profile)).unwrap();
+    let conn = store::open(&profile::database_path(profile)).unwrap();
     conn.query_row(query, [], |r| r.get(0)).ok()
 }
 

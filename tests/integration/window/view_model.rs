@@ -3,7 +3,8 @@
 //! badges, the outbox's optimistic rows, and filters.
 
 use serde_json::json;
-use superset::app::rows::{self, Filters, Row};
+use superset::app::view_model::Row;
+use superset::app::view_model::rows::{self, Filters};
 use superset::app::view_model::{Scope, ViewModel, presence_text};
 use superset::outbox::{self, Command};
 use superset::store;

@@ -280,113 +280,108 @@ pub fn decode(data: Bytes) -> Result<Message, DecodeError> {
             },
             "type",
         ),
-        b'I' => {
-            let relation_id = r.u32("insert relation oid")?;
-            r.expect(b'N', "'N' (new tuple)")?;
-            let new = tuple(&mut r)?;
-            (Message::Insert { relation_id, new }, "insert")
-        }
-        b'U' => {
-            let relation_id = r.u32("update relation oid")?;
-            let at = r.pos();
-            let old = match r.u8("update tuple marker")? {
-                b'N' => None,
-                marker @ (b'K' | b'O') => {
-                    let values = tuple(&mut r)?;
-                    r.expect(b'N', "'N' (new tuple)")?;
-                    Some(OldTuple {
-                        kind: old_kind(marker),
-                        values,
-                    })
-                }
-                found => {
-                    return Err(DecodeError::UnexpectedByte {
-                        expected: "'K', 'O' or 'N' (update tuple)",
-                        found,
-                        at,
-                    });
-                }
-            };
-            let new = tuple(&mut r)?;
-            (
-                Message::Update {
-                    relation_id,
-                    old,
-                    new,
-                },
-                "update",
-            )
-        }
-        b'D' => {
-            let relation_id = r.u32("delete relation oid")?;
-            let at = r.pos();
-            let kind = match r.u8("delete tuple marker")? {
-                marker @ (b'K' | b'O') => old_kind(marker),
-                found => {
-                    return Err(DecodeError::UnexpectedByte {
-                        expected: "'K' or 'O' (old tuple)",
-                        found,
-                        at,
-                    });
-                }
-            };
-            let values = tuple(&mut r)?;
-            (
-                Message::Delete {
-                    relation_id,
-                    old: OldTuple { kind, values },
-                },
-                "delete",
-            )
-        }
-        b'T' => {
-            let count = r.length("truncate relation count")?;
-            let options = r.u8("truncate options")?;
-            // The ids are fixed-size, so the whole list can be checked before allocating it.
-            r.need(count.saturating_mul(4), "truncate relation oids")?;
-            let mut relation_ids = Vec::with_capacity(count);
-            for _ in 0..count {
-                relation_ids.push(r.u32("truncate relation oid")?);
-            }
-            (
-                Message::Truncate {
-                    options,
-                    relation_ids,
-                },
-                "truncate",
-            )
-        }
-        b'M' => {
-            let at = r.pos();
-            // The flags collapse into a bool, so unknown bits would be lost silently: refuse.
-            let transactional = match r.u8("logical message flags")? {
-                0 => false,
-                1 => true,
-                flags => {
-                    return Err(DecodeError::UnknownFlags {
-                        what: "logical message",
-                        flags,
-                        at,
-                    });
-                }
-            };
-            let lsn = r.u64("logical message lsn")?;
-            let prefix = r.string("logical message prefix")?;
-            let content = r.sized("logical message content")?;
-            (
-                Message::Message {
-                    transactional,
-                    lsn,
-                    prefix,
-                    content,
-                },
-                "logical",
-            )
-        }
+        b'I' => (insert(&mut r)?, "insert"),
+        b'U' => (update(&mut r)?, "update"),
+        b'D' => (delete(&mut r)?, "delete"),
+        b'T' => (truncate(&mut r)?, "truncate"),
+        b'M' => (logical_message(&mut r)?, "logical"),
         tag => return Err(DecodeError::UnknownTag { tag }),
     };
     r.finish(name)?;
     Ok(message)
+}
+
+fn insert(r: &mut Reader) -> Result<Message, DecodeError> {
+    let relation_id = r.u32("insert relation oid")?;
+    r.expect(b'N', "'N' (new tuple)")?;
+    let new = tuple(r)?;
+    Ok(Message::Insert { relation_id, new })
+}
+
+fn update(r: &mut Reader) -> Result<Message, DecodeError> {
+    let relation_id = r.u32("update relation oid")?;
+    let at = r.pos();
+    let old = match r.u8("update tuple marker")? {
+        b'N' => None,
+        marker @ (b'K' | b'O') => {
+            let values = tuple(r)?;
+            r.expect(b'N', "'N' (new tuple)")?;
+            Some(OldTuple {
+                kind: old_kind(marker),
+                values,
+            })
+        }
+        found => {
+            return Err(DecodeError::UnexpectedByte {
+                expected: "'K', 'O' or 'N' (update tuple)",
+                found,
+                at,
+            });
+        }
+    };
+    let new = tuple(r)?;
+    Ok(Message::Update {
+        relation_id,
+        old,
+        new,
+    })
+}
+
+fn delete(r: &mut Reader) -> Result<Message, DecodeError> {
+    let relation_id = r.u32("delete relation oid")?;
+    let at = r.pos();
+    let kind = match r.u8("delete tuple marker")? {
+        marker @ (b'K' | b'O') => old_kind(marker),
+        found => {
+            return Err(DecodeError::UnexpectedByte {
+                expected: "'K' or 'O' (old tuple)",
+                found,
+                at,
+            });
+        }
+    };
+    let values = tuple(r)?;
+    Ok(Message::Delete {
+        relation_id,
+        old: OldTuple { kind, values },
+    })
+}
+
+fn truncate(r: &mut Reader) -> Result<Message, DecodeError> {
+    let count = r.length("truncate relation count")?;
+    let options = r.u8("truncate options")?;
+    // The ids are fixed-size, so the whole list can be checked before allocating it.
+    r.need(count.saturating_mul(4), "truncate relation oids")?;
+    let mut relation_ids = Vec::with_capacity(count);
+    for _ in 0..count {
+        relation_ids.push(r.u32("truncate relation oid")?);
+    }
+    Ok(Message::Truncate {
+        options,
+        relation_ids,
+    })
+}
+
+fn logical_message(r: &mut Reader) -> Result<Message, DecodeError> {
+    let at = r.pos();
+    // The flags collapse into a bool, so unknown bits would be lost silently: refuse.
+    let transactional = match r.u8("logical message flags")? {
+        0 => false,
+        1 => true,
+        flags => {
+            return Err(DecodeError::UnknownFlags {
+                what: "logical message",
+                flags,
+                at,
+            });
+        }
+    };
+    Ok(Message::Message {
+        transactional,
+        lsn: r.u64("logical message lsn")?,
+        prefix: r.string("logical message prefix")?,
+        content: r.sized("logical message content")?,
+    })
 }
 
 fn old_kind(marker: u8) -> OldTupleKind {

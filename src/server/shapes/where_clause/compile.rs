@@ -26,8 +26,8 @@ use sqlparser::ast::{
 };
 
 use super::parse::{offset, parse_expression};
+use super::tree::{CmpOp, Column, Node, Operand, Problem, TruthTest, WhereError};
 use super::value::{Const, SqlType};
-use super::{CmpOp, Column, Node, Operand, Problem, TruthTest, WhereError};
 use crate::server::shapes::schema::ColumnInfo;
 
 pub(super) fn compile(

@@ -3,8 +3,8 @@
 
 use std::cmp::Ordering;
 
+use super::tree::{CmpOp, Node, Operand, Routing, TruthTest};
 use super::value::{Datum, SqlType};
-use super::{CmpOp, Node, Operand, Routing, TruthTest};
 
 impl Node {
     /// `Some(true)`, `Some(false)`, or `None` for SQL's unknown.

@@ -22,145 +22,19 @@ mod parse;
 mod render;
 #[cfg(test)]
 mod tests;
+mod tree;
 mod value;
 
 use std::collections::BTreeMap;
 
 use super::schema::ColumnInfo;
-use value::{Const, SqlType};
+use tree::Node;
+pub use tree::{Problem, Routing, WhereError};
 
 /// A compiled where clause. Cheap to evaluate: every constant is parsed at compile time.
 #[derive(Debug, Clone)]
 pub struct WhereClause {
     root: Node,
-}
-
-/// Where a change's rows can be looked up: the clause can only match a row whose value in
-/// `column` (an index into the table's columns), as Postgres prints it, is one of `values`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Routing {
-    pub column: usize,
-    pub values: Vec<String>,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum WhereError {
-    /// The text is not one SQL expression.
-    #[error("At location {location}: {message}")]
-    Syntax { location: usize, message: String },
-    /// Something follows the expression after a `;`.
-    #[error("unescaped \";\" causing statement split")]
-    StatementSplit,
-    #[error("Parameters must be numbered sequentially, starting from 1")]
-    ParamsNotSequential,
-    /// A valid expression that is not a valid filter for this table.
-    #[error("{}{problem}", at(.location))]
-    Invalid {
-        location: Option<usize>,
-        problem: Problem,
-    },
-}
-
-fn at(location: &Option<usize>) -> String {
-    location.map_or_else(String::new, |l| format!("At location {l}: "))
-}
-
-/// Why a parsed where clause cannot be used.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum Problem {
-    #[error("unknown column {0}")]
-    UnknownColumn(String),
-    /// Any SQL outside the supported grammar; the text names the construct.
-    #[error("unsupported construct in where clause: {0}")]
-    Unsupported(String),
-    #[error("parameter ${0} was not provided")]
-    MissingParam(usize),
-    #[error("invalid parameter {0}: parameters are written $1, $2, …")]
-    BadParam(String),
-    #[error("column {column} has type {type_name}, which where clauses cannot compare")]
-    UncomparableColumn { column: String, type_name: String },
-    #[error("type mismatch: {0}")]
-    TypeMismatch(String),
-    /// A literal or param that does not parse as the type it is compared with.
-    #[error("invalid input syntax for type {type_name}: {value}")]
-    InvalidValue {
-        type_name: &'static str,
-        value: String,
-    },
-    #[error("comparison with NULL is never true; use IS NULL or IS NOT NULL")]
-    NullComparison,
-    #[error("WHERE clause must return a boolean, found {0}")]
-    NotBoolean(String),
-}
-
-/// The compiled expression. Comparisons always have the column on the left.
-#[derive(Debug, Clone)]
-enum Node {
-    /// `TRUE` / `FALSE`.
-    Literal(bool),
-    /// A bare `bool` column.
-    BoolColumn(Column),
-    IsNull {
-        column: Column,
-        negated: bool,
-    },
-    Compare {
-        column: Column,
-        /// The column's type, which `rhs` is comparable with.
-        ty: SqlType,
-        op: CmpOp,
-        rhs: Operand,
-    },
-    In {
-        column: Column,
-        ty: SqlType,
-        /// Sorted and deduplicated, for binary search and a canonical order.
-        values: Vec<Const>,
-        negated: bool,
-    },
-    Not(Box<Node>),
-    /// Flattened: no direct child is itself an `And`.
-    And(Vec<Node>),
-    /// Flattened: no direct child is itself an `Or`.
-    Or(Vec<Node>),
-    /// `<node> IS [NOT] TRUE/FALSE/UNKNOWN`.
-    Truth {
-        node: Box<Node>,
-        test: TruthTest,
-    },
-}
-
-#[derive(Debug, Clone)]
-struct Column {
-    /// Index into the table's columns, and into evaluated rows.
-    index: usize,
-    name: String,
-}
-
-#[derive(Debug, Clone)]
-enum Operand {
-    Const(Const),
-    Column(Column, SqlType),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum CmpOp {
-    Eq,
-    Ne,
-    Lt,
-    Le,
-    Gt,
-    Ge,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum TruthTest {
-    True,
-    NotTrue,
-    False,
-    NotFalse,
-    Unknown,
-    NotUnknown,
 }
 
 impl WhereClause {

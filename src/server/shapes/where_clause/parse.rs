@@ -7,7 +7,7 @@ use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::{Parser, ParserError};
 use sqlparser::tokenizer::{Location, Token};
 
-use super::WhereError;
+use super::tree::WhereError;
 
 pub(super) fn parse_expression(sql: &str) -> Result<Expr, WhereError> {
     let dialect = PostgreSqlDialect {};

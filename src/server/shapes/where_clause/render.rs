@@ -2,8 +2,8 @@
 //! inline literals as the canonical text of a shape's identity. One writer serves both, so the
 //! two never disagree on structure.
 
+use super::tree::{CmpOp, Node, Operand, TruthTest};
 use super::value::{Const, SqlType};
-use super::{CmpOp, Node, Operand, TruthTest};
 
 pub(super) fn to_sql(root: &Node, first_param: usize) -> (String, Vec<String>) {
     let mut writer = Writer {

@@ -1,6 +1,6 @@
-//! The API's one error type, which owns the JSON error format:
+//! The server's one HTTP error type, which owns the JSON error format:
 //! `{"error": {"code": "…", "message": "…"}}`. Client errors say what was wrong and how to fix
-//! it; server errors are logged in full and answered without internals.
+//! it; server errors keep their cause as a value, log it in full, and answer without internals.
 
 use axum::Json;
 use axum::http::StatusCode;
@@ -23,10 +23,13 @@ pub enum AppError {
     #[error("too many attempts: wait {retry_after} s and try again")]
     RateLimited { retry_after: u64 },
     #[error("the database is unavailable")]
-    Unavailable(String),
+    Unavailable(#[source] Cause),
     #[error("internal error")]
-    Internal(String),
+    Internal(#[source] Cause),
 }
+
+/// What made a server error happen, kept for the log.
+pub type Cause = Box<dyn std::error::Error + Send + Sync>;
 
 impl AppError {
     pub fn unauthorized(code: &'static str, message: impl Into<String>) -> Self {
@@ -34,6 +37,11 @@ impl AppError {
             code,
             message: message.into(),
         }
+    }
+
+    /// A server-side failure: `cause` is logged, the client hears "internal error".
+    pub fn internal(cause: impl Into<Cause>) -> Self {
+        AppError::Internal(cause.into())
     }
 
     fn status_and_code(&self) -> (StatusCode, &'static str) {
@@ -54,8 +62,8 @@ impl AppError {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
-        if let AppError::Internal(detail) | AppError::Unavailable(detail) = &self {
-            tracing::error!(%detail, "request failed");
+        if let AppError::Internal(cause) | AppError::Unavailable(cause) = &self {
+            tracing::error!(%cause, "request failed");
         }
         let body = Json(serde_json::json!({"error": {"code": code, "message": self.to_string()}}));
         let mut response = (status, body).into_response();
@@ -89,15 +97,15 @@ impl From<tokio_postgres::Error> for AppError {
                     error.as_db_error().map_or("invalid value", |e| e.message())
                 ))
             }
-            None if error.is_closed() => AppError::Unavailable(error.to_string()),
-            _ => AppError::Internal(error.to_string()),
+            None if error.is_closed() => AppError::Unavailable(error.into()),
+            _ => AppError::Internal(error.into()),
         }
     }
 }
 
 impl From<deadpool_postgres::PoolError> for AppError {
     fn from(error: deadpool_postgres::PoolError) -> Self {
-        AppError::Unavailable(error.to_string())
+        AppError::Unavailable(error.into())
     }
 }
 

@@ -1,11 +1,14 @@
 //! The task tree's visible rows for the active organization, search and filters: status group
 //! headers, tasks, their workspaces beneath, and "(no task)" for exploratory work.
 //!
-//! Rebuilt only when the view model, the organization, the search text or a filter changes —
-//! never per frame — so the tree can draw just the rows in view ([`egui::ScrollArea::show_rows`])
-//! however many tasks there are.
+//! [`TreeRows`] rebuilds them only when the view model, the organization, the search text or a
+//! filter changes — never per frame — so the tree can draw just the rows in view
+//! (`egui::ScrollArea::show_rows`) however many tasks there are; without search or filters it
+//! takes the organization's rows the model built with itself, so switching costs nothing.
 
-use super::view_model::ViewModel;
+use std::sync::Arc;
+
+use super::model::{Row, ViewModel};
 
 /// What narrows the tree.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -20,20 +23,43 @@ pub struct Filters {
     pub has_active_workspace: bool,
 }
 
-/// One line of the tree.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Row {
-    /// A status group: the index of its first task, and how many tasks it holds.
-    Group {
-        first_task: usize,
-        count: usize,
-    },
-    Task(usize),
-    Workspace(usize),
-    /// The "(no task)" group header, with how many workspaces it holds.
-    NoTask {
-        count: usize,
-    },
+/// The rows the tree shows now, and what they were built for.
+#[derive(Debug, Clone, Default)]
+pub struct TreeRows {
+    pub rows: Arc<Vec<Row>>,
+    /// How many of the rows are tasks.
+    pub task_count: usize,
+    built_for: Option<(u64, Option<String>, Filters)>,
+}
+
+impl TreeRows {
+    /// Makes the rows those of `organization` under `filters` in the model of `generation`
+    /// (a no-op when they already are).
+    pub fn refresh(
+        &mut self,
+        vm: &ViewModel,
+        generation: u64,
+        organization: Option<&str>,
+        filters: &Filters,
+    ) {
+        let key = (generation, organization.map(str::to_owned), filters.clone());
+        if self.built_for.as_ref() == Some(&key) {
+            return;
+        }
+        let prebuilt = (*filters == Filters::default())
+            .then(|| organization.and_then(|o| vm.organization_rows.get(o)))
+            .flatten();
+        self.rows = match prebuilt {
+            Some(rows) => rows.clone(),
+            None => Arc::new(build(vm, organization, filters)),
+        };
+        self.task_count = self
+            .rows
+            .iter()
+            .filter(|r| matches!(r, Row::Task(_)))
+            .count();
+        self.built_for = Some(key);
+    }
 }
 
 /// Builds the rows for `organization`.

@@ -1,5 +1,5 @@
-//! Extractors whose rejections use the API's error format instead of axum's plain text: a JSON
-//! body (malformed JSON, unknown fields, wrong types) and path parameters (malformed ids).
+//! Extractors whose rejections use the server's error format instead of axum's plain text: a
+//! JSON body (malformed JSON, unknown fields, wrong types) and path parameters (malformed ids).
 
 use axum::Json;
 use axum::extract::{FromRequest, Request};
@@ -7,9 +7,10 @@ use serde::de::{Deserialize, DeserializeOwned, Deserializer};
 
 use super::error::AppError;
 
-pub struct Body<T>(pub T);
+/// A JSON request body.
+pub struct JsonBody<T>(pub T);
 
-impl<S, T> FromRequest<S> for Body<T>
+impl<S, T> FromRequest<S> for JsonBody<T>
 where
     T: DeserializeOwned,
     S: Send + Sync,
@@ -18,7 +19,7 @@ where
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         match Json::<T>::from_request(request, state).await {
-            Ok(Json(value)) => Ok(Body(value)),
+            Ok(Json(value)) => Ok(JsonBody(value)),
             Err(rejection) => Err(AppError::BadRequest(format!(
                 "the request body is not valid: {}",
                 rejection.body_text()
@@ -39,9 +40,9 @@ where
 
 /// A path parameter extractor whose rejection (e.g. `/api/tasks/not-a-uuid`) is a 400 in the
 /// API's error format.
-pub struct Path<T>(pub T);
+pub struct PathParams<T>(pub T);
 
-impl<S, T> axum::extract::FromRequestParts<S> for Path<T>
+impl<S, T> axum::extract::FromRequestParts<S> for PathParams<T>
 where
     T: DeserializeOwned + Send,
     S: Send + Sync,
@@ -53,7 +54,7 @@ where
         state: &S,
     ) -> Result<Self, Self::Rejection> {
         match axum::extract::Path::<T>::from_request_parts(parts, state).await {
-            Ok(axum::extract::Path(value)) => Ok(Path(value)),
+            Ok(axum::extract::Path(value)) => Ok(PathParams(value)),
             Err(rejection) => Err(AppError::BadRequest(format!(
                 "the URL is not valid: {}",
                 rejection.body_text()

@@ -1,0 +1,139 @@
+//! Reading the view model from SQLite (off the UI thread) after the engine says a table
+//! changed: everything, or only the first screen of one organization while the rest loads.
+//! After the rows are read, [`ViewModel::index`] precomputes what frames need — per-task
+//! workspace lists, lower-cased search text, each organization's rows and statuses — so a frame
+//! over 100,000 tasks does no parsing and no allocation beyond the rows it shows.
+
+use std::sync::Arc;
+
+use rusqlite::Connection;
+
+use super::model::ViewModel;
+use super::rows::{self, Filters};
+use crate::outbox;
+use crate::store::StoreError;
+
+/// How much of the task list to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope<'a> {
+    Everything,
+    /// Only the first rows of one organization (the preferred one if the user is still in it,
+    /// else the first), in the final order: what the window's first screen shows while the
+    /// rest loads.
+    FirstScreen {
+        organization: Option<&'a str>,
+        tasks: usize,
+    },
+}
+
+impl ViewModel {
+    /// Reads everything the window shows for `me` (the signed-in user's id).
+    pub fn load(conn: &Connection, me: Option<&str>) -> Result<Self, StoreError> {
+        Self::load_scoped(conn, me, Scope::Everything)
+    }
+
+    /// As [`ViewModel::load`], reading only the tasks `scope` asks for.
+    pub fn load_scoped(
+        conn: &Connection,
+        me: Option<&str>,
+        scope: Scope<'_>,
+    ) -> Result<Self, StoreError> {
+        let mut vm = ViewModel::default();
+        vm.load_people(conn, me)?;
+        vm.load_organizations(conn, me)?;
+        vm.load_repositories(conn)?;
+        let overlay = outbox::overlay(conn)?;
+        vm.pending_writes = overlay.len();
+        vm.rejected = outbox::rejected(conn)?
+            .into_iter()
+            .filter_map(|e| e.last_error)
+            .collect();
+        let started = std::time::Instant::now();
+        let first_screen = match scope {
+            Scope::Everything => None,
+            Scope::FirstScreen {
+                organization,
+                tasks,
+            } => {
+                let chosen = organization
+                    .filter(|o| vm.organizations.iter().any(|m| m.id == *o))
+                    .map(str::to_owned)
+                    .or_else(|| vm.organizations.first().map(|o| o.id.clone()));
+                vm.partial = true;
+                Some((chosen.unwrap_or_default(), tasks))
+            }
+        };
+        vm.load_tasks(conn, &overlay, first_screen.as_ref())?;
+        let tasks = started.elapsed();
+        vm.load_workspaces(conn, &overlay)?;
+        let workspaces = started.elapsed();
+        vm.index();
+        tracing::debug!(?tasks, ?workspaces, indexed = ?started.elapsed(), "view model loaded");
+        Ok(vm)
+    }
+
+    /// Per-task workspace lists, search text, and each organization's rows and statuses.
+    fn index(&mut self) {
+        self.workspaces_by_task.clear();
+        for (i, workspace) in self.workspaces.iter().enumerate() {
+            if let Some(task) = &workspace.task_id {
+                self.workspaces_by_task
+                    .entry(task.clone())
+                    .or_default()
+                    .push(i);
+            }
+        }
+        self.task_index = self
+            .tasks
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.id.clone(), i))
+            .collect();
+        self.task_workspaces = self
+            .tasks
+            .iter()
+            .map(|t| {
+                self.workspaces_by_task
+                    .get(&t.id)
+                    .cloned()
+                    .unwrap_or_default()
+            })
+            .collect();
+        self.index_search_text();
+        for organization in self.organizations.clone() {
+            let built = rows::build(self, Some(&organization.id), &Filters::default());
+            self.organization_rows
+                .insert(organization.id.clone(), Arc::new(built));
+            let mut statuses: Vec<String> = Vec::new();
+            for task in self
+                .tasks
+                .iter()
+                .filter(|t| t.organization_id == organization.id)
+            {
+                if statuses.last() != Some(&task.status) && !statuses.contains(&task.status) {
+                    statuses.push(task.status.clone());
+                }
+            }
+            self.statuses.insert(organization.id, statuses);
+        }
+    }
+
+    fn index_search_text(&mut self) {
+        for task in &mut self.tasks {
+            let mut text = format!(
+                "{} {} {} {}",
+                task.key,
+                task.title,
+                task.assignee_name.as_deref().unwrap_or(""),
+                task.branch.as_deref().unwrap_or("")
+            );
+            for &i in self.workspaces_by_task.get(&task.id).into_iter().flatten() {
+                if let Some(branch) = &self.workspaces[i].branch {
+                    text.push(' ');
+                    text.push_str(branch);
+                }
+            }
+            task.search_text = text.to_lowercase();
+        }
+    }
+}

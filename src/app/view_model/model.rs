@@ -1,0 +1,163 @@
+//! What the window draws, as plain data: people, organizations, repositories with this
+//! device's folders, tasks and workspaces, and the [`ViewModel`] that holds them with the
+//! indexes a frame needs. Loading it is `load`'s job; nothing here reads SQLite.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use time::OffsetDateTime;
+
+use crate::gitlink::local::GitState;
+
+/// One line of the tree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Row {
+    /// A status group: the index of its first task, and how many tasks it holds.
+    Group {
+        first_task: usize,
+        count: usize,
+    },
+    Task(usize),
+    Workspace(usize),
+    /// The "(no task)" group header, with how many workspaces it holds.
+    NoTask {
+        count: usize,
+    },
+}
+
+/// The signed-in user, or a teammate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Person {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub avatar_url: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Organization {
+    pub id: String,
+    pub name: String,
+    pub role: String,
+}
+
+/// An organization repository and where it is checked out on this device.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Repository {
+    pub id: String,
+    pub organization_id: String,
+    pub name: String,
+    pub url: String,
+    pub default_branch: String,
+    /// Normalised remote key (`github.com/org/repo`), for matching folders.
+    pub url_key: Option<String>,
+    /// Linked folders on this device.
+    pub folders: Vec<LocalFolder>,
+}
+
+/// A folder on this device (`local_repos`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LocalFolder {
+    pub id: String,
+    pub path: String,
+    pub remote_url: Option<String>,
+    pub repository_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PullRequest {
+    pub number: i64,
+    pub status: String,
+    pub review: Option<String>,
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Workspace {
+    pub id: String,
+    pub organization_id: String,
+    pub task_id: Option<String>,
+    pub repository_id: String,
+    pub owner_id: String,
+    pub owner_name: String,
+    pub cloud: bool,
+    pub device_name: String,
+    pub status: String,
+    pub branch: Option<String>,
+    pub git: Option<GitState>,
+    pub pull_request: Option<PullRequest>,
+    pub last_activity_at: Option<OffsetDateTime>,
+    /// Created or changed here and not yet confirmed by sync.
+    pub pending: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Task {
+    pub id: String,
+    pub organization_id: String,
+    pub repository_id: Option<String>,
+    pub key: String,
+    pub title: String,
+    pub description: Option<String>,
+    pub status: String,
+    pub status_color: Option<[u8; 3]>,
+    pub priority: String,
+    pub assignee_id: Option<String>,
+    pub assignee_name: Option<String>,
+    pub branch: Option<String>,
+    pub labels: Vec<String>,
+    pub due_date: Option<String>,
+    pub external_url: Option<String>,
+    /// Lower-case key, title, assignee and branches, for the search box.
+    pub search_text: String,
+    pub pending: bool,
+}
+
+/// Everything the window shows, for every organization of the user.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ViewModel {
+    pub me: Option<Person>,
+    pub organizations: Vec<Organization>,
+    pub people: HashMap<String, Person>,
+    pub repositories: Vec<Repository>,
+    /// Folders kept as local projects (no organization repository).
+    pub local_projects: Vec<LocalFolder>,
+    /// Sorted: organization, status group, priority, key.
+    pub tasks: Vec<Task>,
+    /// Not archived; sorted by most recent activity.
+    pub workspaces: Vec<Workspace>,
+    pub workspaces_by_task: HashMap<String, Vec<usize>>,
+    /// Task id → index in `tasks`.
+    pub task_index: HashMap<String, usize>,
+    /// Parallel to `tasks`: each task's workspaces (indexes into `workspaces`).
+    pub task_workspaces: Vec<Vec<usize>>,
+    /// Each organization's task tree without search or filters, built with the model so that
+    /// switching organization costs nothing.
+    pub organization_rows: HashMap<String, Arc<Vec<Row>>>,
+    /// The statuses used in each organization, in group order (the status filter's choices).
+    pub statuses: HashMap<String, Vec<String>>,
+    pub pending_writes: usize,
+    /// Writes the server refused, with its reasons.
+    pub rejected: Vec<String>,
+    /// Only the first screen of one organization is loaded; the rest is on its way.
+    pub partial: bool,
+}
+
+impl ViewModel {
+    pub fn task(&self, id: &str) -> Option<&Task> {
+        self.task_index.get(id).map(|&i| &self.tasks[i])
+    }
+
+    pub fn repository(&self, id: &str) -> Option<&Repository> {
+        self.repositories.iter().find(|r| r.id == id)
+    }
+
+    /// The workspaces of a task, most recently active first.
+    pub fn workspaces_of(&self, task_id: &str) -> impl Iterator<Item = &Workspace> {
+        self.workspaces_by_task
+            .get(task_id)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.workspaces[i])
+    }
+}

@@ -1,0 +1,303 @@
+//! Writing shape batches into the synced tables, exactly once: a batch's rows and its new
+//! (handle, offset) commit in one transaction, so after a crash the rows are exactly those of
+//! the stored offset and the stream resumes from there.
+//!
+//! [`commit_batch`] owns that transaction and everything a batch sets off in it: the rows, the
+//! position, re-linking this device's folders when repositories changed, and confirming the
+//! outbox writes the batch carries back. After a must-refetch the new snapshot goes into
+//! `staging_<table>` while the old rows stay visible; the batch that brings the shape up to
+//! date swaps staging in, in the same transaction, so the UI never sees an empty table and
+//! rows that left the shape disappear at the swap.
+
+use std::collections::HashSet;
+
+use rusqlite::types::{ToSqlOutput, Value as SqlValue, ValueRef};
+use rusqlite::{CachedStatement, Connection, OptionalExtension, Transaction, params};
+use serde_json::Value;
+
+use super::shape_client::{Batch, Change, Position};
+use crate::gitlink::linking;
+use crate::outbox;
+use crate::protocol::{self, Operation, SYNCED_TABLES};
+use crate::store::{self, StoreError};
+
+/// The stored position of `table`'s stream, and whether a refetch is under way.
+pub fn position(conn: &Connection, table: &str) -> Result<(Position, bool), StoreError> {
+    let row = conn
+        .query_row(
+            "SELECT handle, shape_offset, refetching FROM electric_sync_state WHERE table_name = ?1",
+            [table],
+            |r| Ok((r.get::<_, Option<String>>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)? != 0)),
+        )
+        .optional()?;
+    Ok(match row {
+        Some((handle, offset, refetching)) => (Position { handle, offset }, refetching),
+        None => (Position::start(), false),
+    })
+}
+
+/// Records that `table` must be fetched afresh with `handle`: later batches go to staging.
+pub fn begin_refetch(
+    conn: &mut Connection,
+    table: &str,
+    handle: Option<&str>,
+) -> Result<(), StoreError> {
+    check_table(table)?;
+    let tx = store::write_transaction(conn)?;
+    tx.execute(&format!("DELETE FROM staging_{table}"), [])?;
+    tx.execute(
+        "INSERT INTO electric_sync_state (table_name, handle, shape_offset, refetching) VALUES (?1, ?2, ?3, 1) \
+         ON CONFLICT (table_name) DO UPDATE SET handle = ?2, shape_offset = ?3, refetching = 1",
+        params![table, handle, protocol::START_OFFSET],
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+
+fn check_table(table: &str) -> Result<(), StoreError> {
+    if protocol::is_synced_table(table) {
+        Ok(())
+    } else {
+        Err(StoreError::UnknownTable(table.to_owned()))
+    }
+}
+
+/// What applying a batch changed.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Applied {
+    /// Rows written (visible tables only; staging writes do not count).
+    pub rows: usize,
+    /// A refetch completed and was swapped in.
+    pub swapped: bool,
+    /// Sent writes this batch confirmed (their overlay is gone).
+    pub confirmed: usize,
+}
+
+impl Applied {
+    /// True when the visible data changed.
+    pub fn changed_rows(&self) -> bool {
+        self.rows > 0 || self.swapped || self.confirmed > 0
+    }
+}
+
+/// Applies `batch` to `table` in one transaction: its rows (or staging), the swap that ends a
+/// refetch, the new position, folder links when repositories changed, and outbox confirmations.
+pub fn commit_batch(
+    conn: &mut Connection,
+    table: &str,
+    batch: &Batch,
+) -> Result<Applied, StoreError> {
+    check_table(table)?;
+    let tx = store::write_transaction(conn)?;
+    let mut applied = write_batch(&tx, table, batch)?;
+    if table == "repositories" && (applied.rows > 0 || applied.swapped) {
+        linking::rematch(&tx)?;
+    }
+    let txids: Vec<u64> = batch
+        .changes
+        .iter()
+        .flat_map(|c| c.txids.iter().copied())
+        .collect();
+    applied.confirmed = outbox::confirm(&tx, table, &txids)?;
+    tx.commit()?;
+    Ok(applied)
+}
+
+/// The batch's rows and position, inside the caller's transaction.
+fn write_batch(tx: &Transaction<'_>, table: &str, batch: &Batch) -> Result<Applied, StoreError> {
+    let refetching: bool = tx
+        .query_row(
+            "SELECT refetching FROM electric_sync_state WHERE table_name = ?1",
+            [table],
+            |r| r.get::<_, i64>(0),
+        )
+        .optional()?
+        .is_some_and(|r| r != 0);
+    let target = if refetching {
+        format!("staging_{table}")
+    } else {
+        table.to_owned()
+    };
+    let known = stored_columns(tx, table)?;
+    let mut writer = RowWriter::new(tx, &target, &known);
+    let mut applied = Applied::default();
+    for change in &batch.changes {
+        let written = writer.write(table, change)?;
+        if !refetching {
+            applied.rows += written;
+        }
+    }
+    drop(writer);
+    let swap = refetching && batch.up_to_date;
+    if swap {
+        swap_in_staging(tx, table, &known)?;
+        applied.swapped = true;
+    }
+    store_position(tx, table, batch, refetching && !swap)?;
+    Ok(applied)
+}
+
+/// The columns this build stores for `table` (a newer server may send more; they are left out).
+fn stored_columns(conn: &Connection, table: &str) -> Result<HashSet<String>, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT name FROM pragma_table_info(?1)")?
+        .query_map([table], |r| r.get(0))?
+        .collect::<Result<_, _>>()?)
+}
+
+/// Replaces the visible rows with the finished refetch.
+fn swap_in_staging(
+    tx: &Transaction<'_>,
+    table: &str,
+    known: &HashSet<String>,
+) -> Result<(), StoreError> {
+    tx.execute(&format!("DELETE FROM {table}"), [])?;
+    let columns: Vec<String> = known.iter().map(|c| format!("\"{c}\"")).collect();
+    let columns = columns.join(", ");
+    tx.execute(
+        &format!("INSERT INTO {table} ({columns}) SELECT {columns} FROM staging_{table}"),
+        [],
+    )?;
+    tx.execute(&format!("DELETE FROM staging_{table}"), [])?;
+    Ok(())
+}
+
+fn store_position(
+    tx: &Transaction<'_>,
+    table: &str,
+    batch: &Batch,
+    still_refetching: bool,
+) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO electric_sync_state (table_name, handle, shape_offset, last_synced_at, refetching) \
+         VALUES (?1, ?2, ?3, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?4) \
+         ON CONFLICT (table_name) DO UPDATE SET handle = ?2, shape_offset = ?3, \
+             last_synced_at = excluded.last_synced_at, refetching = ?4",
+        params![table, batch.handle, batch.offset, i64::from(still_refetching)],
+    )?;
+    Ok(())
+}
+
+/// Writes changes into one table. Snapshot pages are thousands of inserts with the same
+/// columns: they share one prepared statement.
+struct RowWriter<'t> {
+    tx: &'t Transaction<'t>,
+    target: &'t str,
+    known: &'t HashSet<String>,
+    insert: Option<(Vec<String>, CachedStatement<'t>)>,
+}
+
+impl<'t> RowWriter<'t> {
+    fn new(tx: &'t Transaction<'t>, target: &'t str, known: &'t HashSet<String>) -> Self {
+        Self {
+            tx,
+            target,
+            known,
+            insert: None,
+        }
+    }
+
+    /// Applies one change; returns the rows it touched.
+    fn write(&mut self, table: &str, change: &Change) -> Result<usize, StoreError> {
+        let Some(id) = change.values.get("id").and_then(Value::as_str) else {
+            return Err(StoreError::BadChange(format!(
+                "a {table} change without an id"
+            )));
+        };
+        let values: Vec<(&str, &Value)> = change
+            .values
+            .iter()
+            .filter(|(column, _)| self.known.contains(column.as_str()))
+            .map(|(column, value)| (column.as_str(), value))
+            .collect();
+        match change.operation {
+            Operation::Insert => self.insert(&values),
+            Operation::Update => self.update(id, &values),
+            Operation::Delete => Ok(self
+                .tx
+                .prepare_cached(&format!("DELETE FROM {} WHERE id = ?1", self.target))?
+                .execute([id])?),
+        }
+    }
+
+    fn insert(&mut self, values: &[(&str, &Value)]) -> Result<usize, StoreError> {
+        let same_columns = self.insert.as_ref().is_some_and(|(columns, _)| {
+            columns
+                .iter()
+                .map(String::as_str)
+                .eq(values.iter().map(|(c, _)| *c))
+        });
+        if !same_columns {
+            let columns: Vec<String> = values.iter().map(|(c, _)| format!("\"{c}\"")).collect();
+            let placeholders: Vec<String> = (1..=values.len()).map(|i| format!("?{i}")).collect();
+            let sql = format!(
+                "INSERT OR REPLACE INTO {} ({}) VALUES ({})",
+                self.target,
+                columns.join(", "),
+                placeholders.join(", ")
+            );
+            let names = values.iter().map(|(c, _)| (*c).to_owned()).collect();
+            self.insert = Some((names, self.tx.prepare_cached(&sql)?));
+        }
+        let (_, statement) = self.insert.as_mut().expect("prepared above");
+        Ok(statement.execute(rusqlite::params_from_iter(
+            values.iter().map(|(_, v)| Param(v)),
+        ))?)
+    }
+
+    fn update(&mut self, id: &str, values: &[(&str, &Value)]) -> Result<usize, StoreError> {
+        let changed: Vec<&(&str, &Value)> = values.iter().filter(|(c, _)| *c != "id").collect();
+        if changed.is_empty() {
+            return Ok(0);
+        }
+        let sets: Vec<String> = changed
+            .iter()
+            .enumerate()
+            .map(|(i, (c, _))| format!("\"{c}\" = ?{}", i + 2))
+            .collect();
+        let sql = format!(
+            "UPDATE {} SET {} WHERE id = ?1",
+            self.target,
+            sets.join(", ")
+        );
+        let id_value = Value::String(id.to_owned());
+        let mut row = vec![Param(&id_value)];
+        row.extend(changed.iter().map(|(_, v)| Param(v)));
+        Ok(self
+            .tx
+            .prepare_cached(&sql)?
+            .execute(rusqlite::params_from_iter(row))?)
+    }
+}
+
+/// A JSON value bound as an SQLite parameter without copying its text.
+struct Param<'a>(&'a Value);
+
+impl rusqlite::ToSql for Param<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match self.0 {
+            Value::Null => ToSqlOutput::Owned(SqlValue::Null),
+            Value::Bool(b) => ToSqlOutput::Owned(SqlValue::Integer(i64::from(*b))),
+            Value::Number(n) => ToSqlOutput::Owned(
+                n.as_i64()
+                    .map(SqlValue::Integer)
+                    .or_else(|| n.as_f64().map(SqlValue::Real))
+                    .unwrap_or(SqlValue::Null),
+            ),
+            Value::String(text) => ToSqlOutput::Borrowed(ValueRef::Text(text.as_bytes())),
+            other => ToSqlOutput::Owned(SqlValue::Text(other.to_string())),
+        })
+    }
+}
+
+/// Forgets everything synced: rows, positions and staging (sign out).
+pub fn clear(conn: &mut Connection) -> Result<(), StoreError> {
+    let tx = store::write_transaction(conn)?;
+    for table in SYNCED_TABLES {
+        tx.execute(&format!("DELETE FROM {table}"), [])?;
+        tx.execute(&format!("DELETE FROM staging_{table}"), [])?;
+    }
+    tx.execute("DELETE FROM electric_sync_state", [])?;
+    tx.commit()?;
+    Ok(())
+}
