@@ -22,7 +22,7 @@
 //! service); `http` (the shared HTTP pieces); `api` and `integrations` side by side; `app` and
 //! `admin` on top.
 //!
-//! On top of everything: [`demo`] (`superset demo`), [`bench`] (`superset-bench`), and
+//! On top of everything: [`demo`] (`superset demo`), [`bench`](mod@bench) (`superset-bench`), and
 //! `testkit` (feature `test-utils`: throwaway clusters and fresh databases for tests).
 
 pub mod app;

@@ -2,7 +2,7 @@
 //! engine's events, and carries out the panels' [`Action`]s.
 //!
 //! Nothing here blocks the UI thread: reading SQLite, git, the keyring and the network all run
-//! on the tokio runtime (blocking work on its blocking pool) and come back as [`Finished`] work
+//! on the tokio runtime (blocking work on its blocking pool) and come back as `Finished` work
 //! over a channel, each followed by a repaint request. View-model reloads are coalesced: while
 //! one is running, further table changes only mark it stale, and one more load follows.
 

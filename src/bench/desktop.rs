@@ -71,6 +71,69 @@ pub(super) async fn until_live(events: &mut Events, limit: Duration) -> anyhow::
     Ok(())
 }
 
+/// Commit → SQLite + `TablesChanged`, for `UPDATES` single-row commits, sorted.
+async fn commit_latencies(
+    database: &super::env::Database,
+    events: &mut Events,
+) -> anyhow::Result<Vec<Duration>> {
+    let writer = db::connect(&database.url).await?;
+    let ids: Vec<uuid::Uuid> = writer
+        .query(
+            "SELECT id FROM tasks ORDER BY random() LIMIT $1",
+            &[&(UPDATES as i64)],
+        )
+        .await?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    events.drain();
+    let mut samples = Vec::with_capacity(UPDATES);
+    for (n, id) in ids.iter().enumerate() {
+        writer
+            .execute(
+                "UPDATE tasks SET title = 'Bench ' || $2::int4 WHERE id = $1",
+                &[id, &(n as i32)],
+            )
+            .await?;
+        let committed = Instant::now();
+        let deadline = committed + Duration::from_secs(10);
+        loop {
+            let event = tokio::time::timeout_at(deadline.into(), events.next())
+                .await
+                .context("no TablesChanged within 10 s")?;
+            if matches!(&event, Some(SyncEvent::TablesChanged(tables)) if tables.contains("tasks"))
+            {
+                break;
+            }
+        }
+        samples.push(committed.elapsed());
+        events.drain();
+    }
+    samples.sort();
+    Ok(samples)
+}
+
+/// SQLite commits another connection sees while the profile in `dir` sits idle for `IDLE`.
+async fn idle_commits(dir: &std::path::Path) -> anyhow::Result<u32> {
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let watcher = store::open(&profile::database_path(dir))?;
+    let version = |conn: &rusqlite::Connection| -> anyhow::Result<i64> {
+        Ok(conn.query_row("PRAGMA data_version", [], |r| r.get(0))?)
+    };
+    let mut last = version(&watcher)?;
+    let mut commits = 0;
+    let idle_until = Instant::now() + IDLE;
+    while Instant::now() < idle_until {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let now = version(&watcher)?;
+        if now != last {
+            commits += 1;
+            last = now;
+        }
+    }
+    Ok(commits)
+}
+
 pub(crate) async fn engine(bench: &Bench<'_>) -> anyhow::Result<Vec<Figure>> {
     println!(
         "[desktop] a signed-in profile syncs {TASKS} tasks (+ the team) through the API into SQLite; \
@@ -93,56 +156,15 @@ pub(crate) async fn engine(bench: &Bench<'_>) -> anyhow::Result<Vec<Figure>> {
         let (engine, mut events) = profile(&dir, &app, &email).await?;
         until_live(&mut events, Duration::from_secs(120)).await?;
         let existing = started.elapsed();
-        let synced: i64 = store::open(&profile::database_path(&dir))?
-            .query_row("SELECT count(*) FROM tasks", [], |r| r.get(0))?;
+        let synced: i64 = store::open(&profile::database_path(&dir))?.query_row(
+            "SELECT count(*) FROM tasks",
+            [],
+            |r| r.get(0),
+        )?;
         anyhow::ensure!(synced as usize >= TASKS / 2, "only {synced} tasks synced");
 
-        // Commit → SQLite + TablesChanged.
-        let writer = db::connect(&database.url).await?;
-        let ids: Vec<uuid::Uuid> = writer
-            .query("SELECT id FROM tasks ORDER BY random() LIMIT $1", &[&(UPDATES as i64)])
-            .await?
-            .iter()
-            .map(|r| r.get(0))
-            .collect();
-        events.drain();
-        let mut samples = Vec::with_capacity(UPDATES);
-        for (n, id) in ids.iter().enumerate() {
-            writer
-                .execute("UPDATE tasks SET title = 'Bench ' || $2::int4 WHERE id = $1", &[id, &(n as i32)])
-                .await?;
-            let committed = Instant::now();
-            let deadline = committed + Duration::from_secs(10);
-            loop {
-                let event = tokio::time::timeout_at(deadline.into(), events.next())
-                    .await
-                    .context("no TablesChanged within 10 s")?;
-                if matches!(&event, Some(SyncEvent::TablesChanged(tables)) if tables.contains("tasks")) {
-                    break;
-                }
-            }
-            samples.push(committed.elapsed());
-            events.drain();
-        }
-        samples.sort();
-
-        // Idle: count commits another connection can see.
-        tokio::time::sleep(Duration::from_secs(2)).await;
-        let watcher = store::open(&profile::database_path(&dir))?;
-        let version = |conn: &rusqlite::Connection| -> anyhow::Result<i64> {
-            Ok(conn.query_row("PRAGMA data_version", [], |r| r.get(0))?)
-        };
-        let mut last = version(&watcher)?;
-        let mut commits = 0;
-        let idle_until = Instant::now() + IDLE;
-        while Instant::now() < idle_until {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            let now = version(&watcher)?;
-            if now != last {
-                commits += 1;
-                last = now;
-            }
-        }
+        let samples = commit_latencies(&database, &mut events).await?;
+        let commits = idle_commits(&dir).await?;
         engine.stop().await;
         app.stop().await;
         let per_minute = commits as f64 * 60.0 / IDLE.as_secs_f64();
@@ -171,7 +193,12 @@ pub(crate) async fn engine(bench: &Bench<'_>) -> anyhow::Result<Vec<Figure>> {
                 Unit::Millis,
                 Target::None,
             ),
-            Figure::new("desktop: SQLite commits per idle minute", per_minute, Unit::PerMinute, Target::AtMost(0.0)),
+            Figure::new(
+                "desktop: SQLite commits per idle minute",
+                per_minute,
+                Unit::PerMinute,
+                Target::AtMost(0.0),
+            ),
         ])
     }
     .await;

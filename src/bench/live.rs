@@ -84,34 +84,7 @@ async fn measure(
         .map(|id| pinned_tasks("id", &id.to_string()))
         .collect();
 
-    // Create every shape and bring its client up to date, a few dozen at a time.
-    let setup = Instant::now();
-    let permits = Arc::new(Semaphore::new(32));
-    let mut fetches = JoinSet::new();
-    for (index, definition) in definitions.iter().enumerate() {
-        let (http, base, definition, permits) = (
-            http.clone(),
-            base.to_owned(),
-            definition.clone(),
-            permits.clone(),
-        );
-        fetches.spawn(async move {
-            let _permit = permits.acquire_owned().await?;
-            let (position, _) =
-                client::fetch(&http, &base, &definition, Duration::from_secs(60)).await?;
-            anyhow::Ok((index, position))
-        });
-    }
-    let mut positions: Vec<Option<Position>> = vec![None; ids.len()];
-    while let Some(joined) = fetches.join_next().await {
-        let (index, position) = joined.context("a fetch panicked")??;
-        positions[index] = Some(position);
-    }
-    println!(
-        "  setup: {} shapes created and synced in {:.1} s",
-        thousands(ids.len() as u64),
-        setup.elapsed().as_secs_f64()
-    );
+    let positions = sync_all(&http, base, &definitions).await?;
 
     // One long-polling client per shape.
     let armed: Arc<Vec<AtomicBool>> =
@@ -158,11 +131,15 @@ async fn measure(
         !timing.from_commit.is_empty(),
         "no update reached its client"
     );
-    Ok(vec![
+    Ok(figures(&timing, ids.len()))
+}
+
+fn figures(timing: &Timing, shapes: usize) -> Vec<Figure> {
+    vec![
         Figure::new(
             format!(
                 "commit → client, {} live shapes, p50",
-                thousands(ids.len() as u64)
+                thousands(shapes as u64)
             ),
             millis(percentile(&timing.from_commit, 50.0)),
             Unit::Millis,
@@ -172,14 +149,50 @@ async fn measure(
         Figure::new(
             format!(
                 "commit → client, {} live shapes, p99",
-                thousands(ids.len() as u64)
+                thousands(shapes as u64)
             ),
             millis(percentile(&timing.from_commit, 99.0)),
             Unit::Millis,
             Target::AtMost(20.0),
         )
         .anchor(ANCHOR),
-    ])
+    ]
+}
+
+/// Creates every shape and brings its client up to date, a few dozen at a time.
+async fn sync_all(
+    http: &reqwest::Client,
+    base: &str,
+    definitions: &[String],
+) -> anyhow::Result<Vec<Option<Position>>> {
+    let setup = Instant::now();
+    let permits = Arc::new(Semaphore::new(32));
+    let mut fetches = JoinSet::new();
+    for (index, definition) in definitions.iter().enumerate() {
+        let (http, base, definition, permits) = (
+            http.clone(),
+            base.to_owned(),
+            definition.clone(),
+            permits.clone(),
+        );
+        fetches.spawn(async move {
+            let _permit = permits.acquire_owned().await?;
+            let (position, _) =
+                client::fetch(&http, &base, &definition, Duration::from_secs(60)).await?;
+            anyhow::Ok((index, position))
+        });
+    }
+    let mut positions: Vec<Option<Position>> = vec![None; definitions.len()];
+    while let Some(joined) = fetches.join_next().await {
+        let (index, position) = joined.context("a fetch panicked")??;
+        positions[index] = Some(position);
+    }
+    println!(
+        "  setup: {} shapes created and synced in {:.1} s",
+        thousands(definitions.len() as u64),
+        setup.elapsed().as_secs_f64()
+    );
+    Ok(positions)
 }
 
 /// Follows one shape live, reporting when a response with changes arrives.

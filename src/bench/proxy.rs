@@ -43,31 +43,7 @@ pub(crate) async fn overhead(bench: &Bench<'_>) -> anyhow::Result<Vec<Figure>> {
             .context("an access token")?
             .to_owned();
         // Catch up through the proxy, then time the caught-up request both ways.
-        let mut query = "offset=-1".to_owned();
-        loop {
-            let response = http
-                .get(format!("{base}/api/electric/tasks?{query}"))
-                .bearer_auth(&token)
-                .send()
-                .await?;
-            let header = |name: &str| {
-                response
-                    .headers()
-                    .get(name)
-                    .and_then(|v| v.to_str().ok())
-                    .map(str::to_owned)
-            };
-            let done = header("electric-up-to-date").is_some();
-            query = format!(
-                "offset={}&handle={}",
-                header("electric-offset").context("an offset")?,
-                header("electric-handle").context("a handle")?
-            );
-            response.bytes().await?;
-            if done {
-                break;
-            }
-        }
+        let query = catch_up(&http, &base, &token).await?;
         let (where_clause, values) = proxy::scope(&client, "tasks", user.id).await?;
         let mut direct = vec![
             ("table".to_owned(), "tasks".to_owned()),
@@ -82,65 +58,101 @@ pub(crate) async fn overhead(bench: &Bench<'_>) -> anyhow::Result<Vec<Figure>> {
             serde_urlencoded::to_string(&direct)?
         );
         let proxied_url = format!("{base}/api/electric/tasks?{query}");
-        let time = |url: String, bearer: Option<String>| {
-            let http = http.clone();
-            async move {
-                let mut samples = Vec::with_capacity(REQUESTS);
-                for _ in 0..REQUESTS {
-                    let started = Instant::now();
-                    let mut request = http.get(&url);
-                    if let Some(token) = &bearer {
-                        request = request.bearer_auth(token);
-                    }
-                    let response = request.send().await?;
-                    anyhow::ensure!(response.status() == 200, "status {}", response.status());
-                    response.bytes().await?;
-                    samples.push(started.elapsed());
-                }
-                samples.sort();
-                anyhow::Ok(samples)
-            }
-        };
         // Warm both paths, then measure.
-        time(direct_url.clone(), None).await?;
-        let straight = time(direct_url, None).await?;
-        let proxied = time(proxied_url, Some(token)).await?;
+        time(&http, &direct_url, None).await?;
+        let straight = time(&http, &direct_url, None).await?;
+        let proxied = time(&http, &proxied_url, Some(&token)).await?;
         app.stop().await;
-        let p = |samples: &[Duration], q: f64| millis(percentile(samples, q));
-        Ok(vec![
-            Figure::new(
-                "proxy: request p50, straight to /v1/shape",
-                p(&straight, 50.0),
-                Unit::Millis,
-                Target::None,
-            ),
-            Figure::new(
-                "proxy: request p50, through /api/electric",
-                p(&proxied, 50.0),
-                Unit::Millis,
-                Target::None,
-            ),
-            Figure::new(
-                "proxy: overhead p50",
-                p(&proxied, 50.0) - p(&straight, 50.0),
-                Unit::Millis,
-                Target::None,
-            ),
-            Figure::new(
-                "proxy: request p99, straight to /v1/shape",
-                p(&straight, 99.0),
-                Unit::Millis,
-                Target::None,
-            ),
-            Figure::new(
-                "proxy: request p99, through /api/electric",
-                p(&proxied, 99.0),
-                Unit::Millis,
-                Target::None,
-            ),
-        ])
+        Ok(figures(&straight, &proxied))
     }
     .await;
     bench.lab.drop_database(&database).await?;
     result
+}
+
+/// Follows `tasks` through the proxy until up to date; returns the caught-up position's query.
+async fn catch_up(http: &reqwest::Client, base: &str, token: &str) -> anyhow::Result<String> {
+    let mut query = "offset=-1".to_owned();
+    loop {
+        let response = http
+            .get(format!("{base}/api/electric/tasks?{query}"))
+            .bearer_auth(token)
+            .send()
+            .await?;
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let done = header("electric-up-to-date").is_some();
+        query = format!(
+            "offset={}&handle={}",
+            header("electric-offset").context("an offset")?,
+            header("electric-handle").context("a handle")?
+        );
+        response.bytes().await?;
+        if done {
+            return Ok(query);
+        }
+    }
+}
+
+/// `REQUESTS` requests to `url`, one at a time; their durations, sorted.
+async fn time(
+    http: &reqwest::Client,
+    url: &str,
+    bearer: Option<&str>,
+) -> anyhow::Result<Vec<Duration>> {
+    let mut samples = Vec::with_capacity(REQUESTS);
+    for _ in 0..REQUESTS {
+        let started = Instant::now();
+        let mut request = http.get(url);
+        if let Some(token) = bearer {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await?;
+        anyhow::ensure!(response.status() == 200, "status {}", response.status());
+        response.bytes().await?;
+        samples.push(started.elapsed());
+    }
+    samples.sort();
+    Ok(samples)
+}
+
+fn figures(straight: &[Duration], proxied: &[Duration]) -> Vec<Figure> {
+    let p = |samples: &[Duration], q: f64| millis(percentile(samples, q));
+    vec![
+        Figure::new(
+            "proxy: request p50, straight to /v1/shape",
+            p(straight, 50.0),
+            Unit::Millis,
+            Target::None,
+        ),
+        Figure::new(
+            "proxy: request p50, through /api/electric",
+            p(proxied, 50.0),
+            Unit::Millis,
+            Target::None,
+        ),
+        Figure::new(
+            "proxy: overhead p50",
+            p(proxied, 50.0) - p(straight, 50.0),
+            Unit::Millis,
+            Target::None,
+        ),
+        Figure::new(
+            "proxy: request p99, straight to /v1/shape",
+            p(straight, 99.0),
+            Unit::Millis,
+            Target::None,
+        ),
+        Figure::new(
+            "proxy: request p99, through /api/electric",
+            p(proxied, 99.0),
+            Unit::Millis,
+            Target::None,
+        ),
+    ]
 }

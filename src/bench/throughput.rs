@@ -24,6 +24,7 @@ use super::client::{self, Position};
 use super::context::{Bench, pinned_tasks, seed_team};
 use super::env::sync_config;
 use super::report::{Figure, Target, Unit, thousands};
+use crate::server::shapes::ShapeServiceConfig;
 use crate::server::{db, seed};
 
 const ANCHOR: &str = "4–6k changes/s";
@@ -74,93 +75,19 @@ pub(crate) async fn changes(bench: &Bench<'_>) -> anyhow::Result<Vec<Figure>> {
             .iter()
             .map(|o| pinned_tasks("organization_id", &o.id.to_string()))
             .collect();
-        let config = sync_config(bench.lab, &database);
         let plan = Plan::new(&ids, changes, batch);
 
-        // Live: the writer and the service run together.
-        let server = bench.start_server(config.clone()).await?;
-        let http = client::http(definitions.len() * 2 + 8)?;
-        let mut positions = Vec::new();
-        for definition in &definitions {
-            let (position, _) = client::fetch(
-                &http,
-                &server.base_url,
-                definition,
-                Duration::from_secs(120),
-            )
-            .await?;
-            positions.push(Arc::new(Mutex::new(position)));
-        }
-        let live = async {
-            let mut followers = Followers::start(&http, &server.base_url, &definitions, &positions);
-            let started = Instant::now();
-            let (written, received) =
-                tokio::join!(plan.commit(&writer, 0), followers.receive(changes));
-            followers.stop().await;
-            let (written, received) = (written?, received?);
-            anyhow::Ok((started, written, received))
-        }
-        .await;
-        // Let the service acknowledge what it wrote before it stops.
-        tokio::time::sleep(Duration::from_millis(1500)).await;
-        server.stop().await;
-        let (started, written, received) = live?;
-        let live_rate = changes as f64 / (received - started).as_secs_f64();
-        println!(
-            "  live: {} changes in {:.2} s = {}/s end to end; the writer alone committed them in \
-             {:.2} s ({}/s), the last reached a client {:.0} ms after the last commit",
-            thousands(changes as u64),
-            (received - started).as_secs_f64(),
-            thousands(live_rate as u64),
-            (written - started).as_secs_f64(),
-            thousands((changes as f64 / (written - started).as_secs_f64()) as u64),
-            received.saturating_duration_since(written).as_secs_f64() * 1000.0,
-        );
-
-        // Catch-up: a backlog in the slot, replayed while nothing else runs.
-        let started = Instant::now();
-        let written = plan.commit(&writer, 1).await?;
-        println!(
-            "  backlog: Postgres alone committed {} changes in {:.2} s ({}/s) with the service \
-             stopped",
-            thousands(changes as u64),
-            (written - started).as_secs_f64(),
-            thousands((changes as f64 / (written - started).as_secs_f64()) as u64),
-        );
-        let decoding = Instant::now();
-        writer
-            .query_one(
-                "SELECT count(*) FROM pg_logical_slot_peek_binary_changes($1, NULL, NULL, \
-                 'proto_version', '1', 'publication_names', $2)",
-                &[&config.slot, &config.publication],
-            )
-            .await
-            .context("decoding the backlog in Postgres")?;
-        let decoding = decoding.elapsed();
-        println!(
-            "  backlog: Postgres alone decodes it (pgoutput, pg_logical_slot_peek_binary_changes, \
-             no network) in {:.2} s ({}/s): the floor for the catch-up below",
-            decoding.as_secs_f64(),
-            thousands((changes as f64 / decoding.as_secs_f64()) as u64),
-        );
-        let started = Instant::now();
-        let server = bench.start_server(config).await?;
-        let catch_up = async {
-            let mut followers = Followers::start(&http, &server.base_url, &definitions, &positions);
-            let received = followers.receive(changes).await;
-            followers.stop().await;
-            received
-        }
-        .await;
-        server.stop().await;
-        let received = catch_up?;
-        let catch_up_rate = changes as f64 / (received - started).as_secs_f64();
-        println!(
-            "  catch-up: service start → clients hold the backlog in {:.2} s = {}/s (replication \
-             + our processing, no writer competing)\n",
-            (received - started).as_secs_f64(),
-            thousands(catch_up_rate as u64),
-        );
+        let run = Run {
+            bench,
+            config: sync_config(bench.lab, &database),
+            http: client::http(definitions.len() * 2 + 8)?,
+            writer,
+            definitions,
+            plan,
+            changes,
+        };
+        let (live_rate, positions) = run.live().await?;
+        let catch_up_rate = run.catch_up(&positions).await?;
         anyhow::Ok(vec![
             Figure::new(
                 "changes/s, live writer → clients (PG + sync + HTTP)",
@@ -181,6 +108,115 @@ pub(crate) async fn changes(bench: &Bench<'_>) -> anyhow::Result<Vec<Figure>> {
     .await;
     bench.lab.drop_database(&database).await?;
     result
+}
+
+/// One scenario's parts: the service's configuration, the client, the writer, the shapes and
+/// the batches to commit.
+struct Run<'a> {
+    bench: &'a Bench<'a>,
+    config: ShapeServiceConfig,
+    http: reqwest::Client,
+    writer: tokio_postgres::Client,
+    definitions: Vec<String>,
+    plan: Plan,
+    changes: usize,
+}
+
+impl Run<'_> {
+    fn rate(&self, elapsed: Duration) -> f64 {
+        self.changes as f64 / elapsed.as_secs_f64()
+    }
+
+    /// The writer and the service run together; returns the end-to-end rate and the clients'
+    /// positions before the writes (the catch-up resumes from them).
+    async fn live(&self) -> anyhow::Result<(f64, Vec<Arc<Mutex<Position>>>)> {
+        let server = self.bench.start_server(self.config.clone()).await?;
+        let mut positions = Vec::new();
+        for definition in &self.definitions {
+            let (position, _) = client::fetch(
+                &self.http,
+                &server.base_url,
+                definition,
+                Duration::from_secs(120),
+            )
+            .await?;
+            positions.push(Arc::new(Mutex::new(position)));
+        }
+        let live = async {
+            let mut followers =
+                Followers::start(&self.http, &server.base_url, &self.definitions, &positions);
+            let started = Instant::now();
+            let (written, received) = tokio::join!(
+                self.plan.commit(&self.writer, 0),
+                followers.receive(self.changes)
+            );
+            followers.stop().await;
+            let (written, received) = (written?, received?);
+            anyhow::Ok((started, written, received))
+        }
+        .await;
+        // Let the service acknowledge what it wrote before it stops.
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        server.stop().await;
+        let (started, written, received) = live?;
+        let live_rate = self.rate(received - started);
+        println!(
+            "  live: {} changes in {:.2} s = {}/s end to end; the writer alone committed them in \
+             {:.2} s ({}/s), the last reached a client {:.0} ms after the last commit",
+            thousands(self.changes as u64),
+            (received - started).as_secs_f64(),
+            thousands(live_rate as u64),
+            (written - started).as_secs_f64(),
+            thousands(self.rate(written - started) as u64),
+            received.saturating_duration_since(written).as_secs_f64() * 1000.0,
+        );
+        Ok((live_rate, positions))
+    }
+
+    /// A backlog in the slot, replayed while nothing else runs; returns the catch-up rate.
+    async fn catch_up(&self, positions: &[Arc<Mutex<Position>>]) -> anyhow::Result<f64> {
+        let started = Instant::now();
+        let written = self.plan.commit(&self.writer, 1).await?;
+        println!(
+            "  backlog: Postgres alone committed {} changes in {:.2} s ({}/s) with the service \
+             stopped",
+            thousands(self.changes as u64),
+            (written - started).as_secs_f64(),
+            thousands(self.rate(written - started) as u64),
+        );
+        let decoding = Instant::now();
+        self.writer
+            .query_one(
+                "SELECT count(*) FROM pg_logical_slot_peek_binary_changes($1, NULL, NULL, \
+                 'proto_version', '1', 'publication_names', $2)",
+                &[&self.config.slot, &self.config.publication],
+            )
+            .await
+            .context("decoding the backlog in Postgres")?;
+        let decoding = decoding.elapsed();
+        println!(
+            "  backlog: Postgres alone decodes it (pgoutput, pg_logical_slot_peek_binary_changes, \
+             no network) in {:.2} s ({}/s): the floor for the catch-up below",
+            decoding.as_secs_f64(),
+            thousands(self.rate(decoding) as u64),
+        );
+        let started = Instant::now();
+        let server = self.bench.start_server(self.config.clone()).await?;
+        let mut followers =
+            Followers::start(&self.http, &server.base_url, &self.definitions, positions);
+        let received = followers.receive(self.changes).await;
+        followers.stop().await;
+        server.stop().await;
+        let received = received?;
+        let catch_up_rate = self.rate(received - started);
+        println!(
+            "  catch-up: service start → clients hold the backlog in {:.2} s = {}/s (replication \
+             + our processing, no writer competing)\n",
+            (received - started).as_secs_f64(),
+            thousands(catch_up_rate as u64),
+        );
+        Ok(catch_up_rate)
+    }
 }
 
 /// The UPDATE batches: `changes` row changes over `ids` in transactions of `batch` rows.

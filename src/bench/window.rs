@@ -99,31 +99,23 @@ fn measure(
             runtime,
         },
     );
-    loop {
-        frame(&ctx, &mut controller);
-        if controller.generation > 0 && !controller.ui.tree.rows.is_empty() {
-            break;
-        }
-        anyhow::ensure!(
-            started.elapsed() < Duration::from_secs(30),
-            "no tasks shown within 30 s"
-        );
-        std::thread::sleep(Duration::from_micros(200));
-    }
+    let loaded = |c: &Controller| c.generation > 0 && !c.ui.tree.rows.is_empty();
+    frames_until(&ctx, &mut controller, started, 30, "no tasks shown", loaded)?;
     let cold = started.elapsed();
     println!(
         "  first frame with data after {:.0} ms ({} tasks of the first screen)",
         millis(cold),
         controller.vm.tasks.len()
     );
-    while controller.vm.partial {
-        frame(&ctx, &mut controller);
-        anyhow::ensure!(
-            started.elapsed() < Duration::from_secs(60),
-            "the whole model did not load within 60 s"
-        );
-        std::thread::sleep(Duration::from_micros(200));
-    }
+    let whole_model = |c: &Controller| !c.vm.partial;
+    frames_until(
+        &ctx,
+        &mut controller,
+        started,
+        60,
+        "the whole model did not load",
+        whole_model,
+    )?;
     let whole = started.elapsed();
     println!(
         "  every task loaded after {:.0} ms ({} tasks)",
@@ -132,9 +124,39 @@ fn measure(
     );
     let mut samples: Vec<Duration> = (0..FRAMES).map(|_| frame(&ctx, &mut controller)).collect();
     samples.sort();
-    let mean = samples.iter().sum::<Duration>() / FRAMES as u32;
     let resident = resident_megabytes() - before;
+    let switches = switch_frames(&ctx, &mut controller)?;
+    Ok(figures(cold, whole, &samples, &switches, resident))
+}
 
+/// Draws frames until `done` (at most `limit_seconds` after `started`).
+fn frames_until(
+    ctx: &egui::Context,
+    controller: &mut Controller,
+    started: Instant,
+    limit_seconds: u64,
+    failure: &str,
+    done: impl Fn(&Controller) -> bool,
+) -> anyhow::Result<()> {
+    loop {
+        frame(ctx, controller);
+        if done(controller) {
+            return Ok(());
+        }
+        anyhow::ensure!(
+            started.elapsed() < Duration::from_secs(limit_seconds),
+            "{failure} within {limit_seconds} s"
+        );
+        std::thread::sleep(Duration::from_micros(200));
+    }
+}
+
+/// The frames that follow ten organization switches, sorted; each must show the new
+/// organization.
+fn switch_frames(
+    ctx: &egui::Context,
+    controller: &mut Controller,
+) -> anyhow::Result<Vec<Duration>> {
     let organizations: Vec<String> = controller
         .vm
         .organizations
@@ -149,14 +171,25 @@ fn measure(
     for round in 0..10 {
         let target = organizations[(round + 1) % organizations.len()].clone();
         controller.apply(Action::SelectOrganization(target.clone()));
-        switches.push(frame(&ctx, &mut controller));
+        switches.push(frame(ctx, controller));
         anyhow::ensure!(
-            first_task_organization(&controller).as_ref() == Some(&target),
+            first_task_organization(controller).as_ref() == Some(&target),
             "the frame after switching still showed the old organization"
         );
     }
     switches.sort();
-    Ok(vec![
+    Ok(switches)
+}
+
+fn figures(
+    cold: Duration,
+    whole: Duration,
+    samples: &[Duration],
+    switches: &[Duration],
+    resident: f64,
+) -> Vec<Figure> {
+    let mean = samples.iter().sum::<Duration>() / samples.len().max(1) as u32;
+    vec![
         Figure::new(
             "window: cold start to first frame with data (100k tasks, headless)",
             millis(cold),
@@ -178,13 +211,13 @@ fn measure(
         ),
         Figure::new(
             "window: frame CPU with 100k tasks, p99",
-            millis(percentile(&samples, 99.0)),
+            millis(percentile(samples, 99.0)),
             Unit::Millis,
             Target::None,
         ),
         Figure::new(
             "window: organization switch, shown in the next frame (its CPU, p50)",
-            millis(percentile(&switches, 50.0)),
+            millis(percentile(switches, 50.0)),
             Unit::Millis,
             Target::AtMost(2.0),
         )
@@ -195,5 +228,5 @@ fn measure(
             Unit::Megabytes,
             Target::None,
         ),
-    ])
+    ]
 }

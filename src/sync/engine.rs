@@ -1,5 +1,4 @@
-//! The running engine: one [`stream`](super::stream) per synced table and the outbox
-//! [`sender`](super::sender), spawned on tokio, stopped together. The window and the command
+//! The running engine: one `stream` per synced table and the outbox `sender`, spawned on tokio, stopped together. The window and the command
 //! line start it with a profile's database, session and HTTP client, and read what it does
 //! through [`Events`].
 

@@ -3,7 +3,7 @@
 //!
 //! Events go over a bounded channel; a table change that finds the channel full is kept and
 //! merged into the next [`Events::drain`], so nothing is lost and nothing piles up. Each stream
-//! reports its own [`TableState`]; the hub folds them into one [`SyncStatus`] and sends it only
+//! reports its own `TableState`; the hub folds them into one [`SyncStatus`] and sends it only
 //! when it changes. After each event the hub calls the waker (the window passes
 //! `ctx.request_repaint`).
 

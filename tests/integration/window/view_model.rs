@@ -396,3 +396,51 @@ fn the_first_screen_is_the_start_of_the_full_list() {
     assert_eq!(keys(&first), ["ACM-9", "ACM-10", "ACM-2", "ACM-3"]);
     assert_eq!(keys(&first), keys(&full)[..4]);
 }
+
+#[test]
+fn the_first_screen_is_the_start_of_the_full_list_with_dashed_keys() {
+    let (_dir, conn) = fixture();
+    // Keys whose prefix has a dash of its own, and a local task without a key.
+    for (id, key) in [
+        ("d1", Some("MY-TEAM-10")),
+        ("d2", Some("MY-TEAM-2")),
+        ("d3", Some("MY-9")),
+        ("d4", None),
+    ] {
+        conn.execute(
+            "INSERT INTO tasks (id, organization_id, title, status, priority, external_key, labels, \
+                                created_at, updated_at) \
+             VALUES (?1, ?2, 'dashed', 'Todo', 'medium', ?3, '[]', '2026-11-01', '2026-11-01')",
+            rusqlite::params![id, ORG_A, key],
+        )
+        .unwrap();
+    }
+    let full = ViewModel::load(&conn, Some(ADA)).unwrap();
+    let keys = |vm: &ViewModel| -> Vec<String> {
+        vm.tasks
+            .iter()
+            .filter(|t| t.organization_id == ORG_A && t.key != "00000000")
+            .map(|t| t.key.clone())
+            .collect()
+    };
+    let all = keys(&full);
+    for n in 1..=all.len() {
+        let first = ViewModel::load_scoped(
+            &conn,
+            Some(ADA),
+            Scope::FirstScreen {
+                organization: Some(ORG_A),
+                tasks: n,
+            },
+        )
+        .unwrap();
+        assert_eq!(keys(&first), all[..n], "the first {n} tasks");
+    }
+    let todo: Vec<&str> = full
+        .tasks
+        .iter()
+        .filter(|t| t.title == "dashed")
+        .map(|t| t.key.as_str())
+        .collect();
+    assert_eq!(todo, ["MY-9", "MY-TEAM-2", "MY-TEAM-10", "d4"]);
+}
