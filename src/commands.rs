@@ -1,14 +1,17 @@
-//! The desktop binary's command-line side: `superset login`, `sync`, `status` and `logout`,
-//! which run the same session and engine as the window, headless, against a profile's data dir.
+//! The desktop binary's command-line side: `superset login`, `sync`, `status`, `logout` and
+//! `invitations`, which run the same session and engine as the window, headless, against a
+//! profile's data dir.
 
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::invitations;
 use crate::profile::{self, ProfileError};
 use crate::protocol::SYNCED_TABLES;
 use crate::store;
 use crate::sync::engine::Engine;
 use crate::sync::events::{SyncEvent, SyncStatus};
+use crate::sync::requests::{Api, RequestError};
 use crate::sync::session::{self, Session, SessionError};
 use crate::sync::token_vault::TokenPlace;
 
@@ -22,6 +25,8 @@ pub enum CommandError {
     Store(#[from] store::StoreError),
     #[error("sync stopped: {0}")]
     Sync(String),
+    #[error(transparent)]
+    Request(#[from] RequestError),
 }
 
 /// `superset login`: signs in and says as whom.
@@ -41,6 +46,40 @@ pub async fn login(
 /// `superset logout`: signs out and says what was kept and what was lost.
 pub async fn logout(data_dir: &Path) -> Result<String, CommandError> {
     Ok(profile::logout(data_dir).await?.to_string())
+}
+
+/// `superset invitations`: the invitations waiting, one a line; or, with `answer` (an
+/// invitation's id and whether to accept it), answers one.
+pub async fn invitations(
+    data_dir: &Path,
+    answer: Option<(uuid::Uuid, bool)>,
+) -> Result<String, CommandError> {
+    let http = profile::http_client();
+    let session = Arc::new(Session::open(data_dir, http.clone()));
+    if session.server_url().await.is_none() {
+        return Err(SessionError::SignedOut.into());
+    }
+    let api = Api::new(session, http);
+    match answer {
+        Some((id, true)) => {
+            invitations::accept(&api, id).await?;
+            Ok("joined; its tasks arrive with the next sync\n".to_owned())
+        }
+        Some((id, false)) => {
+            invitations::decline(&api, id).await?;
+            Ok("declined\n".to_owned())
+        }
+        None => {
+            let waiting = invitations::waiting(&api).await?;
+            if waiting.is_empty() {
+                return Ok("no invitations\n".to_owned());
+            }
+            Ok(waiting
+                .iter()
+                .map(|i| format!("{}  {}\n", i.id, i.describe()))
+                .collect())
+        }
+    }
 }
 
 /// Runs the engine headless, printing status changes. With `until_synced`, returns once every

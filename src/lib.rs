@@ -15,7 +15,8 @@
 //! - [`gitlink`] — local clones (`local`) and which folder is which repository (`linking`).
 //! - [`outbox`] — writes stored first, shown at once, sent in order, confirmed by sync.
 //! - [`sync`] — the sync engine: shape streams into SQLite, the outbox sender, the session.
-//! - [`profile`] — a profile's data folder, signing it in and out.
+//! - [`profile`] — a profile's data folder, signing it in and out; [`invitations`] — the
+//!   organizations inviting the signed-in person.
 //! - [`commands`] (the command line) and [`app`] (the window), side by side.
 //!
 //! The server, from the bottom up: [`server`] — `db`, `migrate`, `seed`; `shapes` (the sync
@@ -30,6 +31,7 @@ pub mod bench;
 pub mod commands;
 pub mod demo;
 pub mod gitlink;
+pub mod invitations;
 pub mod localpg;
 pub mod outbox;
 pub mod profile;

@@ -155,7 +155,7 @@ async fn serve_on_loopback(
     router: axum::Router,
     on_stop: impl FnOnce() + Send + 'static,
 ) -> Serving {
-    serve_at("127.0.0.1:0", router, on_stop).await
+    serve_at("127.0.0.1:0", router, Default::default(), on_stop).await
 }
 
 /// Serves `router` at `address` (`host:port`), retrying while a previous server's socket is
@@ -163,6 +163,7 @@ async fn serve_on_loopback(
 async fn serve_at(
     address: &str,
     router: axum::Router,
+    listening: crate::server::ListenerConfig,
     on_stop: impl FnOnce() + Send + 'static,
 ) -> Serving {
     let mut attempts = 0;
@@ -180,10 +181,15 @@ async fn serve_at(
     let base_url = format!("http://{}", listener.local_addr().expect("a local address"));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
-        let _ = crate::server::serve(listener, router, async move {
-            let _ = stopped.await;
-            on_stop();
-        })
+        let _ = crate::server::serve(
+            listener,
+            router,
+            listening,
+            async move {
+                let _ = stopped.await;
+                on_stop();
+            },
+        )
         .await;
     });
     (base_url, stop, task)
@@ -254,6 +260,30 @@ pub struct AppServer {
 /// A JWT secret for tests.
 pub const TEST_JWT_SECRET: &str = "test-secret-that-is-at-least-32-bytes-long";
 
+/// How a test's server is set up.
+pub struct ServerOptions {
+    pub jwt_secret: String,
+    /// `host:port` to listen at (port 0: any free one).
+    pub address: String,
+    pub integrations: crate::server::integrations::IntegrationsConfig,
+    pub listener: crate::server::ListenerConfig,
+    pub api_limits: crate::server::api::ApiLimits,
+    pub shape_limits: crate::server::shapes::ShapeLimits,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        Self {
+            jwt_secret: TEST_JWT_SECRET.to_owned(),
+            address: "127.0.0.1:0".to_owned(),
+            integrations: Default::default(),
+            listener: Default::default(),
+            api_limits: Default::default(),
+            shape_limits: Default::default(),
+        }
+    }
+}
+
 impl AppServer {
     /// Starts API and sync service on `database_url`, with a fresh slot and a fresh data dir
     /// under `data_dir`, the sync secret `sync-secret`, and [`TEST_JWT_SECRET`].
@@ -274,33 +304,12 @@ impl AppServer {
         jwt_secret: &str,
         base_url: &str,
     ) -> Self {
-        let config = crate::server::app::ServerConfig {
-            database_url: database_url.to_owned(),
-            data_dir: data_dir.to_path_buf(),
-            jwt_secret: Some(jwt_secret.to_owned()),
-            electric: crate::server::app::ElectricConfig::Local {
-                secret: Some("sync-secret".to_owned()),
-                slot: unique_name("slot"),
-            },
+        let options = ServerOptions {
+            jwt_secret: jwt_secret.to_owned(),
+            address: base_url.trim_start_matches("http://").to_owned(),
+            ..ServerOptions::default()
         };
-        let server = std::sync::Arc::new(
-            crate::server::app::Server::start(config)
-                .await
-                .expect("starting the server"),
-        );
-        let stopping = server.clone();
-        let address = base_url.trim_start_matches("http://");
-        let (base_url, stop, task) =
-            serve_at(address, server.router.clone(), move || stopping.shutdown()).await;
-        if let Some(sync) = &server.shapes {
-            wait_until_streaming(sync).await;
-        }
-        Self {
-            base_url,
-            server,
-            stop,
-            task,
-        }
+        Self::start_with(database_url, data_dir, options).await
     }
 
     /// As [`AppServer::start`], with GitHub and Linear configured by `integrations`
@@ -310,23 +319,39 @@ impl AppServer {
         data_dir: &Path,
         integrations: crate::server::integrations::IntegrationsConfig,
     ) -> Self {
-        let config = crate::server::app::ServerConfig {
-            database_url: database_url.to_owned(),
-            data_dir: data_dir.to_path_buf(),
-            jwt_secret: Some(TEST_JWT_SECRET.to_owned()),
-            electric: crate::server::app::ElectricConfig::Local {
+        let options = ServerOptions {
+            integrations,
+            ..ServerOptions::default()
+        };
+        Self::start_with(database_url, data_dir, options).await
+    }
+
+    /// The server as `options` describe it.
+    pub async fn start_with(database_url: &str, data_dir: &Path, options: ServerOptions) -> Self {
+        let mut config = crate::server::app::ServerConfig::new(
+            database_url,
+            data_dir,
+            Some(options.jwt_secret),
+            crate::server::app::ElectricConfig::Local {
                 secret: Some("sync-secret".to_owned()),
                 slot: unique_name("slot"),
             },
-        };
+        );
+        config.api_limits = options.api_limits;
+        config.shape_limits = options.shape_limits;
         let server = std::sync::Arc::new(
-            crate::server::app::Server::start_with_integrations(config, integrations)
+            crate::server::app::Server::start_with_integrations(config, options.integrations)
                 .await
                 .expect("starting the server"),
         );
         let stopping = server.clone();
-        let (base_url, stop, task) =
-            serve_on_loopback(server.router.clone(), move || stopping.shutdown()).await;
+        let (base_url, stop, task) = serve_at(
+            &options.address,
+            server.router.clone(),
+            options.listener,
+            move || stopping.shutdown(),
+        )
+        .await;
         if let Some(sync) = &server.shapes {
             wait_until_streaming(sync).await;
         }

@@ -28,6 +28,11 @@ pub enum Action {
     },
     Folder(FolderAction),
     DismissNotice(usize),
+    /// Accept (or decline) an invitation to an organization.
+    AnswerInvitation {
+        id: uuid::Uuid,
+        accept: bool,
+    },
 }
 
 /// Linking this device's folders to the organization's repositories.

@@ -17,16 +17,19 @@ use super::actions::{Action, FolderAction};
 use super::avatars::Avatars;
 use super::device::{self, DeviceWatcher, StartWorkError};
 use super::folders;
+use super::invitation_watch::InvitationWatch;
 use super::state::{
     MAX_NOTICES, NOTICE_LIFETIME, Notice, Screen, Settings, SignInForm, UiState, load,
 };
 use super::theme::ThemeChoice;
 use super::view_model::ViewModel;
 use crate::gitlink::linking::{self, LinkError, LinkOutcome};
+use crate::invitations::{self, Invitation};
 use crate::profile::{self, ProfileError, SignedOut};
 use crate::store::{self, StoreError};
 use crate::sync::engine::Engine;
 use crate::sync::events::{Events, SyncEvent, SyncStatus};
+use crate::sync::requests::{Api, RequestError};
 use crate::sync::session::{Session, SessionError};
 
 /// Background work that has finished.
@@ -41,6 +44,8 @@ enum Finished {
     FolderPicked(Option<PathBuf>),
     Saved,
     SaveFailed(StoreError),
+    Invitations(Vec<Invitation>),
+    InvitationAnswered(Result<bool, RequestError>),
 }
 
 /// Where the window's data lives and which runtime does its background work.
@@ -69,6 +74,7 @@ pub struct Controller {
     engine: Option<Engine>,
     events: Option<Events>,
     device: Option<DeviceWatcher>,
+    invitations: Option<InvitationWatch>,
     reader: Arc<Mutex<Option<Connection>>>,
     finished: mpsc::Receiver<Finished>,
     finished_sender: mpsc::Sender<Finished>,
@@ -103,6 +109,7 @@ impl Controller {
             engine: None,
             events: None,
             device: None,
+            invitations: None,
             reader: Arc::new(Mutex::new(None)),
             finished,
             finished_sender,
@@ -147,6 +154,16 @@ impl Controller {
             self.me.clone(),
             engine.outbox_signal(),
         ));
+        let sender = self.finished_sender.clone();
+        let ctx = self.ctx.clone();
+        self.invitations = Some(InvitationWatch::start(
+            &self.options.runtime,
+            Api::new(session.clone(), self.http.clone()),
+            move |waiting| {
+                let _ = sender.send(Finished::Invitations(waiting));
+                ctx.request_repaint();
+            },
+        ));
         self.status = events.status();
         self.engine = Some(engine);
         self.events = Some(events);
@@ -157,6 +174,8 @@ impl Controller {
     /// Stops the engine and the device watcher, forgetting the session in this window.
     fn end_session(&mut self) -> Option<Engine> {
         self.device = None;
+        self.invitations = None;
+        self.ui.invitations.clear();
         self.events = None;
         self.session = None;
         self.deferred_session = None;
@@ -291,6 +310,17 @@ impl Controller {
                 self.ui.show_link_form = true;
             }
             Finished::Saved => {}
+            Finished::Invitations(waiting) => self.ui.invitations = waiting,
+            Finished::InvitationAnswered(result) => {
+                match result {
+                    Ok(true) => self.notice("joined; its tasks are on their way".into(), false),
+                    Ok(false) => self.notice("invitation declined".into(), false),
+                    Err(e) => self.notice(format!("cannot answer the invitation: {e}"), true),
+                }
+                if let Some(watch) = &self.invitations {
+                    watch.check_now();
+                }
+            }
             Finished::SaveFailed(e) => self.notice(format!("cannot save the setting: {e}"), true),
         }
     }
@@ -410,6 +440,7 @@ impl Controller {
                 }
             }
             Action::Folder(action) => self.apply_folder_action(action),
+            Action::AnswerInvitation { id, accept } => self.answer_invitation(id, accept),
         }
     }
 
@@ -445,6 +476,25 @@ impl Controller {
                 self.background(move || Finished::Linked(linking::unlink(&db, &folder_id)));
             }
         }
+    }
+
+    fn answer_invitation(&mut self, id: uuid::Uuid, accept: bool) {
+        let Some(session) = self.session.clone() else {
+            return;
+        };
+        self.ui.invitations.retain(|i| i.id != id);
+        let api = Api::new(session, self.http.clone());
+        let sender = self.finished_sender.clone();
+        let ctx = self.ctx.clone();
+        self.options.runtime.spawn(async move {
+            let answered = if accept {
+                invitations::accept(&api, id).await
+            } else {
+                invitations::decline(&api, id).await
+            };
+            let _ = sender.send(Finished::InvitationAnswered(answered.map(|()| accept)));
+            ctx.request_repaint();
+        });
     }
 
     fn sign_in_with(&mut self, server: String, email: String, password: String) {

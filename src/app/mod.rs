@@ -5,6 +5,7 @@
 //! holds the panels' own state and the device settings; `ui` draws panels from the view model
 //! and returns [`actions::Action`]s; `view_model` turns SQLite into what is drawn (and the task
 //! tree's rows); `folders` shows the folder picker and `device` does this device's git work;
+//! `invitation_watch` looks up invitations;
 //! `avatars` fetches and caches pictures; `theme` holds every colour and size; `clock` the
 //! local time zone. Per frame: `logic` drains the engine's events, `ui` draws and collects
 //! actions, the controller applies them. Nothing is drawn while nothing changes: the engine
@@ -15,6 +16,7 @@ pub mod avatars;
 pub mod clock;
 pub mod device;
 pub mod folders;
+pub mod invitation_watch;
 pub mod logic;
 pub mod state;
 pub mod theme;

@@ -12,6 +12,7 @@ use super::theme::ThemeChoice;
 use super::view_model::rows::{Filters, TreeRows};
 use super::view_model::{Scope, ViewModel};
 use crate::gitlink::linking::LinkPrompt;
+use crate::invitations::Invitation;
 use crate::store;
 
 /// Which screen the window shows.
@@ -66,6 +67,8 @@ pub struct UiState {
     pub confirm_sign_out: bool,
     pub link_prompt: Option<LinkPrompt>,
     pub notices: Vec<Notice>,
+    /// Organizations inviting the signed-in person, shown until answered.
+    pub invitations: Vec<Invitation>,
     /// The folder chosen for "Start work" in the detail panel.
     pub start_folder: Option<String>,
     /// The selection moved by keyboard: scroll it into view once.
@@ -87,6 +90,7 @@ impl Default for UiState {
             confirm_sign_out: false,
             link_prompt: None,
             notices: Vec::new(),
+            invitations: Vec::new(),
             start_folder: None,
             scroll_to_selection: false,
             busy: None,

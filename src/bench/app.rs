@@ -41,6 +41,8 @@ impl App {
                 secret: Some(SYNC_SECRET.to_owned()),
                 slot: format!("bench_{}", database.name),
             },
+            api_limits: Default::default(),
+            shape_limits: Default::default(),
         })
         .await
         .context("starting the server")?;
@@ -62,6 +64,7 @@ impl App {
         let serving = tokio::spawn(crate::server::serve(
             listener,
             server.router.clone(),
+            crate::server::ListenerConfig::default(),
             async move {
                 let _ = stopped.await;
                 sync.shutdown();

@@ -224,10 +224,15 @@ async fn serve(
     let _ = ready.send(Ok((base_url, service.clone())));
     let stopping = service.clone();
     let router = service.router();
-    let result = server::serve(listener, router, async move {
-        let _ = stopped.await;
-        stopping.shutdown();
-    })
+    let result = server::serve(
+        listener,
+        router,
+        crate::server::ListenerConfig::default(),
+        async move {
+            let _ = stopped.await;
+            stopping.shutdown();
+        },
+    )
     .await;
     if let Err(error) = result {
         tracing::warn!(%error, "the benchmark's sync service stopped with an error");

@@ -44,12 +44,12 @@ pub(crate) async fn overhead(bench: &Bench<'_>) -> anyhow::Result<Vec<Figure>> {
             .to_owned();
         // Catch up through the proxy, then time the caught-up request both ways.
         let query = catch_up(&http, &base, &token).await?;
-        let (where_clause, values) = proxy::scope(&client, "tasks", user.id).await?;
+        let scope = proxy::scope(&client, "tasks", user.id).await?;
         let mut direct = vec![
             ("table".to_owned(), "tasks".to_owned()),
-            ("where".to_owned(), where_clause),
+            ("where".to_owned(), scope.where_clause),
         ];
-        for (i, value) in values.into_iter().enumerate() {
+        for (i, value) in scope.params.into_iter().enumerate() {
             direct.push((format!("params[{}]", i + 1), value));
         }
         direct.push(("secret".to_owned(), SYNC_SECRET.to_owned()));

@@ -5,8 +5,9 @@ use clap::{Args, Parser, Subcommand};
 use superset::server::admin::{self, Admin};
 use superset::server::app::{ElectricConfig, Server, ServerConfig};
 use superset::server::integrations::IntegrationsConfig;
+use superset::server::options::{ApiOptions, ListeningOptions, ShapeOptions};
 use superset::server::shapes::{ShapeService, ShapeServiceConfig};
-use superset::server::{self, db, migrate, seed};
+use superset::server::{self, ListenerConfig, db, migrate, seed};
 
 #[derive(Parser)]
 #[command(
@@ -33,15 +34,17 @@ struct Integrations {
     /// Unset: /webhooks/github is off.
     #[arg(long, env = "GITHUB_WEBHOOK_SECRET", hide_env_values = true)]
     github_webhook_secret: Option<String>,
-    /// Signing secret(s) of the Linear webhook(s), comma-separated (one per Linear
-    /// workspace). Unset: /webhooks/linear is off.
+    /// The Linear webhook signing secret of a deployment with a single Linear link made
+    /// without its own secret (links made in the API carry their own). Comma-separated to
+    /// rotate.
     #[arg(long, env = "LINEAR_WEBHOOK_SECRET", hide_env_values = true)]
     linear_webhook_secret: Option<String>,
     /// GitHub's REST API (for GitHub Enterprise Server: https://HOST/api/v3).
     #[arg(long, env = "GITHUB_API_URL", default_value = "https://api.github.com")]
     github_api_url: String,
-    /// 64 hex digits (`openssl rand -hex 32`) that encrypt stored GitHub tokens. Unset:
-    /// tokens cannot be stored, so repository import is off.
+    /// 64 hex digits (`openssl rand -hex 32`) that encrypt stored GitHub tokens and Linear
+    /// signing secrets. Unset: neither can be stored, so repository import and Linear links
+    /// made in the API are off.
     #[arg(long, env = "SUPERSET_ENCRYPTION_KEY", hide_env_values = true)]
     encryption_key: Option<String>,
 }
@@ -90,6 +93,12 @@ enum Command {
         slot: String,
         #[command(flatten)]
         integrations: Integrations,
+        #[command(flatten)]
+        listening: ListeningOptions,
+        #[command(flatten)]
+        shapes: ShapeOptions,
+        #[command(flatten)]
+        api: ApiOptions,
     },
     /// Serve only the sync service (`/v1/shape`, `/v1/health`): a per-worktree development
     /// server for an API that proxies to it through ELECTRIC_URL.
@@ -109,6 +118,10 @@ enum Command {
         /// The secret clients must send; without it the service is open (development only).
         #[arg(long, env = "ELECTRIC_SECRET", hide_env_values = true)]
         secret: Option<String>,
+        #[command(flatten)]
+        listening: ListeningOptions,
+        #[command(flatten)]
+        shapes: ShapeOptions,
     },
     /// Apply the Postgres schema (safe to run again: applied migrations are skipped).
     Migrate {
@@ -168,6 +181,9 @@ async fn main() -> anyhow::Result<()> {
             electric_insecure,
             slot,
             integrations,
+            listening,
+            shapes,
+            api,
         } => {
             let electric = ElectricConfig::from_options(
                 electric_url,
@@ -176,13 +192,10 @@ async fn main() -> anyhow::Result<()> {
                 electric_insecure,
                 slot,
             )?;
-            let config = ServerConfig {
-                database_url: db.database_url,
-                data_dir,
-                jwt_secret,
-                electric,
-            };
-            serve(config, integrations, listen).await
+            let mut config = ServerConfig::new(db.database_url, data_dir, jwt_secret, electric);
+            config.api_limits = api.limits();
+            config.shape_limits = shapes.limits();
+            serve(config, integrations, listen, listening.config()).await
         }
         Command::Sync {
             database_url,
@@ -190,11 +203,14 @@ async fn main() -> anyhow::Result<()> {
             data_dir,
             slot,
             secret,
+            listening,
+            shapes,
         } => {
             let mut config = ShapeServiceConfig::new(database_url, data_dir);
             config.slot = slot;
             config.secret = secret.filter(|s| !s.is_empty());
-            sync(config, listen).await
+            config.limits = shapes.limits();
+            sync(config, listen, listening.config()).await
         }
         Command::Admin { db, action } => {
             for line in admin::run(&mut connect(&db).await?, action).await? {
@@ -253,6 +269,7 @@ async fn serve(
     config: ServerConfig,
     integrations: Integrations,
     listen: std::net::SocketAddr,
+    listening: ListenerConfig,
 ) -> anyhow::Result<()> {
     let integrations = IntegrationsConfig::from_values(
         integrations.github_webhook_secret.as_deref(),
@@ -272,7 +289,7 @@ async fn serve(
         .with_context(|| format!("cannot listen on {listen}"))?;
     tracing::info!(%listen, "serving");
     let shapes = app.shapes.clone();
-    server::serve(listener, app.router, async move {
+    server::serve(listener, app.router, listening, async move {
         server::termination_signal().await;
         tracing::info!("shutting down");
         if let Some(shapes) = shapes {
@@ -284,7 +301,11 @@ async fn serve(
 }
 
 /// `sync`: the sync service alone, printing the address it listens on.
-async fn sync(config: ShapeServiceConfig, listen: std::net::SocketAddr) -> anyhow::Result<()> {
+async fn sync(
+    config: ShapeServiceConfig,
+    listen: std::net::SocketAddr,
+    listening: ListenerConfig,
+) -> anyhow::Result<()> {
     let service = ShapeService::start(config)
         .await
         .context("starting the sync service")?;
@@ -295,7 +316,7 @@ async fn sync(config: ShapeServiceConfig, listen: std::net::SocketAddr) -> anyho
     // Scripts read this line to learn the port.
     println!("sync service listening on http://{address}");
     let stopping = service.clone();
-    server::serve(listener, service.router(), async move {
+    server::serve(listener, service.router(), listening, async move {
         server::termination_signal().await;
         tracing::info!("shutting down");
         stopping.shutdown();

@@ -43,12 +43,25 @@ enum Command {
     Status,
     /// Sign out: forget synced data (linked folders and preferences stay).
     Logout,
+    /// List the invitations to organizations waiting for you, or answer one.
+    Invitations {
+        #[command(subcommand)]
+        answer: Option<Answer>,
+    },
     /// Start a private PostgreSQL with a seeded team (kept between runs).
     Demo {
         /// Throw the demo's data away and start from scratch.
         #[arg(long)]
         reset: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum Answer {
+    /// Join the organization (ID from the list).
+    Accept { id: uuid::Uuid },
+    /// Decline the invitation.
+    Decline { id: uuid::Uuid },
 }
 
 fn parse_seconds(text: &str) -> Result<std::time::Duration, String> {
@@ -150,6 +163,13 @@ async fn run_command(command: Command, data_dir: PathBuf) -> anyhow::Result<()> 
         Command::Sync { until_synced } => commands::sync(&data_dir, until_synced).await?,
         Command::Status => print!("{}", commands::status(&data_dir)?),
         Command::Logout => println!("{}", commands::logout(&data_dir).await?),
+        Command::Invitations { answer } => {
+            let answer = answer.map(|answer| match answer {
+                Answer::Accept { id } => (id, true),
+                Answer::Decline { id } => (id, false),
+            });
+            print!("{}", commands::invitations(&data_dir, answer).await?);
+        }
     }
     Ok(())
 }

@@ -17,6 +17,8 @@ use crate::profile::{self, ProfileError};
 use crate::server::app::{ElectricConfig, Server, ServerConfig, StartError};
 use crate::server::http::error::AppError;
 use crate::server::integrations::IntegrationsConfig;
+use crate::server::integrations::linear::{NewLink, set_links};
+use crate::server::integrations::secrets::EncryptionKey;
 use crate::server::integrations::secrets::SecretsError;
 use crate::server::{db, migrate, seed};
 use simulator::{Simulator, WebhookSecrets};
@@ -83,18 +85,25 @@ impl Demo {
                 secret: Some(secret(16)),
                 slot: "superset_demo".to_owned(),
             },
+            api_limits: Default::default(),
+            shape_limits: Default::default(),
         };
         let secrets = WebhookSecrets {
             github: secret(16),
             linear: secret(16),
         };
+        let encryption_key = secret(32);
         let integrations = IntegrationsConfig::from_values(
             Some(&secrets.github),
-            Some(&secrets.linear),
             None,
             None,
+            Some(&encryption_key),
         )?;
-        self.link_linear().await?;
+        let key = integrations
+            .encryption_key
+            .clone()
+            .expect("the demo's key was just made");
+        self.link_linear(&secrets, &key).await?;
         let server = Arc::new(Server::start_with_integrations(config, integrations).await?);
         let listener = bind_remembered_port(&data_dir.join("demo-port")).await?;
         let base_url = format!(
@@ -104,10 +113,15 @@ impl Demo {
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let stopping = server.clone();
         let task = tokio::spawn(async move {
-            let _ = crate::server::serve(listener, server.router.clone(), async move {
-                let _ = stopped.await;
-                stopping.shutdown();
-            })
+            let _ = crate::server::serve(
+                listener,
+                server.router.clone(),
+                crate::server::ListenerConfig::default(),
+                async move {
+                    let _ = stopped.await;
+                    stopping.shutdown();
+                },
+            )
             .await;
         });
         let profile = data_dir.join("desktop");
@@ -128,9 +142,13 @@ impl Demo {
         })
     }
 
-    /// Links each demo organization to a Linear organization of its own, so the simulator's
-    /// Linear webhooks land in it.
-    async fn link_linear(&self) -> Result<(), DemoError> {
+    /// Links each demo organization to a Linear organization of its own, each with its own
+    /// signing secret, so the simulator's Linear webhooks land in it.
+    async fn link_linear(
+        &self,
+        secrets: &WebhookSecrets,
+        key: &EncryptionKey,
+    ) -> Result<(), DemoError> {
         let mut client = db::connect(&self.database_url).await?;
         let organizations: Vec<(uuid::Uuid, String)> = client
             .query("SELECT id, slug FROM organizations", &[])
@@ -139,13 +157,14 @@ impl Demo {
             .map(|r| (r.get(0), r.get(1)))
             .collect();
         for (id, slug) in organizations {
-            crate::server::integrations::linear::set_links(
-                &mut client,
-                id,
-                &simulator::linear_organization(&slug),
-                &[],
-            )
-            .await?;
+            let linear_org = simulator::linear_organization(&slug);
+            let secret = simulator::linear_signing_secret(secrets, &linear_org);
+            let link = NewLink {
+                linear_org: &linear_org,
+                teams: &[],
+                secret: Some((&secret, key)),
+            };
+            set_links(&mut client, id, link).await?;
         }
         Ok(())
     }

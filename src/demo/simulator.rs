@@ -30,6 +30,11 @@ pub struct WebhookSecrets {
     pub linear: String,
 }
 
+/// The signing secret of the demo's link for `linear_org`: each link has its own.
+pub fn linear_signing_secret(secrets: &WebhookSecrets, linear_org: &str) -> String {
+    format!("{}-{linear_org}", secrets.linear)
+}
+
 /// The Linear organization id a demo organization is linked to.
 pub fn linear_organization(slug: &str) -> String {
     format!("demo-linear-{slug}")
@@ -319,7 +324,8 @@ impl Team {
             "data": issue,
         });
         let body = serde_json::to_vec(&payload).map_err(failed)?;
-        let signature = sign_hex(self.secrets.linear.as_bytes(), &body);
+        let secret = linear_signing_secret(&self.secrets, organization);
+        let signature = sign_hex(secret.as_bytes(), &body);
         let headers = [
             ("linear-event", "Issue".to_owned()),
             ("linear-delivery", Uuid::new_v4().to_string()),

@@ -7,7 +7,8 @@ use uuid::Uuid;
 
 use super::api::{accounts, orgs};
 use super::http::error::AppError;
-use super::integrations::linear;
+use super::integrations::linear::{self, NewLink};
+use super::integrations::secrets::{EncryptionKey, SecretsError};
 use super::{migrate, seed};
 
 /// Why an admin command failed.
@@ -23,6 +24,13 @@ pub enum AdminError {
     Migrate(#[from] migrate::MigrateError),
     #[error("seeding failed: {0}")]
     Seed(#[from] seed::SeedError),
+    #[error(transparent)]
+    Key(#[from] SecretsError),
+    #[error(
+        "a signing secret is kept sealed with the server's key: set SUPERSET_ENCRYPTION_KEY \
+         (or --encryption-key) as the server has it"
+    )]
+    NoEncryptionKey,
 }
 
 #[derive(Debug, Subcommand)]
@@ -85,6 +93,14 @@ pub enum Admin {
         /// Only these Linear teams (repeat the flag); without it, the whole Linear organization.
         #[arg(long = "linear-team")]
         linear_teams: Vec<String>,
+        /// The webhook's signing secret (Linear shows it with the webhook). Without it, the
+        /// deployment's LINEAR_WEBHOOK_SECRET verifies this link's deliveries, and only while
+        /// it is the only link.
+        #[arg(long, env = "LINEAR_SIGNING_SECRET", hide_env_values = true)]
+        signing_secret: Option<String>,
+        /// The server's SUPERSET_ENCRYPTION_KEY, which seals the signing secret.
+        #[arg(long, env = "SUPERSET_ENCRYPTION_KEY", hide_env_values = true)]
+        encryption_key: Option<String>,
     },
 }
 
@@ -136,7 +152,25 @@ pub async fn run(client: &mut Client, action: Admin) -> Result<Vec<String>, Admi
             org,
             linear_org,
             linear_teams,
-        } => link_linear(client, &org, &linear_org, &linear_teams).await,
+            signing_secret,
+            encryption_key,
+        } => {
+            let key = encryption_key
+                .as_deref()
+                .map(EncryptionKey::from_hex)
+                .transpose()?;
+            let secret = match (signing_secret.as_deref(), key.as_ref()) {
+                (Some(secret), Some(key)) => Some((secret, key)),
+                (Some(_), None) => return Err(AdminError::NoEncryptionKey),
+                (None, _) => None,
+            };
+            let link = NewLink {
+                linear_org: &linear_org,
+                teams: &linear_teams,
+                secret,
+            };
+            link_linear(client, &org, link).await
+        }
     }
 }
 
@@ -150,11 +184,10 @@ async fn member(client: &Client, org: &str, email: &str) -> Result<(Uuid, Uuid),
 async fn link_linear(
     client: &mut Client,
     org: &str,
-    linear_org: &str,
-    linear_teams: &[String],
+    link: NewLink<'_>,
 ) -> Result<Vec<String>, AdminError> {
     let org_id = org_by_slug(client, org).await?;
-    let links = linear::set_links(client, org_id, linear_org, linear_teams).await?;
+    let links = linear::set_links(client, org_id, link).await?;
     Ok(links
         .into_iter()
         .map(|link| match link.linear_team_id {

@@ -7,11 +7,11 @@ use std::sync::Arc;
 
 use axum::Router;
 
-use super::api::{self, ApiState, Upstream};
+use super::api::{self, ApiLimits, ApiState, Upstream};
 use super::http::auth::{SecretError, TokenKeys};
 use super::http::error::AppError;
 use super::integrations::{self, IntegrationsConfig, IntegrationsState};
-use super::shapes::{ShapeService, ShapeServiceConfig, ShapeServiceError};
+use super::shapes::{ShapeLimits, ShapeService, ShapeServiceConfig, ShapeServiceError};
 
 /// Where shapes come from.
 #[derive(Debug, Clone)]
@@ -58,6 +58,27 @@ pub struct ServerConfig {
     pub data_dir: PathBuf,
     pub jwt_secret: Option<String>,
     pub electric: ElectricConfig,
+    pub api_limits: ApiLimits,
+    pub shape_limits: ShapeLimits,
+}
+
+impl ServerConfig {
+    /// A configuration with the default limits.
+    pub fn new(
+        database_url: impl Into<String>,
+        data_dir: impl Into<PathBuf>,
+        jwt_secret: Option<String>,
+        electric: ElectricConfig,
+    ) -> Self {
+        Self {
+            database_url: database_url.into(),
+            data_dir: data_dir.into(),
+            jwt_secret,
+            electric,
+            api_limits: ApiLimits::default(),
+            shape_limits: ShapeLimits::default(),
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -102,6 +123,7 @@ impl Server {
                     ShapeServiceConfig::new(&config.database_url, &config.data_dir);
                 shape_config.secret = secret.clone();
                 shape_config.slot = slot;
+                shape_config.limits = config.shape_limits.clone();
                 let shapes = ShapeService::start(shape_config).await?;
                 let router = shapes.router();
                 (Upstream::InProcess { router, secret }, Some(shapes))
@@ -119,7 +141,14 @@ impl Server {
                 None,
             ),
         };
-        let api = ApiState::new(pool.clone(), keys.clone(), upstream).await?;
+        let api = ApiState::new(
+            pool.clone(),
+            keys.clone(),
+            upstream,
+            config.api_limits,
+            &config.database_url,
+        )
+        .await?;
         let integrations = IntegrationsState {
             pool,
             keys,

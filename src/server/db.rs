@@ -39,3 +39,33 @@ pub fn pool(
         .build()
         .map_err(|e| e.to_string())
 }
+
+/// Connects to `url`, `LISTEN`s on `channel`, and sends each notification's payload to
+/// `payloads` until the connection ends (then returns; the caller reconnects).
+pub async fn listen(
+    url: &str,
+    channel: &str,
+    payloads: &tokio::sync::mpsc::UnboundedSender<String>,
+) -> Result<(), tokio_postgres::Error> {
+    use futures_util::StreamExt as _;
+    let (client, mut connection) = tokio_postgres::connect(url, NoTls).await?;
+    let forward = payloads.clone();
+    // The connection is driven here, which also lets the LISTEN below complete.
+    let driver = tokio::spawn(async move {
+        let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
+        while let Some(message) = messages.next().await {
+            if let tokio_postgres::AsyncMessage::Notification(note) = message?
+                && forward.send(note.payload().to_owned()).is_err()
+            {
+                break;
+            }
+        }
+        Ok(())
+    });
+    client
+        .batch_execute(&format!("LISTEN \"{channel}\""))
+        .await?;
+    let ended = driver.await.unwrap_or(Ok(()));
+    drop(client);
+    ended
+}

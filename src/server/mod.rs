@@ -5,7 +5,7 @@
 //! the sync service (Electric's HTTP Shape API on logical replication); `http` holds what every
 //! HTTP feature shares (the error format, extractors, who the caller is); `api` and
 //! `integrations` are the features, side by side; `app` merges their routes and starts it all,
-//! and `admin` is the operator's commands. [`serve`] runs a router.
+//! `admin` is the operator's commands and `options` the limits as command-line options. [`serve`] runs a router.
 
 pub mod admin;
 pub mod api;
@@ -14,20 +14,23 @@ pub mod db;
 pub mod http;
 pub mod integrations;
 pub mod migrate;
+pub mod options;
 pub mod seed;
 pub mod shapes;
 
 use std::future::Future;
 
-/// Serves `router` on `listener` until `shutdown` completes, then finishes in-flight requests.
+pub use http::listener::ListenerConfig;
+
+/// Serves `router` on `listener` with `config`'s timeouts and caps until `shutdown` completes,
+/// then finishes in-flight requests.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     router: axum::Router,
+    config: ListenerConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await
+    http::listener::serve(listener, router, config, shutdown).await
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

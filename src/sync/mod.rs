@@ -7,12 +7,13 @@
 //! single-flight refresh) and `token_vault` keeps the refresh token in the OS keyring;
 //! `apply` commits a batch to SQLite; `events` is what the window hears; `context` is what the
 //! engine's tasks share; `stream` runs one table, `sender` the outbox; `engine` starts and
-//! stops them all.
+//! stops them all. `requests` makes one-off API calls as the signed-in person.
 
 pub mod apply;
 mod context;
 pub mod engine;
 pub mod events;
+pub mod requests;
 pub mod retry;
 mod sender;
 pub mod session;

@@ -1,5 +1,6 @@
 //! Questions and messages: the sign-out confirmation (saying which writes would be lost), the
-//! link prompt when a folder matches several repositories or none, and dismissable notices.
+//! link prompt when a folder matches several repositories or none, invitations to answer, and
+//! dismissable notices.
 
 use eframe::egui::{self, RichText};
 
@@ -14,6 +15,23 @@ pub fn notices_ui(ui: &mut egui::Ui, state: &UiState, actions: &mut Vec<Action>)
         ui.horizontal(|ui| {
             ui.spinner();
             ui.label(busy);
+        });
+    }
+    for invitation in &state.invitations {
+        ui.horizontal(|ui| {
+            ui.label(RichText::new(invitation.describe()).strong());
+            if ui.button("Accept").clicked() {
+                actions.push(Action::AnswerInvitation {
+                    id: invitation.id,
+                    accept: true,
+                });
+            }
+            if ui.button("Decline").clicked() {
+                actions.push(Action::AnswerInvitation {
+                    id: invitation.id,
+                    accept: false,
+                });
+            }
         });
     }
     for (i, notice) in state.notices.iter().enumerate() {

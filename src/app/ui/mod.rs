@@ -41,7 +41,10 @@ pub fn window_ui(ui: &mut egui::Ui, controller: &mut Controller) -> Vec<Action> 
         );
         ui.add_space(2.0);
     });
-    if !controller.ui.notices.is_empty() || controller.ui.busy.is_some() {
+    if !controller.ui.notices.is_empty()
+        || controller.ui.busy.is_some()
+        || !controller.ui.invitations.is_empty()
+    {
         egui::Panel::bottom("notices").show(ui, |ui| {
             dialogs::notices_ui(ui, &controller.ui, &mut actions);
         });

@@ -1,62 +1,86 @@
-//! Failed sign-ins, limited: after ten in a row for one e-mail address, one a minute.
+//! Failed sign-ins, limited per e-mail address and per client address. The counts live in
+//! Postgres (`login_attempts`), so every API replica sees the same ones. Each key has a budget
+//! of failures that refills at a steady rate; the failure that spends it is answered 429 itself
+//! and the key is blocked until one more attempt has been earned. Successful sign-ins do not
+//! count. Old rows are pruned with the other server-only bookkeeping.
 
-use std::num::NonZeroU32;
-
-use governor::{Quota, RateLimiter, clock::Clock};
+use tokio_postgres::GenericClient;
 
 use crate::server::http::error::{AppError, AppResult};
 
-/// Limits failed sign-ins per e-mail address: 10 in a row, then one a minute. Successful
-/// sign-ins do not count. governor keeps the failure budget; a failure that finds it spent
-/// blocks the address until the next one is allowed.
-#[derive(Debug)]
-pub struct LoginLimiter {
-    failures: governor::DefaultKeyedRateLimiter<String>,
-    blocked_until: std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>,
+/// A budget of failed sign-ins: `burst` at once, refilled at `per_minute`.
+#[derive(Debug, Clone, Copy)]
+pub struct Budget {
+    pub burst: f64,
+    pub per_minute: f64,
 }
 
-impl LoginLimiter {
-    pub fn new() -> Self {
-        Self {
-            failures: RateLimiter::keyed(
-                Quota::per_minute(NonZeroU32::new(1).expect("nonzero"))
-                    .allow_burst(NonZeroU32::new(10).expect("nonzero")),
-            ),
-            blocked_until: std::sync::Mutex::new(std::collections::HashMap::new()),
-        }
-    }
+/// Per e-mail address: ten in a row, then one a minute.
+pub const PER_EMAIL: Budget = Budget {
+    burst: 10.0,
+    per_minute: 1.0,
+};
 
-    /// 429 while `key` is blocked.
-    pub(super) fn check_blocked(&self, key: &str) -> AppResult<()> {
-        let mut blocked = self.blocked_until.lock().unwrap_or_else(|e| e.into_inner());
-        let now = std::time::Instant::now();
-        blocked.retain(|_, until| *until > now);
-        match blocked.get(key) {
-            Some(until) => Err(AppError::RateLimited {
-                retry_after: (*until - now).as_secs().max(1),
-            }),
-            None => Ok(()),
-        }
-    }
+/// Per client address: fifty in a row, then ten a minute (a flood of guesses at many accounts
+/// from one place).
+pub const PER_ADDRESS: Budget = Budget {
+    burst: 50.0,
+    per_minute: 10.0,
+};
 
-    /// Counts a failure; the one that spends the budget is answered 429 itself.
-    pub(super) fn record_failure(&self, key: &str) -> AppResult<()> {
-        let Err(not_until) = self.failures.check_key(&key.to_owned()) else {
-            return Ok(());
-        };
-        let wait = not_until.wait_time_from(governor::clock::DefaultClock::default().now());
-        self.blocked_until
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(key.to_owned(), std::time::Instant::now() + wait);
-        Err(AppError::RateLimited {
-            retry_after: wait.as_secs().max(1),
-        })
+/// 429 while any of `keys` is blocked.
+pub async fn check_blocked(client: &impl GenericClient, keys: &[&str]) -> AppResult<()> {
+    let keys: Vec<&str> = keys.to_vec();
+    let row = client
+        .query_one(
+            "SELECT ceil(extract(epoch FROM max(blocked_until) - now()))::int8 \
+             FROM login_attempts WHERE key = ANY($1) AND blocked_until > now()",
+            &[&keys],
+        )
+        .await?;
+    match row.get::<_, Option<i64>>(0) {
+        Some(seconds) => Err(AppError::RateLimited {
+            retry_after: u64::try_from(seconds).unwrap_or(1).max(1),
+        }),
+        None => Ok(()),
     }
 }
 
-impl Default for LoginLimiter {
-    fn default() -> Self {
-        Self::new()
+/// Counts a failure on `key`; the one that spends its budget is answered 429 itself.
+pub async fn record_failure(
+    client: &impl GenericClient,
+    key: &str,
+    budget: Budget,
+) -> AppResult<()> {
+    client
+        .execute(
+            "INSERT INTO login_attempts (key, credit) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+            &[&key, &budget.burst],
+        )
+        .await?;
+    // The row lock makes concurrent failures count one after another.
+    let credit: f64 = client
+        .query_one(
+            "UPDATE login_attempts \
+             SET credit = least($2, credit + extract(epoch FROM now() - checked_at) / 60.0 * $3) - 1, \
+                 checked_at = now() \
+             WHERE key = $1 RETURNING credit",
+            &[&key, &budget.burst, &budget.per_minute],
+        )
+        .await?
+        .get(0);
+    if credit >= 0.0 {
+        return Ok(());
     }
+    let wait = -credit * 60.0 / budget.per_minute;
+    client
+        .execute(
+            "UPDATE login_attempts SET blocked_until = now() + make_interval(secs => $2) \
+             WHERE key = $1",
+            &[&key, &wait],
+        )
+        .await?;
+    Err(AppError::RateLimited {
+        retry_after: wait.ceil().max(1.0) as u64,
+    })
 }

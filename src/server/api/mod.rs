@@ -1,21 +1,26 @@
 //! The API served beside the sync service: sign-in and tokens (`session`, `tokens`,
-//! `accounts`), organizations (`orgs`), the org-scoped Electric proxy (`proxy`) and writes
-//! (`writes`), on the shared HTTP pieces of `server::http`. [`routes`] lists them;
+//! `accounts`, `limiter`), organizations and invitations (`orgs`, `invitations`), the org-scoped
+//! Electric proxy (`proxy`, which ends a removed member's live requests through `removals`) and
+//! writes (`writes`), on the shared HTTP pieces of `server::http`; `housekeeping` prunes old
+//! bookkeeping. [`routes`] lists them;
 //! `server::app` merges them with the integrations' routes.
 
 pub mod accounts;
+pub mod housekeeping;
+pub mod invitations;
 mod limiter;
 pub mod orgs;
 pub mod proxy;
+pub mod removals;
 pub mod session;
 pub mod state;
 pub mod tokens;
 pub mod writes;
 
 use axum::Router;
-use axum::routing::{get, patch, post};
+use axum::routing::{delete, get, patch, post};
 
-pub use state::{ApiState, Upstream};
+pub use state::{ApiLimits, ApiState, Upstream};
 
 /// The `/api/...` routes.
 pub fn routes() -> Router<ApiState> {
@@ -26,20 +31,40 @@ pub fn routes() -> Router<ApiState> {
         .route("/api/me", get(session::me))
         .route("/api/electric/{table}", get(proxy::electric))
         .route("/api/organizations", post(orgs::create))
-        .route("/api/organizations/{org}/members", post(orgs::add))
+        .route(
+            "/api/organizations/{org}/members",
+            post(invitations::invite),
+        )
+        .route(
+            "/api/organizations/{org}/invitations",
+            get(invitations::pending),
+        )
+        .route(
+            "/api/organizations/{org}/invitations/{id}",
+            delete(invitations::revoke),
+        )
+        .route("/api/invitations", get(invitations::received))
+        .route("/api/invitations/{id}/accept", post(invitations::accept))
+        .route("/api/invitations/{id}/decline", post(invitations::decline))
         .route(
             "/api/organizations/{org}/members/{user}",
             patch(orgs::change_role).delete(orgs::remove),
         )
-        .route("/api/tasks", post(writes::create_task))
+        .route("/api/tasks", post(writes::tasks::create_task))
         .route(
             "/api/tasks/{id}",
-            patch(writes::update_task).delete(writes::delete_task),
+            patch(writes::tasks::update_task).delete(writes::tasks::delete_task),
         )
-        .route("/api/workspaces", post(writes::create_workspace))
-        .route("/api/workspaces/{id}", patch(writes::update_workspace))
+        .route(
+            "/api/workspaces",
+            post(writes::workspaces::create_workspace),
+        )
+        .route(
+            "/api/workspaces/{id}",
+            patch(writes::workspaces::update_workspace),
+        )
         .route(
             "/api/workspaces/{id}/archive",
-            post(writes::archive_workspace),
+            post(writes::workspaces::archive_workspace),
         )
 }

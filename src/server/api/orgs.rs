@@ -1,5 +1,5 @@
-//! Organizations and their members: create an org (its creator owns it), add a member by
-//! e-mail, change a role, remove a member. Owners and admins manage members; only owners make
+//! Organizations and their members: create an org (its creator owns it, up to a per-person
+//! limit), change a role, remove a member; people join by invitation (`invitations`). Owners and admins manage members; only owners make
 //! or unmake owners; an organization always keeps at least one owner. The same functions back
 //! the `superset-server admin` commands.
 
@@ -10,15 +10,15 @@ use serde::{Deserialize, Serialize};
 use tokio_postgres::GenericClient;
 use uuid::Uuid;
 
-use super::accounts;
 use super::state::ApiState;
 use crate::server::http::auth::{AuthUser, role_of};
 use crate::server::http::error::{AppError, AppResult};
 use crate::server::http::extract::{JsonBody, PathParams};
+use crate::server::http::limits;
 
 pub const ROLES: [&str; 3] = ["owner", "admin", "member"];
 
-fn check_role(role: &str) -> AppResult<()> {
+pub(super) fn check_role(role: &str) -> AppResult<()> {
     if ROLES.contains(&role) {
         Ok(())
     } else {
@@ -45,6 +45,8 @@ pub async fn create_org(
     if name.trim().is_empty() {
         return Err(AppError::BadRequest("name must not be empty".to_owned()));
     }
+    limits::text("name", name, limits::NAME)?;
+    limits::text("slug", slug, 64)?;
     if slug.is_empty()
         || !slug
             .chars()
@@ -81,7 +83,7 @@ pub async fn create_org(
 }
 
 /// Checks that `actor` may give or take `role` (an owner's, or anyone's when `role` is owner).
-async fn require_manager(
+pub(super) async fn require_manager(
     client: &impl GenericClient,
     org: Uuid,
     actor: Uuid,
@@ -193,35 +195,35 @@ pub struct NewOrganization {
     pub slug: String,
 }
 
+/// `POST /api/organizations`: creates an organization the caller owns, up to their limit.
 pub async fn create(
     State(state): State<ApiState>,
     user: AuthUser,
     JsonBody(body): JsonBody<NewOrganization>,
 ) -> AppResult<(StatusCode, Json<Organization>)> {
     let mut client = state.pool.get().await?;
+    let created: i64 = client
+        .query_one(
+            "SELECT count(*) FROM organization_creators WHERE user_id = $1",
+            &[&user.id],
+        )
+        .await?
+        .get(0);
+    let limit = state.limits.organizations_per_user;
+    if created >= i64::try_from(limit).unwrap_or(i64::MAX) {
+        return Err(AppError::Forbidden(format!(
+            "you have created {created} organizations, the most one person may create here \
+             ({limit}): ask the operator to raise SUPERSET_MAX_ORGANIZATIONS_PER_USER"
+        )));
+    }
     let org = create_org(&mut **client, &body.name, &body.slug, user.id).await?;
+    client
+        .execute(
+            "INSERT INTO organization_creators (organization_id, user_id) VALUES ($1, $2)",
+            &[&org.id, &user.id],
+        )
+        .await?;
     Ok((StatusCode::CREATED, Json(org)))
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NewMember {
-    pub email: String,
-    pub role: String,
-}
-
-pub async fn add(
-    State(state): State<ApiState>,
-    user: AuthUser,
-    PathParams(org): PathParams<Uuid>,
-    JsonBody(body): JsonBody<NewMember>,
-) -> AppResult<StatusCode> {
-    check_role(&body.role)?;
-    let client = state.pool.get().await?;
-    require_manager(&**client, org, user.id, body.role == "owner").await?;
-    let member = accounts::user_by_email(&**client, &body.email).await?;
-    add_member(&**client, org, member, &body.role).await?;
-    Ok(StatusCode::CREATED)
 }
 
 #[derive(Debug, Deserialize)]

@@ -3,16 +3,24 @@
 //! once), and the shape is defined here — table, where clause and params — never by the client.
 //! Only Electric's protocol parameters pass through. The response (status, headers, streamed
 //! body) comes back untouched except for per-user caching.
+//!
+//! A live request (long-poll or event stream) is held open by the sync service; if the caller
+//! is removed from one of its organizations meanwhile (`removals`), the held request ends at
+//! once — a long-poll with a 409 (the client fetches afresh, without that organization), an
+//! event stream by closing — so nothing more of that organization reaches them.
+
+use std::future::Future;
 
 use axum::body::Body;
 use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, Request, header};
-use axum::response::Response;
+use axum::http::{HeaderMap, HeaderValue, Request, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt as _;
 use tower::ServiceExt;
 use uuid::Uuid;
 
 use super::state::{ApiState, Upstream};
-use crate::protocol;
+use crate::protocol::{self, control};
 use crate::server::http::auth::AuthUser;
 use crate::server::http::error::{AppError, AppResult};
 use crate::server::http::extract::PathParams;
@@ -28,12 +36,21 @@ const PASS_THROUGH: [&str; 6] = [
     "experimental_live_sse",
 ];
 
+/// What a user may see of a table: the where clause, its params, and the organizations it
+/// covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scope {
+    pub where_clause: String,
+    pub params: Vec<String>,
+    pub organizations: Vec<Uuid>,
+}
+
 /// The where clause and params that scope `table` to what `user` may see.
 pub async fn scope(
     client: &impl tokio_postgres::GenericClient,
     table: &str,
     user: Uuid,
-) -> AppResult<(String, Vec<String>)> {
+) -> AppResult<Scope> {
     let orgs: Vec<Uuid> = client
         .query(
             "SELECT organization_id FROM organization_members WHERE user_id = $1 ORDER BY organization_id",
@@ -44,10 +61,14 @@ pub async fn scope(
         .map(|r| r.get(0))
         .collect();
     if orgs.is_empty() {
-        return Ok(("false".to_owned(), Vec::new()));
+        return Ok(Scope {
+            where_clause: "false".to_owned(),
+            params: Vec::new(),
+            organizations: orgs,
+        });
     }
     let (column, ids): (&str, Vec<Uuid>) = match table {
-        "organizations" => ("id", orgs),
+        "organizations" => ("id", orgs.clone()),
         // People the user works with: members of any of their organizations.
         "users" => (
             "id",
@@ -61,13 +82,14 @@ pub async fn scope(
                 .map(|r| r.get(0))
                 .collect(),
         ),
-        _ => ("organization_id", orgs),
+        _ => ("organization_id", orgs.clone()),
     };
     let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
-    Ok((
-        format!("{column} IN ({})", placeholders.join(", ")),
-        ids.iter().map(Uuid::to_string).collect(),
-    ))
+    Ok(Scope {
+        where_clause: format!("{column} IN ({})", placeholders.join(", ")),
+        params: ids.iter().map(Uuid::to_string).collect(),
+        organizations: orgs,
+    })
 }
 
 pub async fn electric(
@@ -82,16 +104,39 @@ pub async fn electric(
     let client_params: Vec<(String, String)> =
         serde_urlencoded::from_str(query.as_deref().unwrap_or(""))
             .map_err(|e| AppError::BadRequest(format!("the query string cannot be parsed: {e}")))?;
-    let (where_clause, values) = {
+    let scope = {
         let client = state.pool.get().await?;
         scope(&**client, &table, user.id).await?
     };
+    let upstream = upstream_query(&table, &scope, &client_params);
+    let live = client_params
+        .iter()
+        .any(|(k, v)| k == "live" && v == "true");
+    if !live {
+        return Ok(privately_cached(forward(&state, upstream).await?));
+    }
+    // Subscribed before the request goes up, so no removal slips between.
+    let removed_while_held = state.removals.removed(user.id, scope.organizations.clone());
+    let removed_while_streaming = state.removals.removed(user.id, scope.organizations);
+    let response = tokio::select! {
+        response = forward(&state, upstream) => ends_on(response?, removed_while_streaming),
+        () = removed_while_held => removed_response(),
+    };
+    Ok(privately_cached(response))
+}
+
+/// The sync service's query for `table` in `scope`, with the client's protocol parameters.
+fn upstream_query(
+    table: &str,
+    scope: &Scope,
+    client_params: &[(String, String)],
+) -> Vec<(String, String)> {
     let mut upstream: Vec<(String, String)> = vec![
-        ("table".into(), table.clone()),
-        ("where".into(), where_clause),
+        ("table".into(), table.to_owned()),
+        ("where".into(), scope.where_clause.clone()),
     ];
-    for (i, value) in values.into_iter().enumerate() {
-        upstream.push((format!("params[{}]", i + 1), value));
+    for (i, value) in scope.params.iter().enumerate() {
+        upstream.push((format!("params[{}]", i + 1), value.clone()));
     }
     for name in PASS_THROUGH {
         // The first occurrence only: a duplicated parameter cannot smuggle a second meaning.
@@ -99,7 +144,12 @@ pub async fn electric(
             upstream.push((name.to_owned(), value.clone()));
         }
     }
-    let response = match &*state.upstream {
+    upstream
+}
+
+/// Sends the shape request to the sync service (in this process, or another).
+async fn forward(state: &ApiState, mut upstream: Vec<(String, String)>) -> AppResult<Response> {
+    match &*state.upstream {
         Upstream::InProcess { router, secret } => {
             if let Some(secret) = secret {
                 upstream.push(("secret".into(), secret.clone()));
@@ -112,7 +162,7 @@ pub async fn electric(
                 .clone()
                 .oneshot(request)
                 .await
-                .map_err(AppError::internal)?
+                .map_err(AppError::internal)
         }
         Upstream::Remote {
             url,
@@ -133,22 +183,52 @@ pub async fn electric(
                 .map_err(|e| {
                     AppError::Unavailable(format!("the sync service is unreachable: {e}").into())
                 })?;
-            let mut builder = Response::builder().status(remote.status().as_u16());
-            for (name, value) in remote.headers() {
-                // The body is re-streamed, so length and encoding are ours to set.
-                if name != header::CONTENT_LENGTH
-                    && name != header::CONTENT_ENCODING
-                    && name != header::TRANSFER_ENCODING
-                {
-                    builder = builder.header(name.as_str(), value.as_bytes());
-                }
-            }
-            builder
-                .body(Body::from_stream(remote.bytes_stream()))
-                .map_err(AppError::internal)?
+            restream(remote)
         }
-    };
-    Ok(privately_cached(response))
+    }
+}
+
+/// An external service's answer as ours: status and headers, the body streamed through.
+fn restream(remote: reqwest::Response) -> AppResult<Response> {
+    let mut builder = Response::builder().status(remote.status().as_u16());
+    for (name, value) in remote.headers() {
+        // The body is re-streamed, so length and encoding are ours to set.
+        if name != header::CONTENT_LENGTH
+            && name != header::CONTENT_ENCODING
+            && name != header::TRANSFER_ENCODING
+        {
+            builder = builder.header(name.as_str(), value.as_bytes());
+        }
+    }
+    builder
+        .body(Body::from_stream(remote.bytes_stream()))
+        .map_err(AppError::internal)
+}
+
+/// The response with its body cut off when `removed` resolves (an event stream ends between
+/// events: each chunk is one).
+fn ends_on(response: Response, removed: impl Future<Output = ()> + Send + 'static) -> Response {
+    let (parts, body) = response.into_parts();
+    let body = Body::from_stream(body.into_data_stream().take_until(removed));
+    Response::from_parts(parts, body)
+}
+
+/// What a held request gets when its caller left one of its organizations: fetch afresh.
+fn removed_response() -> Response {
+    let body = format!(
+        r#"[{{"headers":{{"control":"{}"}}}}]"#,
+        control::MUST_REFETCH
+    );
+    let mut response = (
+        StatusCode::CONFLICT,
+        [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+        body,
+    )
+        .into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
 }
 
 fn encode(params: &[(String, String)]) -> AppResult<String> {

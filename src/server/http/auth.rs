@@ -51,6 +51,8 @@ pub struct TokenKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
+    /// Derives each refresh token's successor (see [`TokenKeys::successor_of`]).
+    successors: Vec<u8>,
 }
 
 impl std::fmt::Debug for TokenKeys {
@@ -77,7 +79,19 @@ impl TokenKeys {
             encoding: EncodingKey::from_secret(secret.as_bytes()),
             decoding: DecodingKey::from_secret(secret.as_bytes()),
             validation,
+            successors: secret.as_bytes().to_vec(),
         })
+    }
+
+    /// The refresh token that replaces `token`: an HMAC of it under the server's secret, so the
+    /// same token always has the same successor and nobody without the secret can guess it.
+    pub fn successor_of(&self, token: &str) -> String {
+        use hmac::{Hmac, KeyInit, Mac};
+        let mut mac = <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(&self.successors)
+            .expect("HMAC takes a key of any length");
+        mac.update(b"superset refresh successor\0");
+        mac.update(token.as_bytes());
+        hex::encode(mac.finalize().into_bytes())
     }
 
     /// Signs an access token for `user`, valid from `now` (unix seconds).

@@ -84,23 +84,52 @@ impl IntoResponse for AppError {
 impl From<tokio_postgres::Error> for AppError {
     fn from(error: tokio_postgres::Error) -> Self {
         use tokio_postgres::error::SqlState;
-        match error.code() {
-            Some(code) if *code == SqlState::UNIQUE_VIOLATION => {
-                AppError::Conflict("that already exists".to_owned())
-            }
-            Some(code)
-                if *code == SqlState::CHECK_VIOLATION
-                    || *code == SqlState::FOREIGN_KEY_VIOLATION =>
-            {
-                AppError::BadRequest(format!(
-                    "the database rejected the values: {}",
-                    error.as_db_error().map_or("invalid value", |e| e.message())
-                ))
-            }
-            None if error.is_closed() => AppError::Unavailable(error.into()),
-            _ => AppError::Internal(error.into()),
+        let Some(db) = error.as_db_error() else {
+            return if error.is_closed() {
+                AppError::Unavailable(error.into())
+            } else {
+                AppError::Internal(error.into())
+            };
+        };
+        let code = db.code();
+        if *code == SqlState::UNIQUE_VIOLATION {
+            AppError::Conflict("that already exists".to_owned())
+        } else if *code == SqlState::CHECK_VIOLATION || *code == SqlState::NOT_NULL_VIOLATION {
+            AppError::BadRequest(format!(
+                "{} is not an allowed value",
+                field_of(db.constraint(), db.table(), "_check")
+                    .or_else(|| db.column().map(str::to_owned))
+                    .unwrap_or_else(|| "one of the values".to_owned())
+            ))
+        } else if *code == SqlState::FOREIGN_KEY_VIOLATION {
+            AppError::BadRequest(format!(
+                "{} refers to something that does not exist",
+                field_of(db.constraint(), db.table(), "_fkey")
+                    .unwrap_or_else(|| "one of the values".to_owned())
+            ))
+        } else if *code == SqlState::CHARACTER_NOT_IN_REPERTOIRE
+            || *code == SqlState::UNTRANSLATABLE_CHARACTER
+            || *code == SqlState::STRING_DATA_RIGHT_TRUNCATION
+        {
+            AppError::BadRequest(
+                "a text holds a character that cannot be stored (such as NUL) or is too long"
+                    .to_owned(),
+            )
+        } else {
+            AppError::Internal(error.into())
         }
     }
+}
+
+/// The field a constraint named `<table>_<field><suffix>` guards (Postgres's naming), so a
+/// refusal names the field, never the constraint.
+fn field_of(constraint: Option<&str>, table: Option<&str>, suffix: &str) -> Option<String> {
+    let field = constraint?.strip_suffix(suffix)?;
+    let field = match table {
+        Some(table) => field.strip_prefix(&format!("{table}_")).unwrap_or(field),
+        None => field,
+    };
+    (!field.is_empty()).then(|| field.to_owned())
 }
 
 impl From<deadpool_postgres::PoolError> for AppError {

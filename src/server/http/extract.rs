@@ -1,11 +1,14 @@
 //! Extractors whose rejections use the server's error format instead of axum's plain text: a
-//! JSON body (malformed JSON, unknown fields, wrong types) and path parameters (malformed ids).
+//! JSON body (malformed JSON, unknown fields, wrong types, and a NUL character anywhere in it,
+//! named by where it is) and path parameters (malformed ids).
 
 use axum::Json;
 use axum::extract::{FromRequest, Request};
 use serde::de::{Deserialize, DeserializeOwned, Deserializer};
+use serde_json::Value;
 
 use super::error::AppError;
+use super::limits;
 
 /// A JSON request body.
 pub struct JsonBody<T>(pub T);
@@ -18,13 +21,19 @@ where
     type Rejection = AppError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match Json::<T>::from_request(request, state).await {
-            Ok(Json(value)) => Ok(JsonBody(value)),
-            Err(rejection) => Err(AppError::BadRequest(format!(
-                "the request body is not valid: {}",
-                rejection.body_text()
-            ))),
-        }
+        let Json(value) =
+            Json::<Value>::from_request(request, state)
+                .await
+                .map_err(|rejection| {
+                    AppError::BadRequest(format!(
+                        "the request body is not valid: {}",
+                        rejection.body_text()
+                    ))
+                })?;
+        limits::refuse_nul(&value)?;
+        serde_json::from_value(value)
+            .map(JsonBody)
+            .map_err(|e| AppError::BadRequest(format!("the request body is not valid: {e}")))
     }
 }
 

@@ -11,12 +11,12 @@
 //! `pull_request` (opened, reopened, closed, converted_to_draft, ready_for_review, edited,
 //! synchronize) sets `pr_url`, `pr_number` and `pr_status` from the payload's state: merged
 //! when `merged` (a merge is `closed` with `merged: true`; GitHub sends no `merged` action),
-//! closed when `state` is closed, draft when `draft`, else open. The workspaces are those with
-//! that `pr_url`; when there are none, those on the head branch (`head.ref` = `git_branch`) of
-//! the payload's repository (our `repositories` row with that `github_id`, or without an id
-//! and the same normalised URL), except when the head branch is the repository's default
-//! branch (a fork's `main` would otherwise claim everyone's `main`). Archived workspaces are
-//! only matched by URL.
+//! closed when `state` is closed, draft when `draft`, else open. Workspaces are matched only in
+//! the payload's repository (our `repositories` rows with that `github_id`, or without an id
+//! and the same normalised URL — never across repositories or organizations): those with that
+//! `pr_url`; when there are none, those on the head branch (`head.ref` = `git_branch`), except
+//! when the head branch is the repository's default branch (a fork's `main` would otherwise
+//! claim everyone's `main`). Archived workspaces are only matched by URL.
 //!
 //! `pull_request_review` `submitted` records `approved` / `changes_requested` in
 //! `pr_review_status`; `commented` only fills an empty one (a comment does not undo a
@@ -281,16 +281,23 @@ async fn apply_review(
     Ok(("applied", changed))
 }
 
-/// The workspaces a pull request belongs to: by URL, else by repository and head branch.
+/// The workspaces a pull request belongs to, only ever inside the repositories the event names
+/// (ours that are GitHub's `repository`, in whichever organizations imported it): by URL,
+/// else by head branch. A URL a workspace of another repository claims never matches.
 async fn matching_workspaces(
     tx: &Transaction<'_>,
     repository: &Repository,
     pr: &PullRequest,
 ) -> AppResult<Vec<Uuid>> {
+    let repositories = matching_repositories(tx, repository).await?;
+    if repositories.is_empty() {
+        return Ok(Vec::new());
+    }
     let by_url: Vec<Uuid> = tx
         .query(
-            "SELECT id FROM workspaces WHERE pr_url = $1 ORDER BY id FOR UPDATE",
-            &[&pr.html_url],
+            "SELECT id FROM workspaces WHERE repository_id = ANY($1) AND pr_url = $2 \
+             ORDER BY id FOR UPDATE",
+            &[&repositories, &pr.html_url],
         )
         .await?
         .iter()
@@ -300,10 +307,6 @@ async fn matching_workspaces(
         return Ok(by_url);
     }
     if repository.default_branch.as_deref() == Some(pr.head.branch.as_str()) {
-        return Ok(Vec::new());
-    }
-    let repositories = matching_repositories(tx, repository).await?;
-    if repositories.is_empty() {
         return Ok(Vec::new());
     }
     Ok(tx

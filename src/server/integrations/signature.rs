@@ -3,8 +3,8 @@
 //! constant time (`Mac::verify_slice`) and returns a plain `bool` that callers must act on:
 //! the real product once awaited a verifier and ignored its `false`.
 //!
-//! A server may hold several secrets (rotation, or one Linear webhook per workspace, each with
-//! its own signing secret); a signature is good when any of them produced it.
+//! A server may hold several secrets (rotation); a signature is good when any of them produced
+//! it. A Linear link's own secret is checked alone ([`Secrets::one`]).
 
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
@@ -26,6 +26,11 @@ impl Secrets {
                 .map(|s| s.as_bytes().to_vec())
                 .collect(),
         )
+    }
+
+    /// Exactly one secret, as given (a link's own signing secret may hold any character).
+    pub fn one(secret: &str) -> Self {
+        Self(vec![secret.trim().as_bytes().to_vec()])
     }
 
     pub fn is_empty(&self) -> bool {

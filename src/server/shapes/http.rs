@@ -69,9 +69,13 @@ async fn health(State(service): State<Arc<ShapeService>>) -> Response {
         .into_response()
 }
 
-async fn preflight(headers: HeaderMap) -> Response {
+async fn preflight(State(service): State<Arc<ShapeService>>, headers: HeaderMap) -> Response {
     let mut response = StatusCode::NO_CONTENT.into_response();
-    add_common(&mut response, &headers);
+    add_common(
+        &mut response,
+        &headers,
+        &service.config.limits.allowed_origins,
+    );
     let h = response.headers_mut();
     h.insert("access-control-max-age", HeaderValue::from_static("86400"));
     let requested = headers
@@ -93,14 +97,23 @@ async fn preflight(headers: HeaderMap) -> Response {
     response
 }
 
-fn add_common(response: &mut Response, request: &HeaderMap) {
+/// Headers every answer carries. A browser page may read shapes only from the origins the
+/// operator allows (none by default: the API's proxy and native clients need no CORS).
+fn add_common(response: &mut Response, request: &HeaderMap, allowed_origins: &[String]) {
     let h = response.headers_mut();
     h.insert(protocol::header::SERVER, HeaderValue::from_static(SERVER));
-    let origin = request
+    let allowed = request
         .get(header::ORIGIN)
-        .cloned()
-        .unwrap_or(HeaderValue::from_static("*"));
-    h.insert("access-control-allow-origin", origin);
+        .filter(|origin| {
+            origin
+                .to_str()
+                .is_ok_and(|o| allowed_origins.iter().any(|a| a == o || a == "*"))
+        })
+        .cloned();
+    if let Some(origin) = allowed {
+        h.insert("access-control-allow-origin", origin);
+        h.insert(header::VARY, HeaderValue::from_static("origin"));
+    }
     h.insert(
         "access-control-allow-methods",
         HeaderValue::from_static("GET, POST, HEAD, DELETE, OPTIONS"),
@@ -181,11 +194,22 @@ async fn get_shape(
     headers: HeaderMap,
 ) -> Response {
     let mut response = handle_shape(&service, query.as_deref().unwrap_or(""), &headers).await;
-    add_common(&mut response, &headers);
+    add_common(
+        &mut response,
+        &headers,
+        &service.config.limits.allowed_origins,
+    );
     if method == Method::HEAD {
         *response.body_mut() = Body::empty();
     }
     response
+}
+
+/// Compares the request's secret with ours in constant time (no early exit on the first
+/// differing byte, so response times tell nothing about the secret).
+fn secret_matches(given: Option<&str>, expected: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    given.is_some_and(|given| bool::from(given.as_bytes().ct_eq(expected.as_bytes())))
 }
 
 async fn handle_shape(service: &Arc<ShapeService>, query: &str, headers: &HeaderMap) -> Response {
@@ -194,7 +218,7 @@ async fn handle_shape(service: &Arc<ShapeService>, query: &str, headers: &Header
         Err(errors) => return bad_request(&errors),
     };
     if let Some(expected) = &service.config.secret
-        && request.secret.as_deref() != Some(expected.as_str())
+        && !secret_matches(request.secret.as_deref(), expected)
     {
         let mut response = json_response(
             StatusCode::UNAUTHORIZED,
@@ -226,6 +250,7 @@ async fn handle_shape(service: &Arc<ShapeService>, query: &str, headers: &Header
             }
         }
     };
+    shape.touch();
     let mut changes = shape.subscribe();
     let mut shutdown = service.shutdown.subscribe();
     // While a new shape's snapshot is being read, the rows read so far are served as they come

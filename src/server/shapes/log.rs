@@ -192,6 +192,11 @@ impl ShapeLog {
     }
 
     /// Number of visible messages.
+    /// Bytes the log takes on disk (data and index).
+    pub fn disk_bytes(&self) -> u64 {
+        self.data_len + (self.entries.len() * RECORD) as u64
+    }
+
     pub fn len(&self) -> usize {
         self.entries.len()
     }

@@ -25,4 +25,4 @@ pub mod snapshot;
 mod sse;
 pub mod where_clause;
 
-pub use service::{ServeError, ShapeService, ShapeServiceConfig, ShapeServiceError};
+pub use service::{ServeError, ShapeLimits, ShapeService, ShapeServiceConfig, ShapeServiceError};

@@ -30,6 +30,29 @@ pub struct ShapeServiceConfig {
     pub sse_timeout: Duration,
     /// Upper bound of one response's data.
     pub chunk_bytes: u64,
+    pub limits: ShapeLimits,
+}
+
+/// What the service may hold, and who may read it from a browser.
+#[derive(Debug, Clone)]
+pub struct ShapeLimits {
+    /// Shapes kept at most; past it the least recently requested is retired (its clients get a
+    /// 409 and fetch afresh).
+    pub max_shapes: usize,
+    /// Bytes the shape logs may take on disk, with the same eviction past it.
+    pub max_disk_bytes: u64,
+    /// Browser origins allowed to read `/v1/shape` (CORS); none by default.
+    pub allowed_origins: Vec<String>,
+}
+
+impl Default for ShapeLimits {
+    fn default() -> Self {
+        Self {
+            max_shapes: 5_000,
+            max_disk_bytes: 20 * 1024 * 1024 * 1024,
+            allowed_origins: Vec::new(),
+        }
+    }
 }
 
 impl ShapeServiceConfig {
@@ -43,6 +66,7 @@ impl ShapeServiceConfig {
             long_poll: Duration::from_secs(20),
             sse_timeout: Duration::from_secs(60),
             chunk_bytes: 10 * 1024 * 1024,
+            limits: ShapeLimits::default(),
         }
     }
 }
@@ -145,13 +169,15 @@ impl ShapeService {
             status_tx,
         );
         tokio::spawn(replicator.run(shutdown_rx));
-        Ok(Arc::new(Self {
+        let service = Arc::new(Self {
             config,
             registry,
             pool,
             stream: status_rx,
             shutdown: shutdown_tx,
-        }))
+        });
+        tokio::spawn(watch_disk(Arc::downgrade(&service)));
+        Ok(service)
     }
 
     /// Stops the replication stream and wakes every held request.
@@ -249,6 +275,52 @@ impl ShapeService {
             });
         }
         Ok(shape)
+    }
+}
+
+impl ShapeService {
+    /// Retires the least recently requested shapes until `more` new ones fit under the caps on
+    /// shapes and disk; their clients get a 409 and fetch afresh.
+    pub(super) fn make_room(&self, more: usize) {
+        loop {
+            let shapes = self.registry.all();
+            let disk: u64 = shapes.iter().map(|s| s.disk_bytes()).sum();
+            let over_count = shapes.len() + more > self.config.limits.max_shapes;
+            let over_disk = disk > self.config.limits.max_disk_bytes;
+            if !over_count && !over_disk {
+                return;
+            }
+            let Some(oldest) = shapes.iter().min_by_key(|s| s.last_requested()) else {
+                return;
+            };
+            tracing::info!(
+                handle = %oldest.handle,
+                shapes = shapes.len(),
+                disk,
+                "evicting the least recently requested shape to stay under the limits"
+            );
+            self.registry.retire(oldest);
+            let dir = oldest.dir().to_path_buf();
+            tokio::task::spawn_blocking(move || log::remove(&dir));
+        }
+    }
+}
+
+/// Every 30 s, keeps the shape logs under the disk cap (they grow as changes arrive, not only
+/// when shapes are made).
+async fn watch_disk(service: std::sync::Weak<ShapeService>) {
+    let Some(mut stopped) = service.upgrade().map(|s| s.shutdown.subscribe()) else {
+        return;
+    };
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(30)) => {}
+            _ = stopped.wait_for(|stop| *stop) => return,
+        }
+        match service.upgrade() {
+            Some(service) => service.make_room(0),
+            None => return,
+        }
     }
 }
 

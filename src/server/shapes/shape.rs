@@ -7,6 +7,7 @@
 
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Instant;
 
@@ -81,6 +82,9 @@ pub struct Shape {
     dir: PathBuf,
     inner: Mutex<Inner>,
     changes: watch::Sender<u64>,
+    /// When a client last asked for the shape (unix seconds): the least recently requested
+    /// shape is the first to go when the service must make room.
+    last_requested: AtomicU64,
 }
 
 /// A shape's state as a reader sees it.
@@ -141,7 +145,22 @@ impl Shape {
                 last_lsn: 0,
             }),
             changes: watch::Sender::new(0),
+            last_requested: AtomicU64::new(unix_seconds()),
         }
+    }
+
+    /// A client asked for the shape now.
+    pub fn touch(&self) {
+        self.last_requested.store(unix_seconds(), Ordering::Relaxed);
+    }
+
+    pub fn last_requested(&self) -> u64 {
+        self.last_requested.load(Ordering::Relaxed)
+    }
+
+    /// Bytes the shape's log takes on disk.
+    pub fn disk_bytes(&self) -> u64 {
+        self.lock().log.disk_bytes()
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -303,6 +322,12 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
     std::fs::write(&temporary, bytes)?;
     std::fs::File::open(&temporary)?.sync_all()?;
     std::fs::rename(&temporary, path)
+}
+
+fn unix_seconds() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 /// Why a wait for new changes ended.

@@ -1,0 +1,15 @@
+//! Writes to tasks and workspaces. Each runs in one transaction, checks that the caller may
+//! make it (a member of the row's organization; only a workspace's owner updates it, admins may
+//! archive it; referenced ids belong to the same organization), and returns the transaction's
+//! id as the replication stream will report it (`txids`), so the desktop can tell when its
+//! write has come back through sync.
+//!
+//! `transaction` runs a write once per idempotency key; `checks` holds what every write checks;
+//! `tasks` and `workspaces` are the handlers.
+
+mod checks;
+pub mod tasks;
+pub mod transaction;
+pub mod workspaces;
+
+pub use transaction::WriteResult;

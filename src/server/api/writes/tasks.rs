@@ -1,0 +1,215 @@
+//! `POST /api/tasks`, `PATCH` and `DELETE /api/tasks/{id}`.
+
+use axum::Json;
+use axum::extract::State;
+use serde::Deserialize;
+use time::Date;
+use tokio_postgres::Transaction;
+use uuid::Uuid;
+
+use super::checks::{Assignments, non_empty, one_of, require_in_org};
+use super::transaction::{IdempotencyKey, WriteResult, idempotent};
+use crate::server::api::state::ApiState;
+use crate::server::http::auth::{AuthUser, require_member};
+use crate::server::http::error::{AppError, AppResult};
+use crate::server::http::extract::{JsonBody, PathParams, present};
+use crate::server::http::limits;
+
+const PRIORITIES: [&str; 5] = ["urgent", "high", "medium", "low", "none"];
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewTask {
+    /// Chosen by the client so its optimistic row and the synced one share a key.
+    pub id: Option<Uuid>,
+    pub organization_id: Uuid,
+    pub title: String,
+    pub description: Option<String>,
+    pub status: Option<String>,
+    pub status_color: Option<String>,
+    pub priority: Option<String>,
+    pub assignee_id: Option<Uuid>,
+    pub repository_id: Option<Uuid>,
+    pub branch: Option<String>,
+    pub labels: Option<Vec<String>>,
+    pub due_date: Option<Date>,
+}
+
+/// A task's text fields as a write carries them (absent: not written).
+struct TaskFields<'a> {
+    title: Option<&'a str>,
+    description: Option<&'a str>,
+    status: Option<&'a str>,
+    status_color: Option<&'a str>,
+    priority: Option<&'a str>,
+    branch: Option<&'a str>,
+    labels: Option<&'a [String]>,
+}
+
+/// 400, in the field's words, for anything the database would refuse or that is too big.
+fn check_task_fields(fields: &TaskFields<'_>) -> AppResult<()> {
+    if let Some(title) = fields.title {
+        non_empty("title", title)?;
+        limits::text("title", title, limits::TITLE)?;
+    }
+    limits::optional_text("description", fields.description, limits::DESCRIPTION)?;
+    if let Some(status) = fields.status {
+        non_empty("status", status)?;
+        limits::text("status", status, limits::NAME)?;
+    }
+    if let Some(color) = fields.status_color
+        && !(color.len() == 7
+            && color.starts_with('#')
+            && color[1..].chars().all(|c| c.is_ascii_hexdigit()))
+    {
+        return Err(AppError::BadRequest(format!(
+            "status_color must be a colour written #rrggbb, like #5e6ad2, not {color:?}"
+        )));
+    }
+    if let Some(priority) = fields.priority {
+        one_of("priority", priority, &PRIORITIES)?;
+    }
+    limits::optional_text("branch", fields.branch, limits::BRANCH)?;
+    fields.labels.map_or(Ok(()), limits::labels)
+}
+
+pub async fn create_task(
+    State(state): State<ApiState>,
+    user: AuthUser,
+    key: IdempotencyKey,
+    JsonBody(task): JsonBody<NewTask>,
+) -> AppResult<Json<WriteResult>> {
+    check_task_fields(&TaskFields {
+        title: Some(&task.title),
+        description: task.description.as_deref(),
+        status: task.status.as_deref(),
+        status_color: task.status_color.as_deref(),
+        priority: task.priority.as_deref(),
+        branch: task.branch.as_deref(),
+        labels: task.labels.as_deref(),
+    })?;
+    idempotent(&state, user.id, &key, async |tx| {
+        require_member(tx, task.organization_id, user.id).await?;
+        if let Some(assignee) = task.assignee_id {
+            require_in_org(tx, "users", "assignee", assignee, task.organization_id).await?;
+        }
+        if let Some(repository) = task.repository_id {
+            require_in_org(
+                tx,
+                "repositories",
+                "repository",
+                repository,
+                task.organization_id,
+            )
+            .await?;
+        }
+        let id = task.id.unwrap_or_else(Uuid::new_v4);
+        let labels = serde_json::json!(task.labels.unwrap_or_default());
+        tx.execute(
+            "INSERT INTO tasks (id, organization_id, title, description, status, status_color, priority, \
+                                assignee_id, repository_id, branch, labels, due_date) \
+             VALUES ($1, $2, $3, $4, coalesce($5, 'Backlog'), $6, coalesce($7, 'none'), $8, $9, $10, $11, $12)",
+            &[
+                &id,
+                &task.organization_id,
+                &task.title.trim(),
+                &task.description,
+                &task.status,
+                &task.status_color,
+                &task.priority,
+                &task.assignee_id,
+                &task.repository_id,
+                &task.branch,
+                &labels,
+                &task.due_date,
+            ],
+        )
+        .await?;
+        Ok(id)
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskChanges {
+    pub title: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    pub description: Option<Option<String>>,
+    pub status: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    pub status_color: Option<Option<String>>,
+    pub priority: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    pub assignee_id: Option<Option<Uuid>>,
+    pub labels: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "present")]
+    pub due_date: Option<Option<Date>>,
+}
+
+async fn task_org(tx: &Transaction<'_>, id: Uuid) -> AppResult<Uuid> {
+    tx.query_opt(
+        "SELECT organization_id FROM tasks WHERE id = $1 FOR UPDATE",
+        &[&id],
+    )
+    .await?
+    .map(|r| r.get(0))
+    .ok_or_else(|| AppError::NotFound(format!("no task {id}")))
+}
+
+pub async fn update_task(
+    State(state): State<ApiState>,
+    user: AuthUser,
+    key: IdempotencyKey,
+    PathParams(id): PathParams<Uuid>,
+    JsonBody(changes): JsonBody<TaskChanges>,
+) -> AppResult<Json<WriteResult>> {
+    check_task_fields(&TaskFields {
+        title: changes.title.as_deref(),
+        description: changes.description.as_ref().and_then(Option::as_deref),
+        status: changes.status.as_deref(),
+        status_color: changes.status_color.as_ref().and_then(Option::as_deref),
+        priority: changes.priority.as_deref(),
+        branch: None,
+        labels: changes.labels.as_deref(),
+    })?;
+    idempotent(&state, user.id, &key, async |tx| {
+        let org = task_org(tx, id).await?;
+        require_member(tx, org, user.id).await?;
+        if let Some(Some(assignee)) = changes.assignee_id {
+            require_in_org(tx, "users", "assignee", assignee, org).await?;
+        }
+        let mut set = Assignments::new();
+        set.set("title", changes.title.map(|t| t.trim().to_owned()));
+        set.set("description", changes.description);
+        set.set("status", changes.status);
+        set.set("status_color", changes.status_color);
+        set.set("priority", changes.priority);
+        set.set("assignee_id", changes.assignee_id);
+        set.set("labels", changes.labels.map(|l| serde_json::json!(l)));
+        set.set("due_date", changes.due_date);
+        set.apply(tx, "tasks", id).await?;
+        Ok(id)
+    })
+    .await
+}
+
+/// Soft delete: the task stays (workspaces may point at it) with `deleted_at` set.
+pub async fn delete_task(
+    State(state): State<ApiState>,
+    user: AuthUser,
+    key: IdempotencyKey,
+    PathParams(id): PathParams<Uuid>,
+) -> AppResult<Json<WriteResult>> {
+    idempotent(&state, user.id, &key, async |tx| {
+        let org = task_org(tx, id).await?;
+        require_member(tx, org, user.id).await?;
+        tx.execute(
+            "UPDATE tasks SET deleted_at = coalesce(deleted_at, now()) WHERE id = $1",
+            &[&id],
+        )
+        .await?;
+        Ok(id)
+    })
+    .await
+}
