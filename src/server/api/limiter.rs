@@ -62,7 +62,8 @@ pub async fn record_failure(
     let credit: f64 = client
         .query_one(
             "UPDATE login_attempts \
-             SET credit = least($2, credit + extract(epoch FROM now() - checked_at) / 60.0 * $3) - 1, \
+             SET credit = least($2::float8, \
+                     credit + extract(epoch FROM now() - checked_at)::float8 / 60.0 * $3::float8) - 1, \
                  checked_at = now() \
              WHERE key = $1 RETURNING credit",
             &[&key, &budget.burst, &budget.per_minute],
@@ -75,7 +76,7 @@ pub async fn record_failure(
     let wait = -credit * 60.0 / budget.per_minute;
     client
         .execute(
-            "UPDATE login_attempts SET blocked_until = now() + make_interval(secs => $2) \
+            "UPDATE login_attempts SET blocked_until = now() + make_interval(secs => $2::float8) \
              WHERE key = $1",
             &[&key, &wait],
         )

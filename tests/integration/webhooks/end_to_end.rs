@@ -73,7 +73,10 @@ async fn a_signed_linear_webhook_reaches_a_shape_stream_through_the_proxy() {
         reqwest::Method::PUT,
         &format!("/api/organizations/{}/linear", team.org),
         &admin,
-        Some(json!({"linear_organization_id": create["organizationId"]})),
+        Some(json!({
+            "linear_organization_id": create["organizationId"],
+            "signing_secret": super::support::LINEAR_SECRET,
+        })),
     )
     .await
     .ok(200);

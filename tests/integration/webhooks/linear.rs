@@ -21,7 +21,12 @@ fn payload(name: &str) -> Value {
 const LINEAR_ORG: &str = "6d3cd2a1-2bc6-4cdd-9f3d-3f1f4d1a0c11";
 const ISSUE: &str = "2174add1-f7c8-44e3-bbf3-2d60b5ea8bc9";
 
-async fn link(team: &Team, body: Value) {
+/// Links `team`'s organization to a Linear organization with `body`, signed with
+/// [`LINEAR_SECRET`] unless the body names its own secret.
+async fn link(team: &Team, mut body: Value) {
+    if body.get("signing_secret").is_none() {
+        body["signing_secret"] = json!(LINEAR_SECRET);
+    }
     let admin = team.login("carol@example.com").await;
     team.call(
         reqwest::Method::PUT,
@@ -291,10 +296,10 @@ async fn redeliveries_apply_once_and_unlinked_or_other_events_change_nothing() {
 }
 
 #[tokio::test]
-async fn team_links_win_and_only_admins_link() {
+async fn team_links_cover_only_their_teams_and_only_admins_link() {
     let team = Team::start().await;
     let sql = team.sql().await;
-    // A second organization of ours takes Linear's Engineering team.
+    // A second organization of ours, owned by bob.
     let beta: Uuid = sql
         .query_one(
             "INSERT INTO organizations (name, slug) VALUES ('Beta', 'beta') RETURNING id",
@@ -315,24 +320,25 @@ async fn team_links_win_and_only_admins_link() {
         .to_owned();
     let bob = team.login("bob@example.com").await;
     let path = |org: Uuid| format!("/api/organizations/{org}/linear");
+    let body = |teams: Value| {
+        json!({"linear_organization_id": LINEAR_ORG, "linear_team_ids": teams,
+               "signing_secret": LINEAR_SECRET})
+    };
     // bob is a member of acme, not an admin.
-    team.call(
-        reqwest::Method::PUT,
-        &path(team.org),
-        &bob,
-        Some(json!({"linear_organization_id": LINEAR_ORG})),
-    )
-    .await
-    .error(403, "forbidden");
+    team.call(reqwest::Method::PUT, &path(team.org), &bob, Some(body(json!([]))))
+        .await
+        .error(403, "forbidden");
     team.call(reqwest::Method::DELETE, &path(team.org), &bob, None)
         .await
         .error(403, "forbidden");
+    // Acme links only the Engineering team.
+    let carol = team.login("carol@example.com").await;
     let links = team
         .call(
             reqwest::Method::PUT,
-            &path(beta),
-            &bob,
-            Some(json!({"linear_organization_id": LINEAR_ORG, "linear_team_ids": [engineering]})),
+            &path(team.org),
+            &carol,
+            Some(body(json!([engineering]))),
         )
         .await
         .ok(200);
@@ -340,48 +346,51 @@ async fn team_links_win_and_only_admins_link() {
         links,
         json!([{"linear_organization_id": LINEAR_ORG, "linear_team_id": engineering}])
     );
-    link(&team, json!({"linear_organization_id": LINEAR_ORG})).await;
-    // The same team cannot be linked twice.
-    let carol = team.login("carol@example.com").await;
-    team.call(
-        reqwest::Method::PUT,
-        &path(team.org),
-        &carol,
-        Some(json!({"linear_organization_id": LINEAR_ORG, "linear_team_ids": [engineering]})),
-    )
-    .await
-    .error(409, "conflict");
+    // The Linear organization belongs to acme now: beta cannot claim it, nor a team of it.
+    for teams in [json!([]), json!([engineering]), json!(["another-team"])] {
+        team.call(reqwest::Method::PUT, &path(beta), &bob, Some(body(teams)))
+            .await
+            .error(409, "conflict");
+    }
 
-    // An issue of the Engineering team goes to beta; another team's to acme.
+    // An issue of the Engineering team is acme's; another team's is not linked anywhere.
     team.linear("d-eng", &payload("issue_create")).await.ok(200);
-    assert_eq!(task(&team).await.unwrap().organization_id, beta);
+    assert_eq!(task(&team).await.unwrap().organization_id, team.org);
     let mut other_team = payload("issue_create");
     other_team["data"]["id"] = json!("99999999-f7c8-44e3-bbf3-2d60b5ea8bc9");
     other_team["data"]["teamId"] = json!("another-team");
     other_team["data"]["team"]["id"] = json!("another-team");
-    team.linear("d-other", &other_team).await.ok(200);
-    let org_of_other: Uuid = sql
-        .query_one(
-            "SELECT organization_id FROM tasks WHERE external_id = '99999999-f7c8-44e3-bbf3-2d60b5ea8bc9'",
-            &[],
-        )
-        .await
-        .unwrap()
-        .get(0);
-    assert_eq!(org_of_other, team.org);
-    // ada is not in beta: the issue assigned to her has no assignee there.
-    assert_eq!(task(&team).await.unwrap().assignee_id, None);
+    let unlinked = team.linear("d-other", &other_team).await.ok(200);
+    assert_eq!(unlinked["outcome"], "unlinked");
+    assert_eq!(
+        team.count("SELECT count(*) FROM tasks WHERE external_id = '99999999-f7c8-44e3-bbf3-2d60b5ea8bc9'")
+            .await,
+        0
+    );
 
-    // Unlinking beta: Engineering's issues fall back to the organization-wide link.
-    team.call(reqwest::Method::DELETE, &path(beta), &bob, None)
+    // Once acme unlinks, beta may link the whole Linear organization; acme's task stays acme's.
+    team.call(reqwest::Method::DELETE, &path(team.org), &carol, None)
         .await
         .ok(204);
+    team.call(reqwest::Method::PUT, &path(beta), &bob, Some(body(json!([]))))
+        .await
+        .ok(200);
     let mut moved = payload("issue_update");
     moved["data"]["updatedAt"] = json!("2026-11-20T11:30:00.000Z");
     team.linear("d-moved", &moved).await.ok(200);
-    let moved = task(&team).await.unwrap();
-    assert_eq!(moved.organization_id, team.org);
-    assert_eq!(moved.assignee_id, Some(team.bob));
+    let orgs: Vec<Uuid> = sql
+        .query(
+            "SELECT organization_id FROM tasks WHERE external_id = $1 ORDER BY organization_id",
+            &[&ISSUE],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let mut expected = vec![team.org, beta];
+    expected.sort();
+    assert_eq!(orgs, expected, "a webhook never moves a task between organizations");
     team.finish().await;
 }
 

@@ -24,6 +24,15 @@ async fn workspaces_belong_to_their_creator_and_admins_may_archive_them() {
 
     let mut shape = api.shape("workspaces", &token);
     shape.catch_up().await;
+    // A pull request of the workspace's own repository.
+    let repository_url = &api
+        .team
+        .repositories
+        .iter()
+        .find(|r| r.id == api.repository_of(0))
+        .unwrap()
+        .url;
+    let pr_url = format!("{repository_url}/pull/7");
 
     let reply = api
         .post(
@@ -92,7 +101,7 @@ async fn workspaces_belong_to_their_creator_and_admins_may_archive_them() {
                 "git_status": {"ahead": 2, "behind": 0, "dirty": true},
                 "git_branch": "feature/api-2",
                 "last_activity_at": "2026-01-02T03:04:05Z",
-                "pr_url": "https://github.com/acme/app/pull/7",
+                "pr_url": pr_url,
                 "pr_number": 7,
                 "pr_status": "open",
             }),
@@ -119,7 +128,7 @@ async fn workspaces_belong_to_their_creator_and_admins_may_archive_them() {
     assert!(row.get::<_, bool>(3));
     assert_eq!(
         row.get::<_, Option<String>>(4).as_deref(),
-        Some("https://github.com/acme/app/pull/7")
+        Some(pr_url.as_str())
     );
     assert_eq!(row.get::<_, Option<i32>>(5), Some(7));
     assert_eq!(row.get::<_, Option<String>>(6).as_deref(), Some("open"));
