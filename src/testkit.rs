@@ -181,15 +181,10 @@ async fn serve_at(
     let base_url = format!("http://{}", listener.local_addr().expect("a local address"));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
-        let _ = crate::server::serve(
-            listener,
-            router,
-            listening,
-            async move {
-                let _ = stopped.await;
-                on_stop();
-            },
-        )
+        let _ = crate::server::serve(listener, router, listening, async move {
+            let _ = stopped.await;
+            on_stop();
+        })
         .await;
     });
     (base_url, stop, task)

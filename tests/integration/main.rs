@@ -3,6 +3,7 @@
 
 mod admin_cli;
 mod api;
+mod attacks;
 mod demo;
 mod desktop;
 mod layers;

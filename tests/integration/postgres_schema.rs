@@ -336,7 +336,10 @@ async fn the_required_indexes_exist() {
     }
     assert!(has("organization_members", "organization_id, user_id"));
     // A task is one per (organization, provider, external id): webhooks never move tasks.
-    assert!(has("tasks", "organization_id, external_provider, external_id"));
+    assert!(has(
+        "tasks",
+        "organization_id, external_provider, external_id"
+    ));
     assert!(has("workspaces", "pr_url"));
     assert!(has("workspaces", "repository_id, git_branch"));
     assert!(has("repositories", "organization_id, url"));

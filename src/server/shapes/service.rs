@@ -250,6 +250,7 @@ impl ShapeService {
         if let Some(shape) = self.registry.find(&definition.identity) {
             return Ok(shape);
         }
+        self.make_room(1);
         let handle = self.registry.new_handle(&definition.identity);
         let dir = self.config.data_dir.join("shapes").join(&handle);
         let shape = Shape::create(handle, definition, dir)

@@ -325,9 +325,14 @@ async fn team_links_cover_only_their_teams_and_only_admins_link() {
                "signing_secret": LINEAR_SECRET})
     };
     // bob is a member of acme, not an admin.
-    team.call(reqwest::Method::PUT, &path(team.org), &bob, Some(body(json!([]))))
-        .await
-        .error(403, "forbidden");
+    team.call(
+        reqwest::Method::PUT,
+        &path(team.org),
+        &bob,
+        Some(body(json!([]))),
+    )
+    .await
+    .error(403, "forbidden");
     team.call(reqwest::Method::DELETE, &path(team.org), &bob, None)
         .await
         .error(403, "forbidden");
@@ -363,8 +368,10 @@ async fn team_links_cover_only_their_teams_and_only_admins_link() {
     let unlinked = team.linear("d-other", &other_team).await.ok(200);
     assert_eq!(unlinked["outcome"], "unlinked");
     assert_eq!(
-        team.count("SELECT count(*) FROM tasks WHERE external_id = '99999999-f7c8-44e3-bbf3-2d60b5ea8bc9'")
-            .await,
+        team.count(
+            "SELECT count(*) FROM tasks WHERE external_id = '99999999-f7c8-44e3-bbf3-2d60b5ea8bc9'"
+        )
+        .await,
         0
     );
 
@@ -372,9 +379,14 @@ async fn team_links_cover_only_their_teams_and_only_admins_link() {
     team.call(reqwest::Method::DELETE, &path(team.org), &carol, None)
         .await
         .ok(204);
-    team.call(reqwest::Method::PUT, &path(beta), &bob, Some(body(json!([]))))
-        .await
-        .ok(200);
+    team.call(
+        reqwest::Method::PUT,
+        &path(beta),
+        &bob,
+        Some(body(json!([]))),
+    )
+    .await
+    .ok(200);
     let mut moved = payload("issue_update");
     moved["data"]["updatedAt"] = json!("2026-11-20T11:30:00.000Z");
     team.linear("d-moved", &moved).await.ok(200);
@@ -390,7 +402,10 @@ async fn team_links_cover_only_their_teams_and_only_admins_link() {
         .collect();
     let mut expected = vec![team.org, beta];
     expected.sort();
-    assert_eq!(orgs, expected, "a webhook never moves a task between organizations");
+    assert_eq!(
+        orgs, expected,
+        "a webhook never moves a task between organizations"
+    );
     team.finish().await;
 }
 
