@@ -33,17 +33,15 @@ impl App {
         let client = db::connect(&database.url).await?;
         let hash = accounts::hash_password(PASSWORD.to_owned()).await?;
         seed::set_passwords(&client, &team, &hash).await?;
-        let server = Server::start(ServerConfig {
-            database_url: database.url.clone(),
-            data_dir: bench.lab.data_dir(&database.name),
-            jwt_secret: Some(JWT_SECRET.to_owned()),
-            electric: ElectricConfig::Local {
+        let server = Server::start(ServerConfig::new(
+            &database.url,
+            bench.lab.data_dir(&database.name),
+            Some(JWT_SECRET.to_owned()),
+            ElectricConfig::Local {
                 secret: Some(SYNC_SECRET.to_owned()),
                 slot: format!("bench_{}", database.name),
             },
-            api_limits: Default::default(),
-            shape_limits: Default::default(),
-        })
+        ))
         .await
         .context("starting the server")?;
         let sync = server
@@ -76,6 +74,22 @@ impl App {
             stop,
             serving,
         })
+    }
+
+    /// Signs `email` in; returns the access token.
+    pub async fn sign_in(&self, http: &reqwest::Client, email: &str) -> anyhow::Result<String> {
+        let login: serde_json::Value = http
+            .post(format!("{}/api/auth/login", self.base))
+            .json(&serde_json::json!({"email": email, "password": PASSWORD}))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        Ok(login["access_token"]
+            .as_str()
+            .context("an access token")?
+            .to_owned())
     }
 
     pub async fn stop(self) {

@@ -15,6 +15,7 @@ pub mod client;
 mod context;
 mod desktop;
 pub mod env;
+mod flood;
 mod live;
 mod options;
 mod proxy;
@@ -77,6 +78,7 @@ pub fn run(scenario: Scenario, options: &Options) -> anyhow::Result<bool> {
                 Scenario::Throughput,
                 Scenario::Fanout,
                 Scenario::Proxy,
+                Scenario::Flood,
                 Scenario::Desktop,
                 Scenario::Window,
             ],
@@ -94,6 +96,7 @@ pub fn run(scenario: Scenario, options: &Options) -> anyhow::Result<bool> {
                 Scenario::Throughput => throughput::changes(&bench).await,
                 Scenario::Fanout => serve::fanout(&bench).await,
                 Scenario::Proxy => proxy::overhead(&bench).await,
+                Scenario::Flood => flood::login_flood(&bench).await,
                 Scenario::Desktop => desktop::engine(&bench).await,
                 Scenario::Window => window::frames(&bench).await,
                 Scenario::All => continue,

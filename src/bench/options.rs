@@ -15,6 +15,8 @@ pub enum Scenario {
     Fanout,
     /// What the API's Electric proxy adds to a request (p50/p99 through it and without it).
     Proxy,
+    /// `/api/me` p99 while 200 failed sign-ins arrive at once.
+    Flood,
     /// The desktop engine: initial sync of 100k tasks, commit → SQLite, idle writes.
     Desktop,
     /// The desktop window with 100k tasks: cold start, frame CPU, organization switch, memory.

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 
-use super::app::{App, PASSWORD, SYNC_SECRET};
+use super::app::{App, SYNC_SECRET};
 use super::context::Bench;
 use super::report::{Figure, Target, Unit, millis, percentile};
 use crate::server::api::proxy;
@@ -30,18 +30,7 @@ pub(crate) async fn overhead(bench: &Bench<'_>) -> anyhow::Result<Vec<Figure>> {
         let user = &app.team.users[0];
         let base = app.base.clone();
         let http = super::client::http(4)?;
-        let login: serde_json::Value = http
-            .post(format!("{base}/api/auth/login"))
-            .json(&serde_json::json!({"email": user.email, "password": PASSWORD}))
-            .send()
-            .await?
-            .error_for_status()?
-            .json()
-            .await?;
-        let token = login["access_token"]
-            .as_str()
-            .context("an access token")?
-            .to_owned();
+        let token = app.sign_in(&http, &user.email).await?;
         // Catch up through the proxy, then time the caught-up request both ways.
         let query = catch_up(&http, &base, &token).await?;
         let scope = proxy::scope(&client, "tasks", user.id).await?;

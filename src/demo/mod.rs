@@ -77,17 +77,15 @@ impl Demo {
             rand::rng().fill_bytes(&mut key);
             hex::encode(key)
         };
-        let config = ServerConfig {
-            database_url: self.database_url.clone(),
-            data_dir: server_dir,
-            jwt_secret: Some(secret(32)),
-            electric: ElectricConfig::Local {
+        let config = ServerConfig::new(
+            &self.database_url,
+            server_dir,
+            Some(secret(32)),
+            ElectricConfig::Local {
                 secret: Some(secret(16)),
                 slot: "superset_demo".to_owned(),
             },
-            api_limits: Default::default(),
-            shape_limits: Default::default(),
-        };
+        );
         let secrets = WebhookSecrets {
             github: secret(16),
             linear: secret(16),

@@ -11,6 +11,7 @@ use crate::app::device::branch_for;
 use crate::app::state::UiState;
 use crate::app::theme;
 use crate::app::view_model::{LocalFolder, Task, ViewModel, presence_text};
+use crate::protocol::is_web_link;
 
 pub fn detail_ui(
     ui: &mut egui::Ui,
@@ -83,7 +84,7 @@ fn task_ui(
             ui.label(format!("due {due}"));
         }
     });
-    if let Some(url) = &task.external_url {
+    if let Some(url) = task.external_url.as_deref().filter(|u| is_web_link(u)) {
         ui.hyperlink_to("Open the issue", url);
     }
     ui.add_space(6.0);
@@ -125,7 +126,7 @@ fn workspaces_ui(
             }
             if let Some(pr) = &workspace.pull_request {
                 let text = format!("#{} {}", pr.number, pr.status);
-                match &pr.url {
+                match pr.url.as_deref().filter(|u| is_web_link(u)) {
                     Some(url) => {
                         ui.hyperlink_to(text, url);
                     }

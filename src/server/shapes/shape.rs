@@ -82,8 +82,9 @@ pub struct Shape {
     dir: PathBuf,
     inner: Mutex<Inner>,
     changes: watch::Sender<u64>,
-    /// When a client last asked for the shape (unix seconds): the least recently requested
-    /// shape is the first to go when the service must make room.
+    /// When a client last asked for the shape, as a number that grows with every request to
+    /// any shape: the least recently requested shape is the first to go when the service must
+    /// make room.
     last_requested: AtomicU64,
 }
 
@@ -145,13 +146,13 @@ impl Shape {
                 last_lsn: 0,
             }),
             changes: watch::Sender::new(0),
-            last_requested: AtomicU64::new(unix_seconds()),
+            last_requested: AtomicU64::new(next_request()),
         }
     }
 
     /// A client asked for the shape now.
     pub fn touch(&self) {
-        self.last_requested.store(unix_seconds(), Ordering::Relaxed);
+        self.last_requested.store(next_request(), Ordering::Relaxed);
     }
 
     pub fn last_requested(&self) -> u64 {
@@ -324,10 +325,10 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
     std::fs::rename(&temporary, path)
 }
 
-fn unix_seconds() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
+/// The number of the next request to any shape (see `Shape::last_requested`).
+fn next_request() -> u64 {
+    static REQUESTS: AtomicU64 = AtomicU64::new(0);
+    REQUESTS.fetch_add(1, Ordering::Relaxed)
 }
 
 /// Why a wait for new changes ended.

@@ -5,6 +5,7 @@
 mod device;
 mod flows;
 mod folders;
+mod invitations;
 mod smoke;
 mod support;
 mod view_model;
