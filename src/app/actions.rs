@@ -3,7 +3,10 @@
 
 use std::path::PathBuf;
 
+use serde_json::{Map, Value};
+
 use super::theme::ThemeChoice;
+use crate::outbox::Resolution;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
@@ -20,6 +23,7 @@ pub enum Action {
     CancelSignOut,
     SelectOrganization(String),
     SetTheme(ThemeChoice),
+    /// Selects a task and opens it in the detail panel (`None`: clear and close).
     SelectTask(Option<String>),
     /// Create (or check out) the task's branch in a linked folder and create the workspace.
     StartWork {
@@ -27,6 +31,11 @@ pub enum Action {
         folder_id: String,
     },
     Folder(FolderAction),
+    Task(TaskAction),
+    /// Turns desktop notifications on or off.
+    SetNotifications(bool),
+    /// Shows the keyboard shortcuts.
+    ShowHelp,
     DismissNotice(usize),
     /// Accept (or decline) an invitation to an organization.
     AnswerInvitation {
@@ -50,5 +59,35 @@ pub enum FolderAction {
     CancelPrompt,
     Unlink {
         folder_id: String,
+    },
+}
+
+/// Creating, changing and deleting tasks (each change one outbox write, shown at once).
+#[derive(Debug, Clone, PartialEq)]
+pub enum TaskAction {
+    /// Open the new-task form in the detail panel.
+    OpenNewForm,
+    CloseNewForm,
+    /// Create a task in `organization_id` with these fields (title at least).
+    Create {
+        organization_id: String,
+        fields: Map<String, Value>,
+    },
+    /// Change `fields` of task `id`, based on the `expected` values the person saw.
+    Update {
+        id: String,
+        fields: Map<String, Value>,
+        expected: Map<String, Value>,
+    },
+    Delete {
+        id: String,
+    },
+    UndoDelete {
+        id: String,
+    },
+    /// Settle a write a teammate's change overtook.
+    Resolve {
+        entry_id: i64,
+        resolution: Resolution,
     },
 }

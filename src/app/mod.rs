@@ -16,8 +16,10 @@ pub mod avatars;
 pub mod clock;
 pub mod device;
 pub mod folders;
+pub mod forms;
 pub mod invitation_watch;
 pub mod logic;
+pub mod notifications;
 pub mod state;
 pub mod theme;
 pub mod ui;
@@ -106,7 +108,7 @@ pub fn run(
             }
             Ok(Box::new(SupersetApp::new(
                 &cc.egui_ctx,
-                Options { data_dir, runtime },
+                Options::new(data_dir, runtime),
             )))
         }),
     )

@@ -1,5 +1,5 @@
 //! The window's state that is not the view model: which screen shows, the sign-in form, the
-//! panels' own state (selection, search, filters, form fields, prompts, notices), the device
+//! panels' own state (selection, search, filters, task forms, prompts, notices), the device
 //! settings read from SQLite, and reading the view model with them.
 
 use std::path::Path;
@@ -8,6 +8,7 @@ use std::sync::Mutex;
 use rusqlite::Connection;
 
 use super::device;
+use super::forms::{NewTaskForm, TaskEditor};
 use super::theme::ThemeChoice;
 use super::view_model::rows::{Filters, TreeRows};
 use super::view_model::{Scope, ViewModel};
@@ -37,6 +38,8 @@ pub struct Notice {
     pub text: String,
     pub error: bool,
     pub shown_at: std::time::Instant,
+    /// The task whose delete this notice can undo.
+    pub undo: Option<String>,
 }
 
 /// Good news fades after this long; errors stay until dismissed.
@@ -52,6 +55,8 @@ pub struct Settings {
     pub server_url: Option<String>,
     pub device_id: String,
     pub device_name: String,
+    /// Desktop notifications on (the default) or off.
+    pub notifications: bool,
 }
 
 /// What the panels may change directly: selection, the search box, filters, form buffers.
@@ -60,6 +65,14 @@ pub struct UiState {
     pub active_organization: Option<String>,
     pub filters: Filters,
     pub selected_task: Option<String>,
+    /// The detail panel shows the selected task (Enter opens it, Esc closes it).
+    pub detail_open: bool,
+    /// The new-task form, shown in the detail panel while open.
+    pub new_task: Option<NewTaskForm>,
+    /// Drafts of the selected task's text fields.
+    pub editor: TaskEditor,
+    /// The keyboard shortcuts overlay (`?`).
+    pub show_help: bool,
     pub theme: ThemeChoice,
     /// The path typed into "Link folder…" (for machines without a folder picker).
     pub typed_path: String,
@@ -84,6 +97,10 @@ impl Default for UiState {
             active_organization: None,
             filters: Filters::default(),
             selected_task: None,
+            detail_open: false,
+            new_task: None,
+            editor: TaskEditor::default(),
+            show_help: false,
             theme: ThemeChoice::System,
             typed_path: String::new(),
             show_link_form: false,
@@ -128,7 +145,8 @@ pub(super) fn load(
 
 fn read_settings(conn: &Connection) -> Result<Settings, store::StoreError> {
     let settings = conn.query_row(
-        "SELECT active_organization_id, theme, server_url, device_id, device_name FROM settings WHERE id = 1",
+        "SELECT active_organization_id, theme, server_url, device_id, device_name, notifications \
+         FROM settings WHERE id = 1",
         [],
         |r| {
             Ok(Settings {
@@ -139,6 +157,7 @@ fn read_settings(conn: &Connection) -> Result<Settings, store::StoreError> {
                 device_name: r
                     .get::<_, Option<String>>(4)?
                     .unwrap_or_else(device::host_name),
+                notifications: r.get(5)?,
             })
         },
     )?;

@@ -7,10 +7,32 @@ use eframe::egui::{self, Color32, CornerRadius, Stroke, Visuals};
 
 /// Height of one row of the task tree (tasks and workspaces alike, so the list virtualises).
 pub const ROW_HEIGHT: f32 = 28.0;
-/// Width of the repositories panel and of the detail panel.
-pub const SIDE_PANEL_WIDTH: f32 = 260.0;
-pub const DETAIL_PANEL_WIDTH: f32 = 340.0;
 pub const AVATAR_SIZE: f32 = 20.0;
+/// Below this window width the tree shows assignees as avatars only.
+pub const NARROW_TREE: f32 = 520.0;
+
+/// The repositories panel's and the detail panel's widths (default, least, most) for a window
+/// `width` points wide: at 760 px both leave the task tree room for its badges.
+pub struct PanelWidths {
+    pub side: (f32, f32, f32),
+    pub detail: (f32, f32, f32),
+}
+
+pub fn panel_widths(width: f32) -> PanelWidths {
+    let narrow = width < 1100.0;
+    PanelWidths {
+        side: (
+            if narrow { 190.0 } else { 260.0 },
+            150.0,
+            (width * 0.3).max(150.0),
+        ),
+        detail: (
+            if narrow { 290.0 } else { 380.0 },
+            260.0,
+            (width * 0.5).max(260.0),
+        ),
+    }
+}
 
 /// The user's choice, stored in `settings.theme`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

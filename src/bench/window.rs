@@ -92,13 +92,7 @@ fn measure(
     let started = Instant::now();
     let ctx = egui::Context::default();
     theme::apply(&ctx);
-    let mut controller = Controller::new(
-        ctx.clone(),
-        Options {
-            data_dir: dir,
-            runtime,
-        },
-    );
+    let mut controller = Controller::new(ctx.clone(), Options::new(dir, runtime));
     let loaded = |c: &Controller| c.generation > 0 && !c.ui.tree.rows.is_empty();
     frames_until(&ctx, &mut controller, started, 30, "no tasks shown", loaded)?;
     let cold = started.elapsed();

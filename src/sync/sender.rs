@@ -1,7 +1,8 @@
 //! The outbox sender: one task beside the shape streams that sends stored writes to the API in
 //! order, one at a time, with their idempotency keys. Answers are sorted by
 //! [`retry::classify`]: a write that worked is marked sent (sync confirms it later); a refused
-//! one is rolled back with the server's reason (`SyncEvent::WriteRejected`); a 401 refreshes
+//! one is rolled back with the server's reason (`SyncEvent::WriteRejected`), or kept as a
+//! conflict when a teammate changed the same fields meanwhile; a 401 refreshes
 //! the token; anything else waits as [`retry::Backoff`] says (never sooner than `Retry-After`)
 //! and goes again.
 
@@ -13,7 +14,7 @@ use tokio::sync::{Notify, watch};
 
 use super::context::{Context, Database, pause};
 use super::retry::{self, Backoff, Verdict};
-use crate::outbox::{self, Entry};
+use crate::outbox::{self, Conflict, Entry};
 
 /// Sends outbox commands until the engine stops.
 pub(super) async fn run(context: Arc<Context>, wake: Arc<Notify>, stopped: watch::Receiver<bool>) {
@@ -140,7 +141,7 @@ impl Sender {
                     retry_after: None,
                 },
             },
-            Verdict::Refused | Verdict::Conflict => self.rejected(entry, response).await,
+            Verdict::Refused | Verdict::Conflict => self.refused(entry, response).await,
             Verdict::Retry => Attempt::Failed {
                 reason: format!("the server answered {status}"),
                 retry_after: retry::retry_after(
@@ -173,14 +174,30 @@ impl Sender {
         Attempt::Settled
     }
 
-    /// The API refused the write: roll it back, with its reason in words.
-    async fn rejected(&self, entry: &Entry, response: reqwest::Response) -> Attempt {
+    /// The API refused the write. A 409 naming the values that changed meanwhile keeps it as
+    /// a conflict for the person to settle; anything else rolls it back, with its reason in
+    /// words.
+    async fn refused(&self, entry: &Entry, response: reqwest::Response) -> Attempt {
         let status = response.status();
-        let reason = response
+        let body = response
             .json::<serde_json::Value>()
             .await
-            .ok()
-            .and_then(|v| v["error"]["message"].as_str().map(str::to_owned))
+            .unwrap_or_default();
+        if let Some(conflict) = Conflict::from_response(&body, &entry.command) {
+            let kept = entry.clone();
+            if let Err(error) = self
+                .db
+                .run(move |c| outbox::mark_conflicted(c, &kept, &conflict))
+                .await
+            {
+                tracing::warn!(%error, "recording a conflicting write failed");
+            }
+            self.context.hub.tables_changed("outbox");
+            return Attempt::Settled;
+        }
+        let reason = body["error"]["message"]
+            .as_str()
+            .map(str::to_owned)
             .unwrap_or_else(|| format!("the server refused the change ({status})"));
         let (refused, stored_reason) = (entry.clone(), reason.clone());
         if let Err(error) = self

@@ -1,10 +1,13 @@
-//! The selected task in full — description, labels, due date, the external issue, who works on
-//! it where — and "Start work" in one of this device's linked folders.
+//! The detail panel: the new-task form while it is open, else the selected task in full —
+//! its fields, edited in place, who works on it where — and "Start work" in one of this
+//! device's linked folders.
 
 use eframe::egui::{self, RichText};
 use time::OffsetDateTime;
 
-use super::widgets::{avatar, badge, dot};
+use super::task_editor::task_editor_ui;
+use super::task_form::new_task_ui;
+use super::widgets::{avatar, badge};
 use crate::app::actions::Action;
 use crate::app::avatars::Avatars;
 use crate::app::device::branch_for;
@@ -21,81 +24,25 @@ pub fn detail_ui(
     now: OffsetDateTime,
     actions: &mut Vec<Action>,
 ) {
+    if let Some(form) = &mut state.new_task {
+        egui::ScrollArea::vertical()
+            .auto_shrink(false)
+            .show(ui, |ui| new_task_ui(ui, vm, avatars, form, actions));
+        return;
+    }
     let Some(task) = state.selected_task.as_ref().and_then(|id| vm.task(id)) else {
-        ui.add_space(40.0);
-        ui.vertical_centered(|ui| {
-            ui.label(
-                RichText::new("Select a task to see who works on it, and to start work.").weak(),
-            );
-            ui.label(RichText::new("Up and Down move between tasks · Ctrl+K searches").weak());
-        });
         return;
     };
     egui::ScrollArea::vertical()
         .auto_shrink(false)
         .show(ui, |ui| {
-            task_ui(ui, vm, avatars, task, actions);
+            task_editor_ui(ui, vm, avatars, task, &mut state.editor, actions);
             ui.separator();
             ui.label(RichText::new("Workspaces").strong());
             workspaces_ui(ui, vm, avatars, task, now);
             ui.separator();
             start_work_ui(ui, vm, task, state, actions);
         });
-}
-
-/// The task itself: key, title, status, priority, assignee, labels, due date, description.
-fn task_ui(
-    ui: &mut egui::Ui,
-    vm: &ViewModel,
-    avatars: &Avatars,
-    task: &Task,
-    actions: &mut Vec<Action>,
-) {
-    let dark = ui.visuals().dark_mode;
-    ui.horizontal(|ui| {
-        ui.label(RichText::new(&task.key).weak().monospace());
-        if ui.small_button("Close").clicked() {
-            actions.push(Action::SelectTask(None));
-        }
-    });
-    ui.label(RichText::new(&task.title).size(18.0).strong());
-    ui.horizontal_wrapped(|ui| {
-        dot(ui, theme::status(task.status_color), &task.status);
-        ui.label(&task.status);
-        ui.label(
-            RichText::new(format!("priority {}", task.priority))
-                .color(theme::priority(&task.priority, dark)),
-        );
-        match (&task.assignee_id, &task.assignee_name) {
-            (Some(id), Some(name)) => {
-                avatar(ui, vm, avatars, id, name);
-                ui.label(name);
-            }
-            _ => {
-                ui.label(RichText::new("unassigned").weak());
-            }
-        }
-    });
-    ui.horizontal_wrapped(|ui| {
-        for label in &task.labels {
-            badge(ui, label, theme::accent(dark));
-        }
-        if let Some(due) = &task.due_date {
-            ui.label(format!("due {due}"));
-        }
-    });
-    if let Some(url) = task.external_url.as_deref().filter(|u| is_web_link(u)) {
-        ui.hyperlink_to("Open the issue", url);
-    }
-    ui.add_space(6.0);
-    match &task.description {
-        Some(text) if !text.is_empty() => {
-            ui.label(text);
-        }
-        _ => {
-            ui.label(RichText::new("No description.").weak());
-        }
-    }
 }
 
 /// Who works on the task: each workspace's owner, device, presence, branch, git state and PR.

@@ -1,16 +1,22 @@
 //! Questions and messages: the sign-out confirmation (saying which writes would be lost), the
-//! link prompt when a folder matches several repositories or none, invitations to answer, and
-//! dismissable notices.
+//! link prompt when a folder matches several repositories or none, invitations to answer,
+//! conflicts to settle (keep mine / take theirs), and dismissable notices (a delete's with
+//! Undo).
 
 use eframe::egui::{self, RichText};
+use serde_json::Value;
 
-use crate::app::actions::{Action, FolderAction};
+use crate::app::actions::{Action, FolderAction, TaskAction};
 use crate::app::state::UiState;
 use crate::app::theme;
-use crate::app::view_model::ViewModel;
+use crate::app::view_model::{TaskConflict, ViewModel};
+use crate::outbox::Resolution;
 
-pub fn notices_ui(ui: &mut egui::Ui, state: &UiState, actions: &mut Vec<Action>) {
+pub fn notices_ui(ui: &mut egui::Ui, vm: &ViewModel, state: &UiState, actions: &mut Vec<Action>) {
     let dark = ui.visuals().dark_mode;
+    for conflict in &vm.conflicts {
+        conflict_ui(ui, vm, conflict, actions);
+    }
     if let Some(busy) = &state.busy {
         ui.horizontal(|ui| {
             ui.spinner();
@@ -42,10 +48,78 @@ pub fn notices_ui(ui: &mut egui::Ui, state: &UiState, actions: &mut Vec<Action>)
                 theme::success(dark)
             };
             ui.label(RichText::new(&notice.text).color(color));
+            if let Some(id) = &notice.undo
+                && ui.button("Undo").clicked()
+            {
+                actions.push(Action::Task(TaskAction::UndoDelete { id: id.clone() }));
+                actions.push(Action::DismissNotice(i));
+            }
             if ui.small_button("Dismiss").clicked() {
                 actions.push(Action::DismissNotice(i));
             }
         });
+    }
+}
+
+/// "SUP-3: Mike changed the status to Done while you were editing. Yours: In Progress." with
+/// Keep mine / Take theirs.
+fn conflict_ui(
+    ui: &mut egui::Ui,
+    vm: &ViewModel,
+    conflict: &TaskConflict,
+    actions: &mut Vec<Action>,
+) {
+    let dark = ui.visuals().dark_mode;
+    let yours: Vec<String> = conflict
+        .conflict
+        .fields
+        .iter()
+        .filter(|f| f.field != "status_color")
+        .map(|f| shown_value(vm, &f.field, &f.mine))
+        .collect();
+    ui.horizontal_wrapped(|ui| {
+        ui.label(
+            RichText::new(format!(
+                "{}: {}.",
+                conflict.task_key, conflict.conflict.message
+            ))
+            .color(theme::warning(dark)),
+        );
+        if !yours.is_empty() {
+            ui.label(format!("Yours: {}.", yours.join(", ")));
+        }
+        for (label, resolution) in [
+            ("Keep mine", Resolution::KeepMine),
+            ("Take theirs", Resolution::TakeTheirs),
+        ] {
+            if ui.button(label).clicked() {
+                actions.push(Action::Task(TaskAction::Resolve {
+                    entry_id: conflict.entry_id,
+                    resolution,
+                }));
+            }
+        }
+    });
+}
+
+/// A field's value in words: a person's name for an assignee, "none" for nothing.
+fn shown_value(vm: &ViewModel, field: &str, value: &Value) -> String {
+    match value {
+        Value::Null => "none".to_owned(),
+        Value::String(id) if field == "assignee_id" => vm
+            .people
+            .get(id)
+            .map_or_else(|| "someone".to_owned(), |p| p.name.clone()),
+        Value::String(id) if field == "repository_id" => vm
+            .repository(id)
+            .map_or_else(|| "a repository".to_owned(), |r| r.name.clone()),
+        Value::String(text) => text.clone(),
+        Value::Array(items) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .collect::<Vec<_>>()
+            .join(", "),
+        other => other.to_string(),
     }
 }
 

@@ -3,8 +3,13 @@
 
 mod detail;
 mod dialogs;
+mod help;
+mod pickers;
 mod repositories;
 mod sign_in;
+pub mod task_editor;
+pub mod task_form;
+mod task_rows;
 mod tasks;
 pub mod top_bar;
 mod widgets;
@@ -37,6 +42,7 @@ pub fn window_ui(ui: &mut egui::Ui, controller: &mut Controller) -> Vec<Action> 
             &vm,
             &mut controller.ui,
             &controller.status,
+            controller.settings.notifications,
             &mut actions,
         );
         ui.add_space(2.0);
@@ -44,30 +50,43 @@ pub fn window_ui(ui: &mut egui::Ui, controller: &mut Controller) -> Vec<Action> 
     if !controller.ui.notices.is_empty()
         || controller.ui.busy.is_some()
         || !controller.ui.invitations.is_empty()
+        || !vm.conflicts.is_empty()
     {
         egui::Panel::bottom("notices").show(ui, |ui| {
-            dialogs::notices_ui(ui, &controller.ui, &mut actions);
+            dialogs::notices_ui(ui, &vm, &controller.ui, &mut actions);
         });
     }
+    let widths = theme::panel_widths(ui.ctx().content_rect().width());
     egui::Panel::left("repositories")
-        .default_size(theme::SIDE_PANEL_WIDTH)
+        .default_size(widths.side.0)
+        .size_range(widths.side.1..=widths.side.2)
         .resizable(true)
         .show(ui, |ui| {
             repositories::repositories_ui(ui, &vm, &mut controller.ui, &mut actions);
         });
-    egui::Panel::right("detail")
-        .default_size(theme::DETAIL_PANEL_WIDTH)
-        .resizable(true)
-        .show(ui, |ui| {
-            detail::detail_ui(
-                ui,
-                &vm,
-                &controller.avatars,
-                &mut controller.ui,
-                now,
-                &mut actions,
-            );
-        });
+    help::shortcuts(ui.ctx(), &vm, &mut controller.ui, &mut actions);
+    let task_open = controller.ui.detail_open
+        && controller
+            .ui
+            .selected_task
+            .as_ref()
+            .is_some_and(|id| vm.task(id).is_some());
+    if controller.ui.new_task.is_some() || task_open {
+        egui::Panel::right("detail")
+            .default_size(widths.detail.0)
+            .size_range(widths.detail.1..=widths.detail.2)
+            .resizable(true)
+            .show(ui, |ui| {
+                detail::detail_ui(
+                    ui,
+                    &vm,
+                    &controller.avatars,
+                    &mut controller.ui,
+                    now,
+                    &mut actions,
+                );
+            });
+    }
     let synced_once = controller.generation > 0
         && !matches!(
             controller.status,
@@ -86,5 +105,6 @@ pub fn window_ui(ui: &mut egui::Ui, controller: &mut Controller) -> Vec<Action> 
         );
     });
     dialogs::modal_ui(ui.ctx(), &vm, &controller.ui, &mut actions);
+    help::help_ui(ui.ctx(), &mut controller.ui);
     actions
 }

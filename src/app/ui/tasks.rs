@@ -7,12 +7,19 @@ use std::time::Duration;
 use eframe::egui::{self, Align, Layout, RichText};
 use time::OffsetDateTime;
 
-use super::widgets::{avatar, badge, dot};
-use crate::app::actions::Action;
+use super::task_rows::{task_row, workspace_row};
+use super::widgets::dot;
+use crate::app::actions::{Action, TaskAction};
 use crate::app::avatars::Avatars;
 use crate::app::state::UiState;
 use crate::app::theme;
-use crate::app::view_model::{Row, ViewModel, Workspace, presence_text};
+use crate::app::view_model::{Row, ViewModel};
+
+/// Where the tree's visible rows are clipped, kept in the context's memory each frame (for the
+/// layout check that no row's content is cut).
+pub fn tree_clip_id() -> egui::Id {
+    egui::Id::unique("task-tree-clip")
+}
 
 pub fn tasks_ui(
     ui: &mut egui::Ui,
@@ -23,7 +30,7 @@ pub fn tasks_ui(
     synced_once: bool,
     actions: &mut Vec<Action>,
 ) {
-    filters_ui(ui, vm, state);
+    filters_ui(ui, vm, state, actions);
     ui.separator();
     if let Some(message) = empty_message(vm, state, synced_once) {
         ui.add_space(40.0);
@@ -42,6 +49,8 @@ pub fn tasks_ui(
     let rows = &state.tree.rows;
     let selected = state.selected_task.clone();
     area.show_rows(ui, theme::ROW_HEIGHT, rows.len(), |ui, range| {
+        let clip = ui.clip_rect();
+        ui.ctx().data_mut(|d| d.insert_temp(tree_clip_id(), clip));
         for row in &rows[range] {
             ui.allocate_ui_with_layout(
                 egui::vec2(ui.available_width(), theme::ROW_HEIGHT),
@@ -78,8 +87,17 @@ fn scroll_target(state: &mut UiState, vm: &ViewModel) -> Option<usize> {
         .position(|row| matches!(row, Row::Task(i) if vm.tasks[*i].id == *selected))
 }
 
-fn filters_ui(ui: &mut egui::Ui, vm: &ViewModel, state: &mut UiState) {
-    ui.horizontal(|ui| {
+fn filters_ui(ui: &mut egui::Ui, vm: &ViewModel, state: &mut UiState, actions: &mut Vec<Action>) {
+    ui.horizontal_wrapped(|ui| {
+        let can_create = state.active_organization.is_some();
+        if ui
+            .add_enabled(can_create, egui::Button::new("New task"))
+            .on_hover_text("N")
+            .clicked()
+        {
+            actions.push(Action::Task(TaskAction::OpenNewForm));
+        }
+        ui.separator();
         ui.toggle_value(&mut state.filters.mine, "Mine");
         ui.toggle_value(&mut state.filters.assigned_to_me, "Assigned to me");
         ui.toggle_value(&mut state.filters.has_active_workspace, "Active now");
@@ -89,13 +107,16 @@ fn filters_ui(ui: &mut egui::Ui, vm: &ViewModel, state: &mut UiState) {
             .and_then(|o| vm.statuses.get(o))
             .cloned()
             .unwrap_or_default();
-        egui::ComboBox::from_label("Status")
-            .selected_text(state.filters.status.as_deref().unwrap_or("Any"))
+        egui::ComboBox::from_id_salt("status-filter")
+            .selected_text(format!(
+                "Status: {}",
+                state.filters.status.as_deref().unwrap_or("any")
+            ))
             .show_ui(ui, |ui| {
                 ui.selectable_value(&mut state.filters.status, None, "Any");
                 for status in statuses {
-                    let label = status.clone();
-                    ui.selectable_value(&mut state.filters.status, Some(status), label);
+                    let label = status.name.clone();
+                    ui.selectable_value(&mut state.filters.status, Some(status.name), label);
                 }
             });
         let count = if vm.partial {
@@ -118,133 +139,35 @@ fn empty_message(vm: &ViewModel, state: &UiState, synced_once: bool) -> Option<S
     } else if state.filters != Default::default() {
         "No tasks match. Clear the search or the filters to see them all.".to_owned()
     } else {
-        "No tasks yet. Connect Linear or GitHub (see the README), or create tasks through the API; they show here at once.".to_owned()
+        "No tasks yet. Press N (or New task) to create one, or connect Linear (see the README); they show here at once.".to_owned()
     })
 }
 
-fn task_row(
-    ui: &mut egui::Ui,
-    vm: &ViewModel,
-    avatars: &Avatars,
-    index: usize,
-    selected: Option<&str>,
-    actions: &mut Vec<Action>,
-) {
-    let task = &vm.tasks[index];
-    let dark = ui.visuals().dark_mode;
-    let is_selected = selected == Some(task.id.as_str());
-    let text = format!("{}  {}", task.key, task.title);
-    // The whole row is the click target; AccessKit sees a selectable item named by its text.
-    let row = ui.max_rect();
-    let response = ui.interact(
-        row,
-        egui::Id::unique(("task-row", &task.id)),
-        egui::Sense::click(),
-    );
-    response.widget_info(|| {
-        egui::WidgetInfo::selected(egui::accesskit::Role::ListItem, true, is_selected, &text)
-    });
-    let fill = if is_selected {
-        Some(ui.visuals().selection.bg_fill)
-    } else if response.hovered() {
-        Some(ui.visuals().widgets.hovered.weak_bg_fill)
-    } else {
-        None
-    };
-    if let Some(fill) = fill {
-        ui.painter().rect_filled(row, 6.0, fill);
-    }
-    if response.clicked() {
-        actions.push(Action::SelectTask(Some(task.id.clone())));
-    }
-    ui.add_space(12.0);
-    dot(ui, theme::status(task.status_color), &task.status);
-    ui.label(
-        RichText::new(&task.key)
-            .monospace()
-            .color(theme::muted(ui.visuals())),
-    );
-    ui.add(
-        egui::Label::new(RichText::new(&task.title))
-            .truncate()
-            .selectable(false),
-    );
-    ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
-        match (&task.assignee_id, &task.assignee_name) {
-            (Some(id), Some(name)) => {
-                ui.label(RichText::new(name).weak());
-                avatar(ui, vm, avatars, id, name);
-            }
-            _ => {
-                ui.label(RichText::new("unassigned").weak());
-            }
-        }
-        if task.priority != "none" {
-            ui.label(RichText::new(&task.priority).color(theme::priority(&task.priority, dark)));
-        }
-        if task.pending {
-            badge(ui, "saving…", theme::warning(dark));
-        }
-    });
-}
-
-fn workspace_row(
-    ui: &mut egui::Ui,
-    vm: &ViewModel,
-    avatars: &Avatars,
-    workspace: &Workspace,
-    now: OffsetDateTime,
-) {
-    let dark = ui.visuals().dark_mode;
-    let muted = theme::muted(ui.visuals());
-    ui.add_space(40.0);
-    avatar(ui, vm, avatars, &workspace.owner_id, &workspace.owner_name);
-    ui.label(&workspace.owner_name);
-    let place = if workspace.cloud { "cloud" } else { "local" };
-    ui.label(RichText::new(format!("{} · {place}", workspace.device_name)).color(muted));
-    let presence = presence_text(workspace, now);
-    let color = if presence == "active now" {
-        theme::success(dark)
-    } else {
-        muted
-    };
-    ui.label(RichText::new(presence).color(color));
-    if let Some(branch) = &workspace.branch {
-        ui.label(RichText::new(branch).monospace().color(muted));
-    }
-    if let Some(git) = &workspace.git {
-        ui.label(RichText::new(git.summary()).color(muted));
-    }
-    if let Some(pr) = &workspace.pull_request {
-        let mut text = format!("#{} {}", pr.number, pr.status);
-        if let Some(review) = &pr.review {
-            text.push_str(" · ");
-            text.push_str(&review.replace('_', " "));
-        }
-        badge(ui, &text, theme::pull_request(&pr.status, dark));
-    }
-    if workspace.pending {
-        badge(ui, "saving…", theme::warning(dark));
-    }
-}
-
-/// Arrow keys move between tasks; Escape clears the selection.
+/// Up and Down move between tasks (the open panel follows); Enter opens the selected task;
+/// Escape closes the new-task form, then the panel, then clears the selection.
 fn keyboard(ui: &egui::Ui, vm: &ViewModel, state: &mut UiState, actions: &mut Vec<Action>) {
-    if ui.ctx().memory(|m| m.focused().is_some()) {
+    if ui.ctx().egui_wants_keyboard_input() || state.show_help {
         return;
     }
-    let (down, up, escape) = ui.input(|i| {
+    let (down, up, enter, escape) = ui.input(|i| {
         (
             i.key_pressed(egui::Key::ArrowDown),
             i.key_pressed(egui::Key::ArrowUp),
+            i.key_pressed(egui::Key::Enter),
             i.key_pressed(egui::Key::Escape),
         )
     });
     if escape {
-        actions.push(Action::SelectTask(None));
+        if state.new_task.is_some() {
+            actions.push(Action::Task(TaskAction::CloseNewForm));
+        } else if state.detail_open {
+            state.detail_open = false;
+        } else {
+            actions.push(Action::SelectTask(None));
+        }
         return;
     }
-    if !down && !up {
+    if !down && !up && !enter {
         return;
     }
     let tasks: Vec<usize> = state
@@ -260,14 +183,16 @@ fn keyboard(ui: &egui::Ui, vm: &ViewModel, state: &mut UiState, actions: &mut Ve
         .selected_task
         .as_ref()
         .and_then(|id| tasks.iter().position(|&i| vm.tasks[i].id == *id));
-    let next = match (current, down) {
-        (None, _) => 0,
-        (Some(at), true) => (at + 1).min(tasks.len().saturating_sub(1)),
-        (Some(at), false) => at.saturating_sub(1),
+    let next = match (current, down, up) {
+        (None, _, _) => 0,
+        (Some(at), true, _) => (at + 1).min(tasks.len().saturating_sub(1)),
+        (Some(at), _, true) => at.saturating_sub(1),
+        (Some(at), _, _) => at,
     };
     if let Some(&i) = tasks.get(next) {
         state.selected_task = Some(vm.tasks[i].id.clone());
         state.start_folder = None;
         state.scroll_to_selection = true;
+        state.detail_open |= enter;
     }
 }

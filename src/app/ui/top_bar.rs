@@ -19,6 +19,7 @@ pub fn top_bar_ui(
     vm: &ViewModel,
     state: &mut UiState,
     status: &SyncStatus,
+    notifications: bool,
     actions: &mut Vec<Action>,
 ) {
     ui.horizontal(|ui| {
@@ -67,14 +68,20 @@ pub fn top_bar_ui(
             search.surrender_focus();
         }
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            user_menu(ui, vm, state, actions);
+            user_menu(ui, vm, state, notifications, actions);
             ui.separator();
             sync_status(ui, vm, status, actions);
         });
     });
 }
 
-fn user_menu(ui: &mut egui::Ui, vm: &ViewModel, state: &UiState, actions: &mut Vec<Action>) {
+fn user_menu(
+    ui: &mut egui::Ui,
+    vm: &ViewModel,
+    state: &UiState,
+    notifications: bool,
+    actions: &mut Vec<Action>,
+) {
     let name = vm.me.as_ref().map_or("Account", |m| m.name.as_str());
     ui.menu_button(name, |ui| {
         if let Some(me) = &vm.me {
@@ -86,6 +93,18 @@ fn user_menu(ui: &mut egui::Ui, vm: &ViewModel, state: &UiState, actions: &mut V
             if ui.radio(state.theme == choice, choice.label()).clicked() {
                 actions.push(Action::SetTheme(choice));
             }
+        }
+        ui.separator();
+        let mut on = notifications;
+        if ui
+            .checkbox(&mut on, "Desktop notifications")
+            .on_hover_text("When a teammate assigns you a task, starts work on one of yours, or your pull request is merged or needs changes")
+            .changed()
+        {
+            actions.push(Action::SetNotifications(on));
+        }
+        if ui.button("Keyboard shortcuts  ?").clicked() {
+            actions.push(Action::ShowHelp);
         }
         ui.separator();
         if ui.button("Sign out…").clicked() {

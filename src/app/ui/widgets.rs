@@ -82,3 +82,9 @@ pub fn badge(ui: &mut egui::Ui, text: &str, color: Color32) -> egui::Response {
     response.widget_info(|| egui::WidgetInfo::labeled(egui::accesskit::Role::Label, true, text));
     response
 }
+
+/// Whether `key` was pressed this frame, taking it so that no panel drawn later acts on it too
+/// (Enter in a form's field must not also open a task in the tree).
+pub fn take_key(ui: &egui::Ui, key: egui::Key) -> bool {
+    ui.input_mut(|i| i.consume_key(egui::Modifiers::NONE, key))
+}

@@ -1,14 +1,16 @@
 //! Reading the view model from SQLite (off the UI thread) after the engine says a table
 //! changed: everything, or only the first screen of one organization while the rest loads.
 //! After the rows are read, [`ViewModel::index`] precomputes what frames need — per-task
-//! workspace lists, lower-cased search text, each organization's rows and statuses — so a frame
+//! workspace lists, lower-cased search text, each organization's rows and statuses, conflicts
+//! with their tasks — so a frame
 //! over 100,000 tasks does no parsing and no allocation beyond the rows it shows.
 
 use std::sync::Arc;
 
 use rusqlite::Connection;
 
-use super::model::ViewModel;
+use super::choices::statuses_of;
+use super::model::{TaskConflict, ViewModel};
 use super::rows::{self, Filters};
 use crate::outbox;
 use crate::store::StoreError;
@@ -41,6 +43,7 @@ impl ViewModel {
         let mut vm = ViewModel::default();
         vm.load_people(conn, me)?;
         vm.load_organizations(conn, me)?;
+        vm.load_members(conn)?;
         vm.load_repositories(conn)?;
         let overlay = outbox::overlay(conn)?;
         vm.pending_writes = overlay.len();
@@ -48,6 +51,7 @@ impl ViewModel {
             .into_iter()
             .filter_map(|e| e.last_error)
             .collect();
+        let conflicts = outbox::conflicts(conn)?;
         let started = std::time::Instant::now();
         let first_screen = match scope {
             Scope::Everything => None,
@@ -68,6 +72,10 @@ impl ViewModel {
         vm.load_workspaces(conn, &overlay)?;
         let workspaces = started.elapsed();
         vm.index();
+        vm.conflicts = conflicts
+            .into_iter()
+            .filter_map(|(entry, conflict)| vm.conflict_of(entry, conflict))
+            .collect();
         tracing::debug!(?tasks, ?workspaces, indexed = ?started.elapsed(), "view model loaded");
         Ok(vm)
     }
@@ -104,18 +112,31 @@ impl ViewModel {
             let built = rows::build(self, Some(&organization.id), &Filters::default());
             self.organization_rows
                 .insert(organization.id.clone(), Arc::new(built));
-            let mut statuses: Vec<String> = Vec::new();
-            for task in self
-                .tasks
-                .iter()
-                .filter(|t| t.organization_id == organization.id)
-            {
-                if statuses.last() != Some(&task.status) && !statuses.contains(&task.status) {
-                    statuses.push(task.status.clone());
-                }
-            }
+            let statuses = statuses_of(
+                self.tasks
+                    .iter()
+                    .filter(|t| t.organization_id == organization.id),
+            );
             self.statuses.insert(organization.id, statuses);
         }
+    }
+
+    /// A conflicted write, shown with the task it concerns (`None` once the task is gone).
+    fn conflict_of(
+        &self,
+        entry: outbox::Entry,
+        conflict: outbox::Conflict,
+    ) -> Option<TaskConflict> {
+        let outbox::Command::UpdateTask { id, .. } = &entry.command else {
+            return None;
+        };
+        let task = self.task(&id.to_string())?;
+        Some(TaskConflict {
+            entry_id: entry.id,
+            task_id: task.id.clone(),
+            task_key: task.key.clone(),
+            conflict,
+        })
     }
 
     fn index_search_text(&mut self) {

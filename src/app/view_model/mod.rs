@@ -3,9 +3,11 @@
 //!
 //! From the bottom up: `model` is the data; `parse` reads stored text; `order` defines the
 //! tree's order once (for Rust and SQL); `presence` says "active now / idle 15m ago"; `overlay`
-//! lays pending writes over rows; `read` holds the SQL; `rows` turns the model into the task
+//! lays pending writes over rows; `read` holds the SQL; `choices` what the editors offer
+//! (statuses, members); `rows` turns the model into the task
 //! tree's lines (and caches them); `load` reads it all and indexes it. The panels only read it.
 
+mod choices;
 mod load;
 mod model;
 mod order;
@@ -15,8 +17,10 @@ mod presence;
 mod read;
 pub mod rows;
 
+pub use choices::DEFAULT_STATUSES;
 pub use load::Scope;
 pub use model::{
-    LocalFolder, Organization, Person, PullRequest, Repository, Row, Task, ViewModel, Workspace,
+    LocalFolder, Organization, Person, PullRequest, Repository, Row, Status, Task, TaskConflict,
+    ViewModel, Workspace,
 };
 pub use presence::presence_text;

@@ -108,9 +108,39 @@ pub struct Task {
     pub labels: Vec<String>,
     pub due_date: Option<String>,
     pub external_url: Option<String>,
+    /// The tracker the task comes from (`linear`), which owns its fields; `None` when it was
+    /// created in Superset.
+    pub provider: Option<String>,
     /// Lower-case key, title, assignee and branches, for the search box.
     pub search_text: String,
     pub pending: bool,
+}
+
+impl Task {
+    /// The tracker that owns the task's fields, by its name (`Linear`), if any.
+    pub fn owner(&self) -> Option<String> {
+        let provider = self.provider.as_deref()?;
+        let mut letters = provider.chars();
+        let first = letters.next()?.to_uppercase();
+        Some(first.chain(letters).collect())
+    }
+}
+
+/// A status a task can have, with its colour.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Status {
+    pub name: String,
+    pub color: Option<[u8; 3]>,
+}
+
+/// A write of this device that a teammate's change overtook (see `outbox::Conflict`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskConflict {
+    /// The outbox entry to resolve.
+    pub entry_id: i64,
+    pub task_id: String,
+    pub task_key: String,
+    pub conflict: crate::outbox::Conflict,
 }
 
 /// Everything the window shows, for every organization of the user.
@@ -134,8 +164,13 @@ pub struct ViewModel {
     /// Each organization's task tree without search or filters, built with the model so that
     /// switching organization costs nothing.
     pub organization_rows: HashMap<String, Arc<Vec<Row>>>,
-    /// The statuses used in each organization, in group order (the status filter's choices).
-    pub statuses: HashMap<String, Vec<String>>,
+    /// Each organization's statuses with their colours, in group order: the status filter's
+    /// and the status picker's choices.
+    pub statuses: HashMap<String, Vec<Status>>,
+    /// Each organization's members (user ids, by name): the assignee picker's choices.
+    pub members: HashMap<String, Vec<String>>,
+    /// Task updates a teammate's change overtook, waiting for "keep mine" or "take theirs".
+    pub conflicts: Vec<TaskConflict>,
     pub pending_writes: usize,
     /// Writes the server refused, with its reasons.
     pub rejected: Vec<String>,

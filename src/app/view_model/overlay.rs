@@ -1,5 +1,5 @@
 //! Pending writes laid over synced rows: a create adds its row, an update patches the fields
-//! it carries, a delete or archive hides the row — so a change appears before the server has
+//! it carries, a delete or archive hides the row (and a restore shows it again) — so a change appears before the server has
 //! confirmed it.
 
 use std::collections::HashMap;
@@ -9,7 +9,6 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::model::{Task, Workspace};
-use super::order::display_key;
 use super::parse::{parse_color, parse_git, parse_timestamp};
 use crate::outbox::{Command, Entry};
 
@@ -33,12 +32,19 @@ pub(super) fn overlay_tasks(tasks: &mut Vec<Task>, overlay: &[Entry]) {
                 });
                 patch_task(&mut tasks[at], fields);
             }
-            Command::UpdateTask { id, fields } => {
+            Command::UpdateTask { id, fields, .. } => {
                 if let Some(&at) = position.get(&id.to_string()) {
                     patch_task(&mut tasks[at], fields);
                 }
             }
             Command::DeleteTask { id } => deleted.push(id.to_string()),
+            Command::RestoreTask { id } => {
+                let id = id.to_string();
+                deleted.retain(|d| *d != id);
+                if let Some(&at) = position.get(&id) {
+                    tasks[at].pending = true;
+                }
+            }
             _ => {}
         }
     }
@@ -49,7 +55,8 @@ pub(super) fn overlay_tasks(tasks: &mut Vec<Task>, overlay: &[Entry]) {
 fn new_task(id: Uuid) -> Task {
     let id = id.to_string();
     Task {
-        key: display_key(None, &id),
+        // The server gives it its key (`ACME-18`); until then it is new.
+        key: "new".to_owned(),
         id,
         organization_id: String::new(),
         repository_id: None,
@@ -64,6 +71,7 @@ fn new_task(id: Uuid) -> Task {
         labels: Vec::new(),
         due_date: None,
         external_url: None,
+        provider: None,
         search_text: String::new(),
         pending: true,
     }

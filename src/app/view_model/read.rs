@@ -17,9 +17,11 @@ use crate::gitlink::urls;
 use crate::outbox;
 use crate::store::StoreError;
 
+/// Tasks not deleted, and deleted ones whose restore is on its way (an undone delete).
 const TASK_COLUMNS: &str = "SELECT id, organization_id, repository_id, title, description, status, \
-    status_color, priority, assignee_id, external_key, external_url, branch, labels, due_date \
-    FROM tasks WHERE deleted_at IS NULL";
+    status_color, priority, assignee_id, external_key, external_url, branch, labels, due_date, \
+    external_provider FROM tasks WHERE (deleted_at IS NULL OR id IN (SELECT entity_id FROM outbox \
+    WHERE command = 'restore_task' AND state IN ('pending', 'sent')))";
 
 impl ViewModel {
     pub(super) fn load_people(
@@ -216,6 +218,7 @@ fn task_row(r: &SqlRow<'_>) -> rusqlite::Result<Task> {
         branch: r.get(11)?,
         labels: serde_json::from_str(&labels).unwrap_or_default(),
         due_date: r.get(13)?,
+        provider: r.get(14)?,
         search_text: String::new(),
         pending: false,
     })

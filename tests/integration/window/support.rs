@@ -15,10 +15,7 @@ pub type Window = Harness<'static, SupersetApp>;
 
 /// The window on `profile`, its background work on `runtime`.
 pub fn open(profile: &Path, runtime: &tokio::runtime::Runtime) -> Window {
-    let options = Options {
-        data_dir: profile.to_path_buf(),
-        runtime: runtime.handle().clone(),
-    };
+    let options = Options::new(profile.to_path_buf(), runtime.handle().clone());
     Harness::builder()
         .with_size(egui::vec2(1280.0, 800.0))
         .build_eframe(move |cc| SupersetApp::new(&cc.egui_ctx, options))

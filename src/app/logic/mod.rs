@@ -5,36 +5,51 @@
 //! on the tokio runtime (blocking work on its blocking pool) and come back as `Finished` work
 //! over a channel, each followed by a repaint request. View-model reloads are coalesced: while
 //! one is running, further table changes only mark it stale, and one more load follows.
+//!
+//! Its work is split by subject: `session` (signing in and out), `work` (folders, starting
+//! work, invitations) and `tasks` (task writes, conflicts, notifications).
 
-use std::path::{Path, PathBuf};
+mod session;
+mod tasks;
+mod work;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use eframe::egui;
 use rusqlite::Connection;
 
 use super::actions::{Action, FolderAction};
 use super::avatars::Avatars;
-use super::device::{self, DeviceWatcher, StartWorkError};
-use super::folders;
+use super::device::{DeviceWatcher, StartWorkError};
 use super::invitation_watch::InvitationWatch;
+use super::notifications::triggers::Watch;
+use super::notifications::{DesktopNotifier, Notification, Notifier};
 use super::state::{
     MAX_NOTICES, NOTICE_LIFETIME, Notice, Screen, Settings, SignInForm, UiState, load,
 };
 use super::theme::ThemeChoice;
 use super::view_model::ViewModel;
-use crate::gitlink::linking::{self, LinkError, LinkOutcome};
-use crate::invitations::{self, Invitation};
+use crate::gitlink::linking::{LinkError, LinkOutcome};
+use crate::invitations::Invitation;
 use crate::profile::{self, ProfileError, SignedOut};
 use crate::store::{self, StoreError};
 use crate::sync::engine::Engine;
 use crate::sync::events::{Events, SyncEvent, SyncStatus};
-use crate::sync::requests::{Api, RequestError};
-use crate::sync::session::{Session, SessionError};
+use crate::sync::requests::RequestError;
+use crate::sync::session::Session;
 
 /// Background work that has finished.
 enum Finished {
-    Loaded(Box<ViewModel>, Settings),
+    /// A fresh view model; `synced`: the load began after the first sync had finished.
+    Loaded {
+        vm: Box<ViewModel>,
+        settings: Settings,
+        synced: bool,
+    },
     LoadFailed(StoreError),
     /// The new session and the signed-in user's id.
     SignedIn(Result<(Arc<Session>, String), ProfileError>),
@@ -46,6 +61,9 @@ enum Finished {
     SaveFailed(StoreError),
     Invitations(Vec<Invitation>),
     InvitationAnswered(Result<bool, RequestError>),
+    TaskWritten(Result<tasks::Written, StoreError>),
+    /// The notification service could not show this; the notice area does.
+    NotShown(Notification),
 }
 
 /// Where the window's data lives and which runtime does its background work.
@@ -53,6 +71,19 @@ enum Finished {
 pub struct Options {
     pub data_dir: PathBuf,
     pub runtime: tokio::runtime::Handle,
+    /// Where notifications go outside the window.
+    pub notifier: Arc<dyn Notifier>,
+}
+
+impl Options {
+    /// The window's usual options: the system's notification service.
+    pub fn new(data_dir: PathBuf, runtime: tokio::runtime::Handle) -> Self {
+        Self {
+            data_dir,
+            runtime,
+            notifier: Arc::new(DesktopNotifier),
+        }
+    }
 }
 
 pub struct Controller {
@@ -82,6 +113,10 @@ pub struct Controller {
     stale: bool,
     /// The signed-in user's id (read once from the stored session).
     me: Option<String>,
+    /// What the last view model showed, for notifications.
+    watch: Watch,
+    /// Tasks this window changed lately (never announced back to their author).
+    own_writes: HashMap<String, Instant>,
 }
 
 impl Controller {
@@ -116,6 +151,8 @@ impl Controller {
             loading: false,
             stale: false,
             me: None,
+            watch: Watch::default(),
+            own_writes: HashMap::new(),
             options,
         };
         if let Some(stored) = crate::sync::session::load(&controller.options.data_dir) {
@@ -137,49 +174,6 @@ impl Controller {
 
     fn database(&self) -> PathBuf {
         profile::database_path(&self.options.data_dir)
-    }
-
-    fn start_session(&mut self, session: Arc<Session>) {
-        let _guard = self.options.runtime.enter();
-        let ctx = self.ctx.clone();
-        let (engine, events) = Engine::start(
-            self.database(),
-            session.clone(),
-            self.http.clone(),
-            move || ctx.request_repaint(),
-        );
-        self.device = Some(DeviceWatcher::start(
-            &self.options.runtime,
-            self.database(),
-            self.me.clone(),
-            engine.outbox_signal(),
-        ));
-        let sender = self.finished_sender.clone();
-        let ctx = self.ctx.clone();
-        self.invitations = Some(InvitationWatch::start(
-            &self.options.runtime,
-            Api::new(session.clone(), self.http.clone()),
-            move |waiting| {
-                let _ = sender.send(Finished::Invitations(waiting));
-                ctx.request_repaint();
-            },
-        ));
-        self.status = events.status();
-        self.engine = Some(engine);
-        self.events = Some(events);
-        self.session = Some(session);
-        self.screen = Screen::Main;
-    }
-
-    /// Stops the engine and the device watcher, forgetting the session in this window.
-    fn end_session(&mut self) -> Option<Engine> {
-        self.device = None;
-        self.invitations = None;
-        self.ui.invitations.clear();
-        self.events = None;
-        self.session = None;
-        self.deferred_session = None;
-        self.engine.take()
     }
 
     /// Runs `job` on the blocking pool and delivers what it finished.
@@ -204,6 +198,7 @@ impl Controller {
         let reader = self.reader.clone();
         let path = self.database();
         let me = self.me.clone();
+        let synced = self.status == SyncStatus::Live;
         let sender = self.finished_sender.clone();
         let ctx = self.ctx.clone();
         self.options.runtime.spawn_blocking(move || {
@@ -212,7 +207,11 @@ impl Controller {
                 ctx.request_repaint();
             };
             let read = |first_screen| match load(&reader, &path, me.as_deref(), first_screen) {
-                Ok((vm, settings)) => Finished::Loaded(Box::new(vm), settings),
+                Ok((vm, settings)) => Finished::Loaded {
+                    vm: Box::new(vm),
+                    settings,
+                    synced,
+                },
                 Err(e) => Finished::LoadFailed(e),
             };
             if first_screen {
@@ -257,11 +256,17 @@ impl Controller {
     }
 
     fn notice(&mut self, text: String, error: bool) {
-        self.ui.notices.push(Notice {
+        self.push_notice(Notice {
             text,
             error,
-            shown_at: std::time::Instant::now(),
+            shown_at: Instant::now(),
+            undo: None,
         });
+    }
+
+    /// Shows `notice`, keeping the newest few.
+    fn push_notice(&mut self, notice: Notice) {
+        self.ui.notices.push(notice);
         let excess = self.ui.notices.len().saturating_sub(MAX_NOTICES);
         self.ui.notices.drain(..excess);
         self.ctx.request_repaint_after(NOTICE_LIFETIME);
@@ -269,7 +274,14 @@ impl Controller {
 
     fn on_finished(&mut self, finished: Finished) {
         match finished {
-            Finished::Loaded(vm, settings) => self.on_loaded(*vm, settings),
+            Finished::Loaded {
+                vm,
+                settings,
+                synced,
+            } => {
+                self.on_loaded(*vm, settings);
+                self.announce(synced);
+            }
             Finished::LoadFailed(e) => {
                 self.loading = false;
                 if let Some(session) = self.deferred_session.take() {
@@ -322,6 +334,11 @@ impl Controller {
                 }
             }
             Finished::SaveFailed(e) => self.notice(format!("cannot save the setting: {e}"), true),
+            Finished::TaskWritten(result) => self.on_task_written(result),
+            Finished::NotShown(notification) => self.notice(
+                format!("{}: {}", notification.title, notification.body),
+                false,
+            ),
         }
     }
 
@@ -351,44 +368,6 @@ impl Controller {
         }
         if !self.loading && std::mem::take(&mut self.stale) {
             self.reload();
-        }
-    }
-
-    fn on_signed_in(&mut self, result: Result<(Arc<Session>, String), ProfileError>) {
-        self.sign_in.busy = false;
-        match result {
-            Ok((session, me)) => {
-                self.me = Some(me);
-                self.sign_in.password.clear();
-                self.sign_in.error = None;
-                self.ui = UiState {
-                    theme: self.ui.theme,
-                    ..UiState::default()
-                };
-                self.start_session(session);
-                self.reload();
-            }
-            Err(e) => self.sign_in.error = Some(sign_in_message(&e)),
-        }
-    }
-
-    fn on_linked(&mut self, result: Result<LinkOutcome, LinkError>) {
-        self.ui.busy = None;
-        match result {
-            Ok(LinkOutcome::Linked { repository }) => {
-                self.ui.show_link_form = false;
-                self.ui.typed_path.clear();
-                self.notice(format!("linked to {repository}"), false);
-                self.reload();
-            }
-            Ok(LinkOutcome::KeptLocal { path }) => {
-                self.ui.show_link_form = false;
-                self.notice(format!("{path} is kept as a local project"), false);
-                self.reload();
-            }
-            Ok(LinkOutcome::Unlinked) => self.reload(),
-            Ok(LinkOutcome::Ask(prompt)) => self.ui.link_prompt = Some(prompt),
-            Err(e) => self.notice(e.to_string(), true),
         }
     }
 
@@ -430,7 +409,9 @@ impl Controller {
                 self.save_setting("theme", Some(choice.setting().to_owned()));
             }
             Action::SelectTask(id) => {
+                self.ui.detail_open = id.is_some();
                 self.ui.selected_task = id;
+                self.ui.new_task = None;
                 self.ui.start_folder = None;
             }
             Action::StartWork { task_id, folder_id } => self.start_work(task_id, folder_id),
@@ -440,104 +421,14 @@ impl Controller {
                 }
             }
             Action::Folder(action) => self.apply_folder_action(action),
+            Action::Task(action) => self.apply_task_action(action),
+            Action::ShowHelp => self.ui.show_help = true,
+            Action::SetNotifications(on) => {
+                self.settings.notifications = on;
+                self.save_setting("notifications", Some(if on { "1" } else { "0" }.to_owned()));
+            }
             Action::AnswerInvitation { id, accept } => self.answer_invitation(id, accept),
         }
-    }
-
-    /// Linking, settling and forgetting folders.
-    fn apply_folder_action(&mut self, action: FolderAction) {
-        let db = self.database();
-        let device = self.settings.device_id.clone();
-        match action {
-            FolderAction::Browse => {
-                self.ui.busy = Some("Waiting for the folder picker…".into());
-                let sender = self.finished_sender.clone();
-                let ctx = self.ctx.clone();
-                // The picker blocks until the user chooses; it runs on its own thread.
-                std::thread::spawn(move || {
-                    let picked = folders::pick_folder();
-                    let _ = sender.send(Finished::FolderPicked(picked));
-                    ctx.request_repaint();
-                });
-            }
-            FolderAction::Link(path) => {
-                self.ui.busy = Some(format!("Reading {}…", path.display()));
-                self.background(move || Finished::Linked(linking::link(&db, &path, &device)));
-            }
-            FolderAction::ChooseRepository { repository_id } => {
-                if let Some(prompt) = self.ui.link_prompt.take() {
-                    self.background(move || {
-                        Finished::Linked(linking::settle(&db, &prompt, repository_id, &device))
-                    });
-                }
-            }
-            FolderAction::CancelPrompt => self.ui.link_prompt = None,
-            FolderAction::Unlink { folder_id } => {
-                self.background(move || Finished::Linked(linking::unlink(&db, &folder_id)));
-            }
-        }
-    }
-
-    fn answer_invitation(&mut self, id: uuid::Uuid, accept: bool) {
-        let Some(session) = self.session.clone() else {
-            return;
-        };
-        self.ui.invitations.retain(|i| i.id != id);
-        let api = Api::new(session, self.http.clone());
-        let sender = self.finished_sender.clone();
-        let ctx = self.ctx.clone();
-        self.options.runtime.spawn(async move {
-            let answered = if accept {
-                invitations::accept(&api, id).await
-            } else {
-                invitations::decline(&api, id).await
-            };
-            let _ = sender.send(Finished::InvitationAnswered(answered.map(|()| accept)));
-            ctx.request_repaint();
-        });
-    }
-
-    fn sign_in_with(&mut self, server: String, email: String, password: String) {
-        let server = server.trim().to_owned();
-        let email = email.trim().to_owned();
-        if server.is_empty() || email.is_empty() || password.is_empty() {
-            self.sign_in.error =
-                Some("enter the server address, your e-mail and your password".into());
-            return;
-        }
-        self.sign_in.busy = true;
-        self.sign_in.error = None;
-        let data_dir = self.options.data_dir.clone();
-        let http = self.http.clone();
-        let sender = self.finished_sender.clone();
-        let ctx = self.ctx.clone();
-        self.options.runtime.spawn(async move {
-            let result = profile::login(&data_dir, &server, &email, &password)
-                .await
-                .map(|stored| {
-                    let me = stored.user_id.to_string();
-                    (Arc::new(Session::from_stored(&data_dir, http, stored)), me)
-                });
-            let _ = sender.send(Finished::SignedIn(result));
-            ctx.request_repaint();
-        });
-    }
-
-    fn sign_out(&mut self) {
-        self.ui.confirm_sign_out = false;
-        self.ui.busy = Some("Signing out…".into());
-        let engine = self.end_session();
-        let data_dir = self.options.data_dir.clone();
-        let sender = self.finished_sender.clone();
-        let ctx = self.ctx.clone();
-        self.options.runtime.spawn(async move {
-            if let Some(engine) = engine {
-                engine.stop().await;
-            }
-            let result = profile::logout(&data_dir).await;
-            let _ = sender.send(Finished::SignedOut(result));
-            ctx.request_repaint();
-        });
     }
 
     fn save_setting(&self, column: &'static str, value: Option<String>) {
@@ -554,50 +445,10 @@ impl Controller {
         });
     }
 
-    fn start_work(&mut self, task_id: String, folder_id: String) {
-        let Some(task) = self.vm.task(&task_id).cloned() else {
-            return;
-        };
-        let Some((repository, folder)) = self.vm.repositories.iter().find_map(|r| {
-            r.folders
-                .iter()
-                .find(|f| f.id == folder_id)
-                .map(|f| (r.clone(), f.clone()))
-        }) else {
-            self.notice("choose a linked folder to work in".into(), true);
-            return;
-        };
-        self.ui.busy = Some(format!("Starting work on {}…", task.key));
-        let db = self.database();
-        let device_name = self.settings.device_name.clone();
-        self.background(move || {
-            Finished::WorkStarted(device::start_work(
-                &db,
-                &task,
-                &repository,
-                Path::new(&folder.path),
-                &device_name,
-            ))
-        });
-    }
-
     /// Stops the engine (on window close).
     pub fn shutdown(&mut self) {
         if let Some(engine) = self.end_session() {
             self.options.runtime.block_on(engine.stop());
         }
-    }
-}
-
-/// What the sign-in screen says when signing in failed, by what went wrong.
-fn sign_in_message(error: &ProfileError) -> String {
-    match error {
-        ProfileError::Session(unreachable @ SessionError::Unreachable { .. }) => {
-            format!("{unreachable}. Check the address and that the server is running.")
-        }
-        ProfileError::Session(SessionError::Refused { status: 401, .. }) => {
-            "That e-mail and password do not match. Check them and try again.".to_owned()
-        }
-        other => other.to_string(),
     }
 }

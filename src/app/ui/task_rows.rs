@@ -1,0 +1,196 @@
+//! One line of the task tree, laid out so that nothing is cut at any width: the badges that
+//! matter (priority, assignee, PR, "saving…") are placed first from the right edge, and what
+//! is left takes the rest as one text that ends in "…" when it does not fit (the full text
+//! shows on hover).
+
+use eframe::egui::text::LayoutJob;
+use eframe::egui::{self, Align, Color32, FontId, Layout, RichText, TextFormat};
+use time::OffsetDateTime;
+
+use super::widgets::{avatar, badge, dot};
+use crate::app::actions::Action;
+use crate::app::avatars::Avatars;
+use crate::app::theme;
+use crate::app::view_model::{ViewModel, Workspace, presence_text};
+
+/// A job of differently coloured parts, laid out as one line, and its plain text.
+struct Line {
+    job: LayoutJob,
+    plain: String,
+}
+
+/// The gap between a line's parts.
+const PART_GAP: f32 = 8.0;
+
+impl Line {
+    fn new() -> Self {
+        let mut job = LayoutJob::default();
+        job.wrap.max_rows = 1;
+        job.wrap.break_anywhere = true;
+        Self {
+            job,
+            plain: String::new(),
+        }
+    }
+
+    fn part(mut self, text: &str, color: Color32, font: FontId) -> Self {
+        let gap = if self.plain.is_empty() {
+            0.0
+        } else {
+            self.plain.push_str("  ");
+            PART_GAP
+        };
+        self.plain.push_str(text);
+        self.job.append(
+            text,
+            gap,
+            TextFormat {
+                font_id: font,
+                color,
+                ..Default::default()
+            },
+        );
+        self
+    }
+
+    /// Shows the line in the width left, elided, with its whole text on hover.
+    fn show(self, ui: &mut egui::Ui) {
+        let label = egui::Label::new(self.job)
+            .truncate()
+            .selectable(false)
+            .show_tooltip_when_elided(false);
+        let response = ui.add(label);
+        if response.hovered() {
+            response.on_hover_text(self.plain);
+        }
+    }
+}
+
+pub fn task_row(
+    ui: &mut egui::Ui,
+    vm: &ViewModel,
+    avatars: &Avatars,
+    index: usize,
+    selected: Option<&str>,
+    actions: &mut Vec<Action>,
+) {
+    let task = &vm.tasks[index];
+    let dark = ui.visuals().dark_mode;
+    let is_selected = selected == Some(task.id.as_str());
+    let text = format!("{}  {}", task.key, task.title);
+    // The whole row is the click target; AccessKit sees a selectable item named by its text.
+    let row = ui.max_rect();
+    let response = ui.interact(
+        row,
+        egui::Id::unique(("task-row", &task.id)),
+        egui::Sense::click(),
+    );
+    response.widget_info(|| {
+        egui::WidgetInfo::selected(egui::accesskit::Role::ListItem, true, is_selected, &text)
+    });
+    let fill = if is_selected {
+        Some(ui.visuals().selection.bg_fill)
+    } else if response.hovered() {
+        Some(ui.visuals().widgets.hovered.weak_bg_fill)
+    } else {
+        None
+    };
+    if let Some(fill) = fill {
+        ui.painter().rect_filled(row, 6.0, fill);
+    }
+    if response.clicked() {
+        actions.push(Action::SelectTask(Some(task.id.clone())));
+    }
+    let narrow = row.width() < theme::NARROW_TREE;
+    ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+        ui.add_space(4.0);
+        match (&task.assignee_id, &task.assignee_name) {
+            (Some(id), Some(name)) => {
+                if !narrow {
+                    let short: String = name.chars().take(18).collect();
+                    ui.label(RichText::new(short).weak()).on_hover_text(name);
+                }
+                avatar(ui, vm, avatars, id, name);
+            }
+            _ if !narrow => {
+                ui.label(RichText::new("unassigned").weak());
+            }
+            _ => {}
+        }
+        if task.priority != "none" {
+            ui.label(RichText::new(&task.priority).color(theme::priority(&task.priority, dark)));
+        }
+        if task.pending {
+            badge(ui, "saving…", theme::warning(dark));
+        }
+        ui.with_layout(Layout::left_to_right(Align::Center), |ui| {
+            ui.add_space(12.0);
+            dot(ui, theme::status(task.status_color), &task.status);
+            let muted = theme::muted(ui.visuals());
+            let strong = ui.visuals().strong_text_color();
+            Line::new()
+                .part(&task.key, muted, FontId::monospace(13.0))
+                .part(&task.title, strong, FontId::proportional(14.0))
+                .show(ui);
+        });
+    });
+}
+
+pub fn workspace_row(
+    ui: &mut egui::Ui,
+    vm: &ViewModel,
+    avatars: &Avatars,
+    workspace: &Workspace,
+    now: OffsetDateTime,
+) {
+    let dark = ui.visuals().dark_mode;
+    let muted = theme::muted(ui.visuals());
+    ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+        ui.add_space(4.0);
+        if let Some(pr) = &workspace.pull_request {
+            let mut text = format!("#{} {}", pr.number, pr.status);
+            if let Some(review) = &pr.review {
+                text.push_str(" · ");
+                text.push_str(&review.replace('_', " "));
+            }
+            badge(ui, &text, theme::pull_request(&pr.status, dark));
+        }
+        if workspace.pending {
+            badge(ui, "saving…", theme::warning(dark));
+        }
+        if let Some(git) = &workspace.git {
+            ui.label(RichText::new(git.summary()).color(muted));
+        }
+        ui.with_layout(Layout::left_to_right(Align::Center), |ui| {
+            ui.add_space(40.0);
+            avatar(ui, vm, avatars, &workspace.owner_id, &workspace.owner_name);
+            workspace_line(ui, workspace, now, dark).show(ui);
+        });
+    });
+}
+
+/// Owner, device, presence and branch as one line.
+fn workspace_line(ui: &egui::Ui, workspace: &Workspace, now: OffsetDateTime, dark: bool) -> Line {
+    let muted = theme::muted(ui.visuals());
+    let text = ui.visuals().text_color();
+    let place = if workspace.cloud { "cloud" } else { "local" };
+    let presence = presence_text(workspace, now);
+    let presence_color = if presence == "active now" {
+        theme::success(dark)
+    } else {
+        muted
+    };
+    let body = FontId::proportional(14.0);
+    let mut line = Line::new()
+        .part(&workspace.owner_name, text, body.clone())
+        .part(
+            &format!("{} · {place}", workspace.device_name),
+            muted,
+            body.clone(),
+        )
+        .part(&presence, presence_color, body);
+    if let Some(branch) = &workspace.branch {
+        line = line.part(branch, muted, FontId::monospace(13.0));
+    }
+    line
+}
