@@ -17,6 +17,8 @@ mod widgets;
 use eframe::egui;
 use time::OffsetDateTime;
 
+pub use tasks::tree_clip_id;
+
 use super::actions::Action;
 use super::logic::Controller;
 use super::state::Screen;

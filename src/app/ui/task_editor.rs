@@ -61,25 +61,24 @@ pub fn task_editor_ui(
     egui::Grid::new("task-fields")
         .num_columns(2)
         .spacing([12.0, 8.0])
-        .show(ui, |ui| match &owner {
-            Some(_) => owned_fields_ui(ui, vm, avatars, task),
-            None => editable_fields_ui(ui, vm, avatars, task, editor, actions),
+        .show(ui, |ui| {
+            match &owner {
+                Some(_) => owned_fields_ui(ui, vm, avatars, task),
+                None => editable_fields_ui(ui, vm, avatars, task, editor, actions),
+            }
+            let current = task.repository_id.as_deref();
+            if let Some(repository) =
+                repository_picker(ui, "task", vm, &task.organization_id, current)
+            {
+                update(
+                    actions,
+                    task,
+                    "repository_id",
+                    json!(repository),
+                    json!(current),
+                );
+            }
         });
-    if let Some(repository) = repository_picker(
-        ui,
-        "task",
-        vm,
-        &task.organization_id,
-        task.repository_id.as_deref(),
-    ) {
-        update(
-            actions,
-            task,
-            "repository_id",
-            json!(repository),
-            json!(task.repository_id),
-        );
-    }
     if let Some(owner) = owner {
         owned_note_ui(ui, task, &owner);
     }

@@ -74,17 +74,22 @@ pub fn tasks_ui(
     });
 }
 
-/// Once per keyboard move: the row to bring into view.
+/// Once per keyboard move (or new task): the row to bring into view, as soon as it is there.
 fn scroll_target(state: &mut UiState, vm: &ViewModel) -> Option<usize> {
-    if !std::mem::take(&mut state.scroll_to_selection) {
+    if !state.scroll_to_selection {
         return None;
     }
-    let selected = state.selected_task.as_ref()?;
-    state
+    let Some(selected) = state.selected_task.as_ref() else {
+        state.scroll_to_selection = false;
+        return None;
+    };
+    let index = state
         .tree
         .rows
         .iter()
-        .position(|row| matches!(row, Row::Task(i) if vm.tasks[*i].id == *selected))
+        .position(|row| matches!(row, Row::Task(i) if vm.tasks[*i].id == *selected))?;
+    state.scroll_to_selection = false;
+    Some(index)
 }
 
 fn filters_ui(ui: &mut egui::Ui, vm: &ViewModel, state: &mut UiState, actions: &mut Vec<Action>) {

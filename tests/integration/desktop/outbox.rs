@@ -135,6 +135,7 @@ async fn a_refused_write_is_rolled_back_with_the_servers_reason_and_order_is_kep
         Command::UpdateTask {
             id,
             fields: fields(json!({"title": "Second name"})),
+            expected: Map::new(),
         },
     )
     .unwrap();

@@ -25,13 +25,7 @@ async fn invite(setup: &Setup, owner: &str, org: uuid::Uuid, email: &str) {
 
 /// An access token for `email`, signed in with the seed's password.
 async fn sign_in(setup: &Setup, email: &str) -> String {
-    let reply = crate::support::reply(
-        crate::support::http_client()
-            .post(format!("{}/api/auth/login", setup.server.base_url))
-            .json(&json!({"email": email, "password": crate::desktop::support::PASSWORD})),
-    )
-    .await;
-    reply.json()["access_token"].as_str().unwrap().to_owned()
+    super::support::access_token(&setup.server.base_url, email).await
 }
 
 #[test]

@@ -2,10 +2,14 @@
 //! real SQLite profile (no display needed), plus the view model pinned with insta snapshots and
 //! a smoke test of the real binary under Xvfb.
 
+mod conflicts;
 mod device;
 mod flows;
 mod folders;
 mod invitations;
+mod layout;
+mod notifications;
 mod smoke;
 mod support;
+mod task_edits;
 mod view_model;

@@ -2,23 +2,88 @@
 //! brings, and making real git repositories.
 
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use eframe::egui;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
+use superset::app::notifications::{Notification, Notifier, NotifyError};
 use superset::app::{Options, SupersetApp};
 use superset::profile;
 use superset::store;
 
 pub type Window = Harness<'static, SupersetApp>;
 
-/// The window on `profile`, its background work on `runtime`.
+/// Stands in for the desktop's notification service: keeps what the window would have shown.
+#[derive(Default)]
+pub struct Recorder(pub Mutex<Vec<Notification>>);
+
+impl Recorder {
+    pub fn titles(&self) -> Vec<String> {
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|n| n.title.clone())
+            .collect()
+    }
+}
+
+impl Notifier for Recorder {
+    fn notify(&self, notification: &Notification) -> Result<(), NotifyError> {
+        self.0.lock().unwrap().push(notification.clone());
+        Ok(())
+    }
+}
+
+/// The window on `profile`, its background work on `runtime`, 1280 × 800.
 pub fn open(profile: &Path, runtime: &tokio::runtime::Runtime) -> Window {
-    let options = Options::new(profile.to_path_buf(), runtime.handle().clone());
+    open_with(
+        profile,
+        runtime,
+        Arc::new(Recorder::default()),
+        egui::vec2(1280.0, 800.0),
+    )
+}
+
+/// The window with `notifier` standing in for the notification service, `size` large.
+pub fn open_with(
+    profile: &Path,
+    runtime: &tokio::runtime::Runtime,
+    notifier: Arc<dyn Notifier>,
+    size: egui::Vec2,
+) -> Window {
+    let mut options = Options::new(profile.to_path_buf(), runtime.handle().clone());
+    options.notifier = notifier;
     Harness::builder()
-        .with_size(egui::vec2(1280.0, 800.0))
+        .with_size(size)
         .build_eframe(move |cc| SupersetApp::new(&cc.egui_ctx, options))
+}
+
+/// Opens the dropdown labelled `dropdown` and picks `choice` in it.
+pub fn choose(window: &mut Window, dropdown: &str, choice: &str) {
+    use egui::accesskit::Role;
+    window
+        .get_by_role_and_label(Role::ComboBox, dropdown)
+        .click();
+    window.run_steps(3);
+    window.get_by_role_and_label(Role::Button, choice).click();
+    window.step();
+    window.step();
+}
+
+/// An access token for `email`, signed in with the seed's password.
+pub async fn access_token(base_url: &str, email: &str) -> String {
+    let reply = crate::support::reply(
+        crate::support::http_client()
+            .post(format!("{base_url}/api/auth/login"))
+            .json(
+                &serde_json::json!({"email": email, "password": crate::desktop::support::PASSWORD}),
+            ),
+    )
+    .await;
+    reply.json()["access_token"].as_str().unwrap().to_owned()
 }
 
 /// Runs frames until `done` holds (background work arrives between frames).

@@ -206,6 +206,7 @@ fn fixture() -> (tempfile::TempDir, rusqlite::Connection) {
         Command::UpdateTask {
             id: uuid::Uuid::from_u128(0xf3),
             fields: rename,
+            expected: serde_json::Map::new(),
         },
     )
     .unwrap();
