@@ -269,3 +269,104 @@ async fn heartbeats_coalesce_and_unchanged_values_write_nothing() {
     assert_eq!(overlay.len(), 1);
     setup.stop().await;
 }
+
+/// A conflicted update: the fields it wanted, the teammate's values, and the other field it
+/// carried that nobody else touched.
+fn conflicted_update(profile: &std::path::Path, id: Uuid) -> i64 {
+    let entry = enqueue(
+        profile,
+        Command::UpdateTask {
+            id,
+            fields: fields(json!({"status": "In Progress", "priority": "high"})),
+            expected: fields(json!({"status": "Todo", "priority": "none"})),
+        },
+    )
+    .unwrap();
+    let conn = store::open(&profile::database_path(profile)).unwrap();
+    let stored = outbox::overlay(&conn).unwrap().remove(0);
+    let answer = json!({
+        "error": {"code": "conflict", "message": "Mike changed the status to Done while you were editing"},
+        "current": {"status": "Done"},
+        "conflicts": [{"field": "status", "expected": "Todo", "current": "Done",
+                       "changed_by": {"id": Uuid::nil(), "name": "Mike"}}]
+    });
+    let conflict = outbox::Conflict::from_response(&answer, &stored.command).unwrap();
+    assert_eq!(conflict.fields[0].mine, json!("In Progress"));
+    assert_eq!(conflict.fields[0].changed_by.as_deref(), Some("Mike"));
+    outbox::mark_conflicted(&conn, &stored, &conflict).unwrap();
+    assert!(
+        outbox::overlay(&conn).unwrap().is_empty(),
+        "a conflict is not shown as mine"
+    );
+    entry
+}
+
+#[test]
+fn a_conflict_is_settled_by_keeping_mine_or_taking_theirs() {
+    let profile = tempfile::tempdir().unwrap();
+    let id = Uuid::new_v4();
+    let path = profile::database_path(profile.path());
+
+    // Keep mine: sent again, based on the teammate's value; the untouched field goes too.
+    let entry = conflicted_update(profile.path(), id);
+    let mut conn = store::open(&path).unwrap();
+    assert_eq!(outbox::conflicts(&conn).unwrap().len(), 1);
+    outbox::resolve(&mut conn, entry, outbox::Resolution::KeepMine).unwrap();
+    assert!(outbox::conflicts(&conn).unwrap().is_empty());
+    let pending = outbox::next_pending(&conn).unwrap().unwrap();
+    assert_eq!(
+        pending.command,
+        Command::UpdateTask {
+            id,
+            fields: fields(json!({"status": "In Progress", "priority": "high"})),
+            expected: fields(json!({"status": "Done", "priority": "none"})),
+        }
+    );
+    let (_, path_of_request, body) = pending.command.request();
+    assert_eq!(path_of_request, format!("/api/tasks/{id}"));
+    assert_eq!(body.unwrap()["expected"]["status"], "Done");
+    outbox::discard_pending(&conn).unwrap();
+
+    // Take theirs: my status is dropped; the priority nobody else touched still goes.
+    let entry = conflicted_update(profile.path(), id);
+    outbox::resolve(&mut conn, entry, outbox::Resolution::TakeTheirs).unwrap();
+    let pending = outbox::next_pending(&conn).unwrap().unwrap();
+    assert_eq!(
+        pending.command,
+        Command::UpdateTask {
+            id,
+            fields: fields(json!({"priority": "high"})),
+            expected: fields(json!({"priority": "none"})),
+        }
+    );
+    // Settling twice changes nothing.
+    outbox::resolve(&mut conn, entry, outbox::Resolution::KeepMine).unwrap();
+    assert_eq!(outbox::overlay(&conn).unwrap().len(), 1);
+}
+
+#[test]
+fn an_undone_delete_is_dropped_before_it_is_sent_and_restored_after() {
+    let profile = tempfile::tempdir().unwrap();
+    let id = Uuid::new_v4();
+    let mut conn = store::open(&profile::database_path(profile.path())).unwrap();
+    outbox::enqueue(&mut conn, Command::DeleteTask { id }).unwrap();
+    outbox::undo_delete(&mut conn, id).unwrap();
+    assert!(
+        outbox::overlay(&conn).unwrap().is_empty(),
+        "nothing left to send"
+    );
+
+    outbox::enqueue(&mut conn, Command::DeleteTask { id }).unwrap();
+    let sent = outbox::next_pending(&conn).unwrap().unwrap();
+    outbox::mark_sent(&mut conn, &sent, 42).unwrap();
+    outbox::undo_delete(&mut conn, id).unwrap();
+    let commands: Vec<Command> = outbox::overlay(&conn)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.command)
+        .collect();
+    assert_eq!(
+        commands,
+        vec![Command::DeleteTask { id }, Command::RestoreTask { id }]
+    );
+}

@@ -8,7 +8,7 @@ use superset::testkit::{AppServer, TEST_JWT_SECRET};
 use uuid::Uuid;
 
 use super::support::{access_token, choose, click, open, wait_for, wait_live};
-use super::task_edits::{create_task, shown};
+use super::task_edits::{create_task, open_task, shown};
 use crate::desktop::support::Setup;
 
 #[test]
@@ -54,13 +54,15 @@ fn an_offline_edit_replayed_after_a_teammates_change_shows_a_conflict() {
         shown(w, "Contested").is_some_and(|t| !t.pending)
     });
     let task = shown(&window, "Contested").unwrap();
-    click(&mut window, &format!("{}  {}", task.key, task.title));
+    open_task(&mut window, &task);
 
     // Offline: my status change waits in the outbox.
     let address = setup.server.base_url.clone();
     runtime.block_on(setup.server.stop());
     choose(&mut window, "Status", "In Progress");
-    assert_eq!(shown(&window, "Contested").unwrap().status, "In Progress");
+    wait_for(&mut window, "my change shown", |w| {
+        shown(w, "Contested").is_some_and(|t| t.status == "In Progress" && t.pending)
+    });
 
     // Meanwhile the teammate, through another server on the same database, finishes it.
     let elsewhere_dir = tempfile::tempdir().unwrap();

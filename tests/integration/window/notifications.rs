@@ -10,7 +10,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::support::{Recorder, access_token, click, open_with, wait_for, wait_live};
-use super::task_edits::{create_task, shown};
+use super::task_edits::{create_task, open_task, shown};
 use crate::desktop::support::Setup;
 use crate::support::{http_client, reply};
 
@@ -119,7 +119,7 @@ fn each_trigger_notifies_once_never_for_the_backlog_or_my_own_changes() {
         shown(w, "I take this").is_some_and(|t| !t.pending)
     });
     let task = shown(&window, "I take this").unwrap();
-    click(&mut window, &format!("{}  {}", task.key, task.title));
+    open_task(&mut window, &task);
     click(&mut window, "Assign to me");
     wait_for(&mut window, "my assignment to be confirmed", |w| {
         shown(w, "I take this")
