@@ -53,8 +53,9 @@ pub fn routes() -> Router<ApiState> {
         .route("/api/tasks", post(writes::tasks::create_task))
         .route(
             "/api/tasks/{id}",
-            patch(writes::tasks::update_task).delete(writes::tasks::delete_task),
+            patch(writes::task_update::update_task).delete(writes::tasks::delete_task),
         )
+        .route("/api/tasks/{id}/restore", post(writes::tasks::restore_task))
         .route(
             "/api/workspaces",
             post(writes::workspaces::create_workspace),

@@ -1,6 +1,6 @@
 //! The server's one HTTP error type, which owns the JSON error format:
-//! `{"error": {"code": "…", "message": "…"}}`. Client errors say what was wrong and how to fix
-//! it; server errors keep their cause as a value, log it in full, and answer without internals.
+//! `{"error": {"code": "…", "message": "…"}}` (a stale write's 409 adds `current` and
+//! `conflicts`). Client errors say what was wrong and how to fix it; server errors keep their cause as a value, log it in full, and answer without internals.
 
 use axum::Json;
 use axum::http::StatusCode;
@@ -20,12 +20,24 @@ pub enum AppError {
     MethodNotAllowed(String),
     #[error("{0}")]
     Conflict(String),
+    /// A write based on values that have changed since: 409 with the row as it is now.
+    #[error("{}", .0.message)]
+    Stale(Box<StaleWrite>),
     #[error("too many attempts: wait {retry_after} s and try again")]
     RateLimited { retry_after: u64 },
     #[error("the database is unavailable")]
     Unavailable(#[source] Cause),
     #[error("internal error")]
     Internal(#[source] Cause),
+}
+
+/// Why a write based on stale values was not applied, for its 409: the words, the row as it is
+/// now, and each field that changed (`{"field", "expected", "current", "changed_by"}`).
+#[derive(Debug)]
+pub struct StaleWrite {
+    pub message: String,
+    pub current: serde_json::Value,
+    pub conflicts: Vec<serde_json::Value>,
 }
 
 /// What made a server error happen, kept for the log.
@@ -51,7 +63,7 @@ impl AppError {
             AppError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             AppError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             AppError::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
-            AppError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            AppError::Conflict(_) | AppError::Stale(_) => (StatusCode::CONFLICT, "conflict"),
             AppError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             AppError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
@@ -65,8 +77,13 @@ impl IntoResponse for AppError {
         if let AppError::Internal(cause) | AppError::Unavailable(cause) = &self {
             tracing::error!(%cause, "request failed");
         }
-        let body = Json(serde_json::json!({"error": {"code": code, "message": self.to_string()}}));
-        let mut response = (status, body).into_response();
+        let mut body = serde_json::json!({"error": {"code": code, "message": self.to_string()}});
+        if let AppError::Stale(stale) = self {
+            body["current"] = stale.current;
+            body["conflicts"] = serde_json::Value::Array(stale.conflicts);
+            return (status, Json(body)).into_response();
+        }
+        let mut response = (status, Json(body)).into_response();
         if let AppError::RateLimited { retry_after } = self {
             response
                 .headers_mut()

@@ -5,9 +5,11 @@
 //! write has come back through sync.
 //!
 //! `transaction` runs a write once per idempotency key; `checks` holds what every write checks;
-//! `tasks` and `workspaces` are the handlers.
+//! `tasks`, `task_update` (updates with the values they were based on) and `workspaces` are
+//! the handlers.
 
 mod checks;
+pub mod task_update;
 pub mod tasks;
 pub mod transaction;
 pub mod workspaces;

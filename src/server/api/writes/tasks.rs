@@ -1,21 +1,23 @@
-//! `POST /api/tasks`, `PATCH` and `DELETE /api/tasks/{id}`.
+//! `POST /api/tasks`, `DELETE /api/tasks/{id}` and `POST /api/tasks/{id}/restore`, and what
+//! task writes share: the field checks and the locked row. Updates are `task_update`'s.
 
 use axum::Json;
 use axum::extract::State;
 use serde::Deserialize;
+use serde_json::Value;
 use time::Date;
 use tokio_postgres::Transaction;
 use uuid::Uuid;
 
-use super::checks::{Assignments, non_empty, one_of, require_in_org};
+use super::checks::{non_empty, one_of, require_in_org};
 use super::transaction::{IdempotencyKey, WriteResult, idempotent};
 use crate::server::api::state::ApiState;
 use crate::server::http::auth::{AuthUser, require_member};
 use crate::server::http::error::{AppError, AppResult};
-use crate::server::http::extract::{JsonBody, PathParams, present};
+use crate::server::http::extract::{JsonBody, PathParams};
 use crate::server::http::limits;
 
-const PRIORITIES: [&str; 5] = ["urgent", "high", "medium", "low", "none"];
+pub(super) const PRIORITIES: [&str; 5] = ["urgent", "high", "medium", "low", "none"];
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -36,18 +38,18 @@ pub struct NewTask {
 }
 
 /// A task's text fields as a write carries them (absent: not written).
-struct TaskFields<'a> {
-    title: Option<&'a str>,
-    description: Option<&'a str>,
-    status: Option<&'a str>,
-    status_color: Option<&'a str>,
-    priority: Option<&'a str>,
-    branch: Option<&'a str>,
-    labels: Option<&'a [String]>,
+pub(super) struct TaskFields<'a> {
+    pub(super) title: Option<&'a str>,
+    pub(super) description: Option<&'a str>,
+    pub(super) status: Option<&'a str>,
+    pub(super) status_color: Option<&'a str>,
+    pub(super) priority: Option<&'a str>,
+    pub(super) branch: Option<&'a str>,
+    pub(super) labels: Option<&'a [String]>,
 }
 
 /// 400, in the field's words, for anything the database would refuse or that is too big.
-fn check_task_fields(fields: &TaskFields<'_>) -> AppResult<()> {
+pub(super) fn check_task_fields(fields: &TaskFields<'_>) -> AppResult<()> {
     if let Some(title) = fields.title {
         non_empty("title", title)?;
         limits::text("title", title, limits::TITLE)?;
@@ -130,71 +132,34 @@ pub async fn create_task(
     .await
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TaskChanges {
-    pub title: Option<String>,
-    #[serde(default, deserialize_with = "present")]
-    pub description: Option<Option<String>>,
-    pub status: Option<String>,
-    #[serde(default, deserialize_with = "present")]
-    pub status_color: Option<Option<String>>,
-    pub priority: Option<String>,
-    #[serde(default, deserialize_with = "present")]
-    pub assignee_id: Option<Option<Uuid>>,
-    pub labels: Option<Vec<String>>,
-    #[serde(default, deserialize_with = "present")]
-    pub due_date: Option<Option<Date>>,
-}
-
-async fn task_org(tx: &Transaction<'_>, id: Uuid) -> AppResult<Uuid> {
+/// The task's organization, and the task as it is now (locked until the write ends).
+pub(super) async fn locked_task(tx: &Transaction<'_>, id: Uuid) -> AppResult<(Uuid, Value)> {
     tx.query_opt(
-        "SELECT organization_id FROM tasks WHERE id = $1 FOR UPDATE",
+        "SELECT organization_id, to_jsonb(t) FROM tasks t WHERE id = $1 FOR UPDATE",
         &[&id],
     )
     .await?
-    .map(|r| r.get(0))
+    .map(|r| (r.get(0), r.get(1)))
     .ok_or_else(|| AppError::NotFound(format!("no task {id}")))
 }
 
-pub async fn update_task(
-    State(state): State<ApiState>,
-    user: AuthUser,
-    key: IdempotencyKey,
-    PathParams(id): PathParams<Uuid>,
-    JsonBody(changes): JsonBody<TaskChanges>,
-) -> AppResult<Json<WriteResult>> {
-    check_task_fields(&TaskFields {
-        title: changes.title.as_deref(),
-        description: changes.description.as_ref().and_then(Option::as_deref),
-        status: changes.status.as_deref(),
-        status_color: changes.status_color.as_ref().and_then(Option::as_deref),
-        priority: changes.priority.as_deref(),
-        branch: None,
-        labels: changes.labels.as_deref(),
-    })?;
-    idempotent(&state, user.id, &key, async |tx| {
-        let org = task_org(tx, id).await?;
-        require_member(tx, org, user.id).await?;
-        if let Some(Some(assignee)) = changes.assignee_id {
-            require_in_org(tx, "users", "assignee", assignee, org).await?;
-        }
-        let mut set = Assignments::new();
-        set.set("title", changes.title.map(|t| t.trim().to_owned()));
-        set.set("description", changes.description);
-        set.set("status", changes.status);
-        set.set("status_color", changes.status_color);
-        set.set("priority", changes.priority);
-        set.set("assignee_id", changes.assignee_id);
-        set.set("labels", changes.labels.map(|l| serde_json::json!(l)));
-        set.set("due_date", changes.due_date);
-        set.apply(tx, "tasks", id).await?;
-        Ok(id)
-    })
-    .await
+/// The tracker that owns a task (`Linear`), by its name, if any.
+pub(super) fn owner_of(task: &Value) -> Option<String> {
+    let provider = task["external_provider"].as_str()?;
+    let mut letters = provider.chars();
+    let first = letters.next()?.to_uppercase();
+    Some(first.chain(letters).collect())
 }
 
-/// Soft delete: the task stays (workspaces may point at it) with `deleted_at` set.
+/// The key a task shows (`ENG-12`), for messages.
+pub(super) fn key_of(task: &Value) -> String {
+    task["external_key"]
+        .as_str()
+        .map_or_else(|| "this task".to_owned(), str::to_owned)
+}
+
+/// Soft delete: the task stays (workspaces may point at it) with `deleted_at` set. A tracker's
+/// task is deleted in the tracker.
 pub async fn delete_task(
     State(state): State<ApiState>,
     user: AuthUser,
@@ -202,10 +167,36 @@ pub async fn delete_task(
     PathParams(id): PathParams<Uuid>,
 ) -> AppResult<Json<WriteResult>> {
     idempotent(&state, user.id, &key, async |tx| {
-        let org = task_org(tx, id).await?;
+        let (org, task) = locked_task(tx, id).await?;
         require_member(tx, org, user.id).await?;
+        if let Some(owner) = owner_of(&task) {
+            return Err(AppError::BadRequest(format!(
+                "{} comes from {owner}: delete it in {owner}",
+                key_of(&task)
+            )));
+        }
         tx.execute(
             "UPDATE tasks SET deleted_at = coalesce(deleted_at, now()) WHERE id = $1",
+            &[&id],
+        )
+        .await?;
+        Ok(id)
+    })
+    .await
+}
+
+/// `POST /api/tasks/{id}/restore`: undoes a delete (a task that is not deleted stays as it is).
+pub async fn restore_task(
+    State(state): State<ApiState>,
+    user: AuthUser,
+    key: IdempotencyKey,
+    PathParams(id): PathParams<Uuid>,
+) -> AppResult<Json<WriteResult>> {
+    idempotent(&state, user.id, &key, async |tx| {
+        let (org, _) = locked_task(tx, id).await?;
+        require_member(tx, org, user.id).await?;
+        tx.execute(
+            "UPDATE tasks SET deleted_at = NULL WHERE id = $1 AND deleted_at IS NOT NULL",
             &[&id],
         )
         .await?;

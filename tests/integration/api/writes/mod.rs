@@ -3,6 +3,7 @@
 
 mod idempotency;
 mod org_boundaries;
+mod task_conflicts;
 mod tasks;
 mod validation;
 mod workspaces;

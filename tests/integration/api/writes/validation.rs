@@ -66,7 +66,7 @@ async fn malformed_bodies_unknown_fields_and_empty_patches_are_400() {
         (Method::PATCH, format!("/api/tasks/{task}"), json,
          json!({"organization_id": api.org(1)}).to_string()),
         (Method::PATCH, format!("/api/tasks/{task}"), json,
-         json!({"repository_id": api.repository_of(0)}).to_string()),
+         json!({"branch": "renamed"}).to_string()),
         (Method::PATCH, format!("/api/tasks/{task}"), json,
          json!({"title": "ok", "external_id": "X-1"}).to_string()),
         (Method::PATCH, format!("/api/tasks/{task}"), json, json!({"title": ""}).to_string()),
