@@ -179,7 +179,8 @@ fn link_folders_in_every_url_form_then_start_work() {
     window
         .get_by_role_and_label(Role::Button, "Start work")
         .scroll_to_me();
-    window.step();
+    // The panel scrolls smoothly: let it arrive before clicking.
+    window.run_steps(30);
     window
         .get_by_role_and_label(Role::Button, "Start work")
         .click();

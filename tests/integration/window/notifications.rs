@@ -44,6 +44,28 @@ fn each_trigger_notifies_once_never_for_the_backlog_or_my_own_changes() {
     let me = setup.multi_org_user().clone();
     let profile = tempfile::tempdir().unwrap();
     runtime.block_on(setup.login(profile.path(), &me.email));
+    // Before the window first syncs, a teammate assigned me three tasks: that is backlog.
+    let organization = setup.team.organizations[0].id;
+    let teammate = setup
+        .team
+        .members
+        .iter()
+        .filter(|m| m.organization == 0)
+        .map(|m| setup.team.users[m.user].clone())
+        .find(|u| u.id != me.id)
+        .unwrap();
+    let base = setup.server.base_url.clone();
+    let theirs = runtime.block_on(access_token(&base, &teammate.email));
+    for title in ["Old news 1", "Old news 2", "Old news 3"] {
+        let id = runtime.block_on(create_task(&base, &theirs, organization, title));
+        runtime.block_on(write(
+            &base,
+            &theirs,
+            reqwest::Method::PATCH,
+            &format!("/api/tasks/{id}"),
+            json!({"assignee_id": me.id}),
+        ));
+    }
     let recorder = Arc::new(Recorder::default());
     let mut window = open_with(
         profile.path(),
@@ -52,47 +74,23 @@ fn each_trigger_notifies_once_never_for_the_backlog_or_my_own_changes() {
         egui::vec2(1280.0, 800.0),
     );
     wait_live(&mut window);
-    let backlog_assigned = window
-        .state()
-        .controller
-        .vm
-        .tasks
-        .iter()
-        .filter(|t| t.assignee_id.as_deref() == Some(&me.id.to_string()))
-        .count();
-    assert!(backlog_assigned > 0, "the seed assigns me tasks");
+    wait_for(&mut window, "the backlog", |w| {
+        shown(w, "Old news 3").is_some_and(|t| t.assignee_id == Some(me.id.to_string()))
+    });
     window.run_steps(5);
     assert!(
         recorder.titles().is_empty(),
         "the backlog is not news: {:?}",
         recorder.titles()
     );
-
-    let base = setup.server.base_url.clone();
-    let organization: Uuid = window
-        .state()
+    window
+        .state_mut()
         .controller
-        .ui
-        .active_organization
-        .clone()
-        .unwrap()
-        .parse()
-        .unwrap();
-    let org_index = setup
-        .team
-        .organizations
-        .iter()
-        .position(|o| o.id == organization)
-        .unwrap();
-    let teammate = setup
-        .team
-        .members
-        .iter()
-        .filter(|m| m.organization == org_index)
-        .map(|m| setup.team.users[m.user].clone())
-        .find(|u| u.id != me.id)
-        .unwrap();
-    let theirs = runtime.block_on(access_token(&base, &teammate.email));
+        .apply(superset::app::actions::Action::SelectOrganization(
+            organization.to_string(),
+        ));
+
+    let org_index = 0;
     let mine = runtime.block_on(access_token(&base, &me.email));
 
     // A teammate assigns me a task: one notification.

@@ -152,16 +152,15 @@ fn status_priority_and_assignee_change_in_place_and_a_delete_can_be_undone() {
     open_task(&mut window, &task);
 
     choose(&mut window, "Status", "In Review");
-    assert_eq!(
-        shown(&window, "Edited in place").unwrap().status,
-        "In Review",
-        "shown at once"
-    );
+    wait_for(&mut window, "the status shown", |w| {
+        shown(w, "Edited in place").is_some_and(|t| t.status == "In Review")
+    });
     choose(&mut window, "Priority", "urgent");
     click(&mut window, "Assign to me");
-    let shown_now = shown(&window, "Edited in place").unwrap();
-    assert_eq!(shown_now.priority, "urgent");
-    assert_eq!(shown_now.assignee_id, Some(user.id.to_string()));
+    wait_for(&mut window, "priority and assignee shown", |w| {
+        shown(w, "Edited in place")
+            .is_some_and(|t| t.priority == "urgent" && t.assignee_id == Some(user.id.to_string()))
+    });
 
     let pg = runtime.block_on(setup.sql());
     let row = || {

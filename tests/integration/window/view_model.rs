@@ -386,11 +386,11 @@ fn the_first_screen_is_the_start_of_the_full_list() {
     )
     .unwrap();
     assert!(first.partial && !full.partial);
-    // The task created offline is not in SQLite yet; it is overlaid on both.
+    // The task created offline (key "new") is not in SQLite yet; it is overlaid on both.
     let keys = |vm: &ViewModel| -> Vec<String> {
         vm.tasks
             .iter()
-            .filter(|t| t.organization_id == ORG_A && t.key != "00000000")
+            .filter(|t| t.organization_id == ORG_A && t.key != "new")
             .map(|t| t.key.clone())
             .collect()
     };
@@ -420,7 +420,7 @@ fn the_first_screen_is_the_start_of_the_full_list_with_dashed_keys() {
     let keys = |vm: &ViewModel| -> Vec<String> {
         vm.tasks
             .iter()
-            .filter(|t| t.organization_id == ORG_A && t.key != "00000000")
+            .filter(|t| t.organization_id == ORG_A && t.key != "new")
             .map(|t| t.key.clone())
             .collect()
     };
