@@ -318,6 +318,7 @@ impl LocalCluster {
         if self.server_pid().is_some() {
             return Ok(());
         }
+        self.stop_leftover();
         // Another process may take the port between our probe and the server's bind; a second
         // probe and start usually wins.
         let mut last_error = None;
@@ -398,7 +399,7 @@ impl LocalCluster {
                     tail: log_tail(&log_path),
                 });
             }
-            if self.accepts_connections() {
+            if self.accepts_connections(child.id()) {
                 *self.lock_server() = Some(child);
                 return Ok(());
             }
@@ -415,12 +416,43 @@ impl LocalCluster {
         }
     }
 
-    /// The postmaster writes "ready" into line 8 of `postmaster.pid` once it accepts
-    /// connections (PostgreSQL 10+), which is cheaper and surer than polling with a client.
-    fn accepts_connections(&self) -> bool {
+    /// The postmaster writes its pid into line 1 of `postmaster.pid`, and "ready" into line 8
+    /// once it accepts connections (PostgreSQL 10+), which is cheaper and surer than polling
+    /// with a client. Only the file of postmaster `pid` counts: a leftover server's is not ours.
+    fn accepts_connections(&self, pid: u32) -> bool {
         fs::read_to_string(self.data_dir().join("postmaster.pid"))
-            .map(|pid_file| pid_file.lines().nth(7).map(str::trim) == Some("ready"))
+            .map(|pid_file| {
+                let mut lines = pid_file.lines().map(str::trim);
+                lines.next() == Some(pid.to_string().as_str()) && lines.nth(6) == Some("ready")
+            })
             .unwrap_or(false)
+    }
+
+    /// A postmaster still running on this data folder from a process that was killed (so never
+    /// stopped it) is stopped first: it would keep the folder locked on a port nobody knows.
+    fn stop_leftover(&self) {
+        let pid_file = self.data_dir().join("postmaster.pid");
+        let Some(pid) = fs::read_to_string(&pid_file)
+            .ok()
+            .and_then(|text| text.lines().next()?.trim().parse::<i32>().ok())
+        else {
+            return;
+        };
+        // Only a postgres of this very folder: a stale file's pid may belong to anything now.
+        let ours = fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|cmdline| {
+            let data_dir = self.data_dir().display().to_string();
+            String::from_utf8_lossy(&cmdline).contains(&data_dir)
+        });
+        let pid = Pid::from_raw(pid);
+        if !ours || kill(pid, None).is_err() {
+            return;
+        }
+        tracing::warn!(%pid, "stopping a PostgreSQL server left running on this cluster");
+        let _ = kill(pid, Signal::SIGINT);
+        let deadline = Instant::now() + STOP_TIMEOUT;
+        while kill(pid, None).is_ok() && pid_file.exists() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// Stops the server: a fast shutdown for durable clusters, an immediate one for throwaway

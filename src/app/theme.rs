@@ -22,14 +22,14 @@ pub fn panel_widths(width: f32) -> PanelWidths {
     let narrow = width < 1100.0;
     PanelWidths {
         side: (
-            if narrow { 190.0 } else { 260.0 },
-            150.0,
-            (width * 0.3).max(150.0),
+            if narrow { 170.0 } else { 260.0 },
+            140.0,
+            (width * 0.22).max(140.0),
         ),
         detail: (
-            if narrow { 290.0 } else { 380.0 },
-            260.0,
-            (width * 0.5).max(260.0),
+            if narrow { 300.0 } else { 380.0 },
+            240.0,
+            (width * 0.42).max(240.0),
         ),
     }
 }

@@ -20,7 +20,7 @@ pub fn repositories_ui(
     let dark = ui.visuals().dark_mode;
     ui.label(RichText::new("Repositories").strong());
     let busy = state.busy.is_some();
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         if ui
             .add_enabled(!busy, egui::Button::new("Link folder…"))
             .on_hover_text("Choose a folder you cloned; it is matched by its git remote")

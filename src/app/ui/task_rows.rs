@@ -66,6 +66,22 @@ impl Line {
     }
 }
 
+/// Widths of the assignee and priority columns, so they line up from row to row.
+const ASSIGNEE_COLUMN: f32 = 150.0;
+const PRIORITY_COLUMN: f32 = 56.0;
+
+/// A column of `width` at the right of a row, its content from the left.
+fn column(ui: &mut egui::Ui, width: f32, add: impl FnOnce(&mut egui::Ui)) {
+    ui.allocate_ui_with_layout(
+        egui::vec2(width, theme::ROW_HEIGHT),
+        Layout::left_to_right(Align::Center),
+        |ui| {
+            ui.set_width(width);
+            add(ui);
+        },
+    );
+}
+
 pub fn task_row(
     ui: &mut egui::Ui,
     vm: &ViewModel,
@@ -104,22 +120,31 @@ pub fn task_row(
     let narrow = row.width() < theme::NARROW_TREE;
     ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
         ui.add_space(4.0);
-        match (&task.assignee_id, &task.assignee_name) {
-            (Some(id), Some(name)) => {
-                if !narrow {
-                    let short: String = name.chars().take(18).collect();
-                    ui.label(RichText::new(short).weak()).on_hover_text(name);
+        let assignee_width = if narrow {
+            theme::AVATAR_SIZE
+        } else {
+            ASSIGNEE_COLUMN
+        };
+        column(ui, assignee_width, |ui| {
+            match (&task.assignee_id, &task.assignee_name) {
+                (Some(id), Some(name)) => {
+                    avatar(ui, vm, avatars, id, name);
+                    if !narrow {
+                        ui.add(egui::Label::new(RichText::new(name).weak()).truncate());
+                    }
                 }
-                avatar(ui, vm, avatars, id, name);
+                _ if !narrow => {
+                    ui.label(RichText::new("unassigned").weak());
+                }
+                _ => {}
             }
-            _ if !narrow => {
-                ui.label(RichText::new("unassigned").weak());
+        });
+        column(ui, PRIORITY_COLUMN, |ui| {
+            if task.priority != "none" {
+                let color = theme::priority(&task.priority, dark);
+                ui.label(RichText::new(&task.priority).color(color));
             }
-            _ => {}
-        }
-        if task.priority != "none" {
-            ui.label(RichText::new(&task.priority).color(theme::priority(&task.priority, dark)));
-        }
+        });
         if task.pending {
             badge(ui, "saving…", theme::warning(dark));
         }
@@ -145,11 +170,12 @@ pub fn workspace_row(
 ) {
     let dark = ui.visuals().dark_mode;
     let muted = theme::muted(ui.visuals());
+    let narrow = ui.max_rect().width() < theme::NARROW_TREE;
     ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
         ui.add_space(4.0);
         if let Some(pr) = &workspace.pull_request {
             let mut text = format!("#{} {}", pr.number, pr.status);
-            if let Some(review) = &pr.review {
+            if let Some(review) = pr.review.as_ref().filter(|_| !narrow) {
                 text.push_str(" · ");
                 text.push_str(&review.replace('_', " "));
             }
@@ -158,7 +184,7 @@ pub fn workspace_row(
         if workspace.pending {
             badge(ui, "saving…", theme::warning(dark));
         }
-        if let Some(git) = &workspace.git {
+        if let Some(git) = workspace.git.as_ref().filter(|_| !narrow) {
             ui.label(RichText::new(git.summary()).color(muted));
         }
         ui.with_layout(Layout::left_to_right(Align::Center), |ui| {

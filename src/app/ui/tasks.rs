@@ -13,6 +13,7 @@ use crate::app::actions::{Action, TaskAction};
 use crate::app::avatars::Avatars;
 use crate::app::state::UiState;
 use crate::app::theme;
+use crate::app::view_model::rows::Filters;
 use crate::app::view_model::{Row, ViewModel};
 
 /// Where the tree's visible rows are clipped, kept in the context's memory each frame (for the
@@ -92,8 +93,10 @@ fn scroll_target(state: &mut UiState, vm: &ViewModel) -> Option<usize> {
     Some(index)
 }
 
+/// "New task", the filters (in a menu when the tree is narrow) and the task count.
 fn filters_ui(ui: &mut egui::Ui, vm: &ViewModel, state: &mut UiState, actions: &mut Vec<Action>) {
-    ui.horizontal_wrapped(|ui| {
+    let narrow = ui.available_width() < theme::NARROW_TREE;
+    ui.horizontal(|ui| {
         let can_create = state.active_organization.is_some();
         if ui
             .add_enabled(can_create, egui::Button::new("New task"))
@@ -103,34 +106,45 @@ fn filters_ui(ui: &mut egui::Ui, vm: &ViewModel, state: &mut UiState, actions: &
             actions.push(Action::Task(TaskAction::OpenNewForm));
         }
         ui.separator();
-        ui.toggle_value(&mut state.filters.mine, "Mine");
-        ui.toggle_value(&mut state.filters.assigned_to_me, "Assigned to me");
-        ui.toggle_value(&mut state.filters.has_active_workspace, "Active now");
-        let statuses = state
-            .active_organization
-            .as_ref()
-            .and_then(|o| vm.statuses.get(o))
-            .cloned()
-            .unwrap_or_default();
-        egui::ComboBox::from_id_salt("status-filter")
-            .selected_text(format!(
-                "Status: {}",
-                state.filters.status.as_deref().unwrap_or("any")
-            ))
-            .show_ui(ui, |ui| {
-                ui.selectable_value(&mut state.filters.status, None, "Any");
-                for status in statuses {
-                    let label = status.name.clone();
-                    ui.selectable_value(&mut state.filters.status, Some(status.name), label);
-                }
-            });
+        if narrow {
+            let active = state.filters != Filters::default();
+            let label = if active { "Filters •" } else { "Filters" };
+            ui.menu_button(label, |ui| filter_choices(ui, vm, state));
+        } else {
+            filter_choices(ui, vm, state);
+        }
         let count = if vm.partial {
             "loading all tasks…".to_owned()
         } else {
             format!("{} tasks", state.tree.task_count)
         };
-        ui.label(RichText::new(count).weak());
+        ui.add(egui::Label::new(RichText::new(count).weak()).truncate());
     });
+}
+
+/// Mine, assigned to me, active now, and the status.
+fn filter_choices(ui: &mut egui::Ui, vm: &ViewModel, state: &mut UiState) {
+    ui.toggle_value(&mut state.filters.mine, "Mine");
+    ui.toggle_value(&mut state.filters.assigned_to_me, "Assigned to me");
+    ui.toggle_value(&mut state.filters.has_active_workspace, "Active now");
+    let statuses = state
+        .active_organization
+        .as_ref()
+        .and_then(|o| vm.statuses.get(o))
+        .cloned()
+        .unwrap_or_default();
+    egui::ComboBox::from_id_salt("status-filter")
+        .selected_text(format!(
+            "Status: {}",
+            state.filters.status.as_deref().unwrap_or("any")
+        ))
+        .show_ui(ui, |ui| {
+            ui.selectable_value(&mut state.filters.status, None, "Any");
+            for status in statuses {
+                let label = status.name.clone();
+                ui.selectable_value(&mut state.filters.status, Some(status.name), label);
+            }
+        });
 }
 
 fn empty_message(vm: &ViewModel, state: &UiState, synced_once: bool) -> Option<String> {
