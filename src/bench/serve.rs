@@ -40,7 +40,8 @@ pub(crate) async fn large_shape(bench: &Bench<'_>) -> anyhow::Result<Vec<Figure>
     result
 }
 
-/// Seeds a realistic team with up to 100,000 tasks, then copies them (new ids) up to `rows`.
+/// Seeds a realistic team with up to 100,000 tasks, then copies them (new ids) up to `rows`;
+/// copies of local tasks get keys of their own from the database.
 async fn load_tasks(database: &Database, rows: usize) -> anyhow::Result<()> {
     let started = Instant::now();
     let base = rows.min(100_000);
@@ -61,8 +62,8 @@ async fn load_tasks(database: &Database, rows: usize) -> anyhow::Result<()> {
                      updated_at, deleted_at) \
                  SELECT organization_id, repository_id, title, description, status, status_color, \
                      priority, assignee_id, external_provider, external_id || '-' || g, \
-                     external_key, external_url, branch, labels, due_date, created_at, updated_at, \
-                     deleted_at \
+                     CASE WHEN external_provider IS NOT NULL THEN external_key END, \
+                     external_url, branch, labels, due_date, created_at, updated_at, deleted_at \
                  FROM tasks CROSS JOIN generate_series(1, $1::int4) AS g LIMIT $2::int8",
                 &[&copies, &(missing as i64)],
             )

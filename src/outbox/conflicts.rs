@@ -6,9 +6,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::queue::insert;
-use super::states::read_entries;
-use super::{Command, Entry};
+use super::command::{Command, Entry};
+use super::states::{insert, read_entries};
 use crate::store::{self, StoreError};
 
 /// Why an update was not applied, from the API's 409.

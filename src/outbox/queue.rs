@@ -5,8 +5,8 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::states::overlay;
-use super::{Command, Entry};
+use super::command::{Command, Entry};
+use super::states::{insert, overlay};
 use crate::store::{self, StoreError};
 
 /// Stores `command` to be sent. Updates drop fields that already hold the value (synced or
@@ -49,21 +49,6 @@ pub fn enqueue(conn: &mut Connection, command: Command) -> Result<Option<i64>, S
     let id = insert(&tx, &command)?;
     tx.commit()?;
     Ok(Some(id))
-}
-
-/// Adds `command` to the outbox as pending.
-pub(super) fn insert(tx: &Transaction<'_>, command: &Command) -> Result<i64, StoreError> {
-    let (table, entity) = command.entity();
-    tx.execute(
-        "INSERT INTO outbox (command, entity_table, entity_id, payload) VALUES (?1, ?2, ?3, ?4)",
-        params![
-            command.name(),
-            table,
-            entity.to_string(),
-            serde_json::to_string(command).expect("commands serialise")
-        ],
-    )?;
-    Ok(tx.last_insert_rowid())
 }
 
 /// Merges an update into the row's newest command when that is an unsent update of the same

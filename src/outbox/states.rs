@@ -1,9 +1,9 @@
 //! Where a command stands: pending, sent (waiting for sync to bring it back), rejected, and
 //! the queries the sender and the window read them by.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
-use super::Entry;
+use super::command::{Command, Entry};
 use crate::store::{self, StoreError};
 
 pub(super) fn read_entries(conn: &Connection, condition: &str) -> Result<Vec<Entry>, StoreError> {
@@ -50,13 +50,31 @@ pub fn next_pending(conn: &Connection) -> Result<Option<Entry>, StoreError> {
     Ok(read_entries(conn, "state = 'pending'")?.into_iter().next())
 }
 
-/// Records that `entry` reached the API in transaction `txid` — unless it changed meanwhile
-/// (a coalesced update), in which case it stays pending and goes again. When sync already
-/// brought that transaction back, the write is confirmed on the spot.
+/// Records that `entry` reached the API in transaction `txid`. If an update was merged into it
+/// meanwhile, the entry keeps what was sent, and what came after goes on as a new pending
+/// update based on what was sent (so it neither repeats the sent part nor conflicts with it).
+/// When sync already brought that transaction back, the write is confirmed on the spot.
 pub fn mark_sent(conn: &mut Connection, entry: &Entry, txid: i64) -> Result<(), StoreError> {
     let (table, _) = entry.command.entity();
     let payload = serde_json::to_string(&entry.command).expect("commands serialise");
     let tx = store::write_transaction(conn)?;
+    let stored: Option<String> = tx
+        .query_row(
+            "SELECT payload FROM outbox WHERE id = ?1",
+            [entry.id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let Some(stored) = stored else {
+        return Ok(());
+    };
+    if stored != payload {
+        let merged: Command =
+            serde_json::from_str(&stored).map_err(|e| StoreError::BadChange(e.to_string()))?;
+        if let Some(rest) = merged.after_sent(&entry.command) {
+            insert(&tx, &rest)?;
+        }
+    }
     let seen = tx
         .query_row(
             "SELECT 1 FROM seen_txids WHERE table_name = ?1 AND txid = ?2",
@@ -66,18 +84,31 @@ pub fn mark_sent(conn: &mut Connection, entry: &Entry, txid: i64) -> Result<(), 
         .optional()?
         .is_some();
     if seen {
-        tx.execute(
-            "DELETE FROM outbox WHERE id = ?1 AND payload = ?2",
-            params![entry.id, payload],
-        )?;
+        tx.execute("DELETE FROM outbox WHERE id = ?1", [entry.id])?;
     } else {
         tx.execute(
-            "UPDATE outbox SET state = 'sent', txid = ?2, attempts = attempts + 1 WHERE id = ?1 AND payload = ?3",
+            "UPDATE outbox SET state = 'sent', txid = ?2, payload = ?3, attempts = attempts + 1 \
+             WHERE id = ?1",
             params![entry.id, txid, payload],
         )?;
     }
     tx.commit()?;
     Ok(())
+}
+
+/// Adds `command` to the outbox as pending.
+pub(super) fn insert(tx: &Transaction<'_>, command: &Command) -> Result<i64, StoreError> {
+    let (table, entity) = command.entity();
+    tx.execute(
+        "INSERT INTO outbox (command, entity_table, entity_id, payload) VALUES (?1, ?2, ?3, ?4)",
+        params![
+            command.name(),
+            table,
+            entity.to_string(),
+            serde_json::to_string(command).expect("commands serialise")
+        ],
+    )?;
+    Ok(tx.last_insert_rowid())
 }
 
 /// Rolls `entry` back: the API refused it for `reason`.

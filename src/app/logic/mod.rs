@@ -61,9 +61,19 @@ enum Finished {
     SaveFailed(StoreError),
     Invitations(Vec<Invitation>),
     InvitationAnswered(Result<bool, RequestError>),
-    TaskWritten(Result<tasks::Written, StoreError>),
+    TaskWritten(Result<Written, StoreError>),
     /// The notification service could not show this; the notice area does.
     NotShown(Notification),
+}
+
+/// A task write that is stored (and shown); the sender takes it from here.
+#[derive(Debug)]
+enum Written {
+    Created { id: String },
+    Changed,
+    Deleted { id: String, key: String },
+    Restored,
+    Settled,
 }
 
 /// Where the window's data lives and which runtime does its background work.
@@ -232,7 +242,14 @@ impl Controller {
         for event in events {
             match event {
                 SyncEvent::TablesChanged(_) => self.reload(),
-                SyncEvent::Status(status) => self.status = status,
+                SyncEvent::Status(status) => {
+                    // Live again: read the model now, as the baseline notifications compare with.
+                    let now_live = status == SyncStatus::Live && self.status != SyncStatus::Live;
+                    self.status = status;
+                    if now_live {
+                        self.reload();
+                    }
+                }
                 SyncEvent::WriteRejected { reason } => {
                     self.notice(format!("a change was undone: {reason}"), true);
                     self.reload();

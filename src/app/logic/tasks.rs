@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::{Controller, Finished};
+use super::{Controller, Finished, Written};
 use crate::app::actions::TaskAction;
 use crate::app::forms::NewTaskForm;
 use crate::app::state::Notice;
@@ -18,16 +18,6 @@ use crate::store::{self, StoreError};
 
 /// How long a task this window changed is kept from notifications about it.
 const OWN_WRITE_MEMORY: Duration = Duration::from_secs(300);
-
-/// A task write that is stored (and shown); the sender takes it from here.
-#[derive(Debug)]
-pub(super) enum Written {
-    Created { id: String },
-    Changed,
-    Deleted { id: String, key: String },
-    Restored,
-    Settled,
-}
 
 impl Controller {
     pub(super) fn apply_task_action(&mut self, action: TaskAction) {

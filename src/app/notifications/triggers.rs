@@ -46,12 +46,14 @@ impl Snapshot {
 #[derive(Debug, Default)]
 pub struct Watch {
     baseline: Option<Snapshot>,
+    /// The baseline was read after the sync finished (else it may lack the backlog).
+    synced: bool,
 }
 
 impl Watch {
-    /// The notifications `vm` calls for, for `me`. `synced`: the model was read after the first
-    /// sync finished (else it only becomes the baseline). `own`: tasks this device changed
-    /// lately. A partial model (the first screen) is skipped altogether.
+    /// The notifications `vm` calls for, for `me`. `synced`: the model was read after the sync
+    /// finished (else it only becomes the baseline, as does the first one that was). `own`:
+    /// tasks this device changed lately. A partial model (the first screen) is skipped.
     pub fn observe(
         &mut self,
         vm: &ViewModel,
@@ -64,8 +66,11 @@ impl Watch {
         }
         let snapshot = Snapshot::of(vm);
         let before = self.baseline.replace(snapshot);
+        // The first model read after the sync finished is the baseline: everything in it is
+        // backlog, however it got there.
+        let compare = synced && std::mem::replace(&mut self.synced, synced);
         match (before, me) {
-            (Some(before), Some(me)) if synced => {
+            (Some(before), Some(me)) if compare => {
                 let mut out = assigned(vm, &before, me, own);
                 out.extend(pull_requests(vm, &before, me));
                 out.extend(started(vm, &before, me));
@@ -219,6 +224,16 @@ mod tests {
         let mut watch = Watch::default();
         let backlog = model(vec![task("a", Some("me")), task("b", None)], Vec::new());
         assert!(watch.observe(&backlog, Some("me"), false, &none).is_empty());
+        // The first model after the sync finished is backlog too, even with more in it.
+        let more = model(
+            vec![
+                task("a", Some("me")),
+                task("b", None),
+                task("c", Some("me")),
+            ],
+            Vec::new(),
+        );
+        assert!(watch.observe(&more, Some("me"), true, &none).is_empty());
         assert!(watch.observe(&backlog, Some("me"), true, &none).is_empty());
 
         let assigned = model(

@@ -124,12 +124,15 @@ fn title_ui(ui: &mut egui::Ui, task: &Task, editor: &mut TaskEditor, actions: &m
         }
         return;
     };
-    let response = ui.add(
-        egui::TextEdit::singleline(&mut draft.text)
-            .id(title_edit_id())
-            .font(egui::TextStyle::Heading)
-            .desired_width(f32::INFINITY),
-    );
+    let label = ui.label(RichText::new("Title").weak());
+    let response = ui
+        .add(
+            egui::TextEdit::singleline(&mut draft.text)
+                .id(title_edit_id())
+                .font(egui::TextStyle::Heading)
+                .desired_width(f32::INFINITY),
+        )
+        .labelled_by(label.id);
     if std::mem::take(&mut draft.focus) {
         response.request_focus();
     }

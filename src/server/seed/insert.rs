@@ -9,7 +9,7 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, Transaction};
 use uuid::Uuid;
 
-use super::team::Team;
+use super::team::{Task, Team};
 
 /// Rows per `unnest` insert: large enough to amortise round trips, small enough to keep each
 /// statement's parameters a few megabytes.
@@ -181,8 +181,13 @@ async fn insert_repositories(tx: &Transaction<'_>, team: &Team) -> Result<(), Se
     .await
 }
 
+/// Linear's tasks go first, so the key counters the local ones start (see the migration
+/// `V7`) count on after every Linear key sharing their prefix; local tasks then get their keys
+/// in the order they were made.
 async fn insert_tasks(tx: &Transaction<'_>, team: &Team) -> Result<(), SeedError> {
-    for chunk in team.tasks.chunks(CHUNK) {
+    let mut tasks: Vec<&Task> = team.tasks.iter().collect();
+    tasks.sort_by_key(|t| (t.external.is_none(), t.created_at));
+    for chunk in tasks.chunks(CHUNK) {
         let id: Vec<Uuid> = chunk.iter().map(|t| t.id).collect();
         let org: Vec<Uuid> = chunk
             .iter()

@@ -370,3 +370,54 @@ fn an_undone_delete_is_dropped_before_it_is_sent_and_restored_after() {
         vec![Command::DeleteTask { id }, Command::RestoreTask { id }]
     );
 }
+
+#[test]
+fn an_update_merged_into_one_in_flight_goes_on_based_on_what_was_sent() {
+    let profile = tempfile::tempdir().unwrap();
+    let id = Uuid::new_v4();
+    let mut conn = store::open(&profile::database_path(profile.path())).unwrap();
+    let update = |fields_: Value, expected: Value| Command::UpdateTask {
+        id,
+        fields: fields(fields_),
+        expected: fields(expected),
+    };
+    outbox::enqueue(
+        &mut conn,
+        update(json!({"priority": "urgent"}), json!({"priority": "none"})),
+    )
+    .unwrap();
+    // The sender took it; before its answer is recorded, two more changes merge into it.
+    let in_flight = outbox::next_pending(&conn).unwrap().unwrap();
+    outbox::enqueue(
+        &mut conn,
+        update(json!({"assignee_id": "me"}), json!({"assignee_id": null})),
+    )
+    .unwrap();
+    outbox::enqueue(
+        &mut conn,
+        update(json!({"priority": "high"}), json!({"priority": "urgent"})),
+    )
+    .unwrap();
+    outbox::mark_sent(&mut conn, &in_flight, 7).unwrap();
+    let entries: Vec<(String, Command)> = outbox::overlay(&conn)
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.state, e.command))
+        .collect();
+    assert_eq!(
+        entries,
+        vec![
+            (
+                "sent".to_owned(),
+                update(json!({"priority": "urgent"}), json!({"priority": "none"}))
+            ),
+            (
+                "pending".to_owned(),
+                update(
+                    json!({"assignee_id": "me", "priority": "high"}),
+                    json!({"assignee_id": null, "priority": "urgent"})
+                )
+            ),
+        ]
+    );
+}

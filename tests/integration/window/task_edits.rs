@@ -172,6 +172,15 @@ fn status_priority_and_assignee_change_in_place_and_a_delete_can_be_undone() {
     };
     wait_for(&mut window, "the three changes in Postgres", |_| {
         let r = row();
+        eprintln!(
+            "DEBUG row {:?} {:?} outbox {:?}",
+            r.get::<_, String>(0),
+            r.get::<_, String>(1),
+            sql::<String>(
+                profile.path(),
+                "SELECT group_concat(state || ':' || coalesce(last_error,'') || ':' || payload, ' | ') FROM outbox"
+            )
+        );
         r.get::<_, String>(0) == "In Review"
             && r.get::<_, String>(1) == "urgent"
             && r.get::<_, Option<Uuid>>(2) == Some(user.id)
@@ -180,10 +189,36 @@ fn status_priority_and_assignee_change_in_place_and_a_delete_can_be_undone() {
         shown(w, "Edited in place").is_some_and(|t| !t.pending)
     });
 
+    // E edits the title in place; Enter saves it.
+    window.key_press(Key::E);
+    window.run_steps(3);
+    let title = window.get_by_role_and_label(Role::TextInput, "Title");
+    assert!(title.is_focused(), "E puts the caret in the title");
+    title.type_text(", renamed");
+    window.run_steps(2);
+    window.key_press(Key::Enter);
+    wait_for(&mut window, "the new title", |w| {
+        shown(w, "Edited in place, renamed").is_some_and(|t| !t.pending)
+    });
+    let title_in_postgres: String = runtime
+        .block_on(pg.query_one("SELECT title FROM tasks WHERE id = $1", &[&id]))
+        .unwrap()
+        .get(0);
+    assert_eq!(title_in_postgres, "Edited in place, renamed");
+    // Esc closes the panel; Enter opens it again on the selected task.
+    window.key_press(Key::Escape);
+    window.run_steps(2);
+    assert!(!window.state().controller.ui.detail_open);
+    assert!(window.query_by_label("Delete task").is_none());
+    window.key_press(Key::Enter);
+    window.run_steps(2);
+    assert!(window.state().controller.ui.detail_open);
+    let task = shown(&window, "Edited in place, renamed").unwrap();
+
     // Delete, then Undo before it is even sent, or after: the task comes back either way.
     click(&mut window, "Delete task");
     wait_for(&mut window, "the task to go", |w| {
-        shown(w, "Edited in place").is_none()
+        shown(w, "Edited in place, renamed").is_none()
     });
     window.get_by_label_contains(&format!("Deleted {}", task.key));
     wait_for(&mut window, "the delete to reach Postgres", |_| {
@@ -191,7 +226,7 @@ fn status_priority_and_assignee_change_in_place_and_a_delete_can_be_undone() {
     });
     click(&mut window, "Undo");
     wait_for(&mut window, "the task to come back", |w| {
-        shown(w, "Edited in place").is_some()
+        shown(w, "Edited in place, renamed").is_some()
     });
     wait_for(&mut window, "the restore to reach Postgres", |_| {
         !row().get::<_, bool>(3)

@@ -9,7 +9,8 @@
 //! `branchName` (kept when a payload lacks it: Linear's webhooks usually do not carry it), and
 //! the suggested repository when a label or a segment of the branch before its last `/` names
 //! exactly one repository of the organization (by name or slug, `repo:` prefix allowed on
-//! labels). `remove` (and a trashed issue) soft-deletes the organization's task. An issue
+//! labels; recorded in `task_field_writes` as written by no member, since members may change
+//! it too). `remove` (and a trashed issue) soft-deletes the organization's task. An issue
 //! whose `updatedAt` is older than what was already applied is recorded as `stale` (Linear
 //! retries after 1 min, 1 h and 6 h, so an old attempt can land after a newer update).
 
@@ -200,8 +201,8 @@ async fn upsert(tx: &Transaction<'_>, org: Uuid, issue: &Issue) -> AppResult<u64
     let state = issue.state.as_ref();
     // Fields Linear always sends are overwritten; `branch` and a suggested repository are kept
     // when this payload does not name one. Unchanged rows are not rewritten.
-    Ok(tx
-        .execute(
+    let written = tx
+        .query_opt(
             "INSERT INTO tasks AS t (organization_id, title, description, status, status_color, \
                  priority, assignee_id, repository_id, external_provider, external_id, \
                  external_key, external_url, branch, labels, due_date) \
@@ -223,7 +224,8 @@ async fn upsert(tx: &Transaction<'_>, org: Uuid, issue: &Issue) -> AppResult<u64
                     EXCLUDED.status_color, EXCLUDED.priority, EXCLUDED.assignee_id, \
                     coalesce(EXCLUDED.repository_id, t.repository_id), EXCLUDED.external_key, \
                     EXCLUDED.external_url, coalesce(EXCLUDED.branch, t.branch), EXCLUDED.labels, \
-                    EXCLUDED.due_date, NULL::timestamptz)",
+                    EXCLUDED.due_date, NULL::timestamptz) \
+             RETURNING t.id",
             &[
                 &org,
                 &title,
@@ -241,7 +243,21 @@ async fn upsert(tx: &Transaction<'_>, org: Uuid, issue: &Issue) -> AppResult<u64
                 &due_date(issue.due_date.as_deref()),
             ],
         )
-        .await?)
+        .await?;
+    let Some(row) = written else {
+        return Ok(0);
+    };
+    if repository.is_some() {
+        // The suggested repository is the one field members also change: Linear wrote it last.
+        tx.execute(
+            "INSERT INTO task_field_writes (task_id, field, user_id) \
+             VALUES ($1, 'repository_id', NULL) \
+             ON CONFLICT (task_id, field) DO UPDATE SET user_id = NULL, written_at = now()",
+            &[&row.get::<_, Uuid>(0)],
+        )
+        .await?;
+    }
+    Ok(1)
 }
 
 /// The one repository of `org` that a label or the branch names, if exactly one does.
