@@ -186,6 +186,7 @@ pub async fn delete_task(
 }
 
 /// `POST /api/tasks/{id}/restore`: undoes a delete (a task that is not deleted stays as it is).
+/// A tracker's task comes back in the tracker.
 pub async fn restore_task(
     State(state): State<ApiState>,
     user: AuthUser,
@@ -193,8 +194,14 @@ pub async fn restore_task(
     PathParams(id): PathParams<Uuid>,
 ) -> AppResult<Json<WriteResult>> {
     idempotent(&state, user.id, &key, async |tx| {
-        let (org, _) = locked_task(tx, id).await?;
+        let (org, task) = locked_task(tx, id).await?;
         require_member(tx, org, user.id).await?;
+        if let Some(owner) = owner_of(&task) {
+            return Err(AppError::BadRequest(format!(
+                "{} comes from {owner}: restore it in {owner}",
+                key_of(&task)
+            )));
+        }
         tx.execute(
             "UPDATE tasks SET deleted_at = NULL WHERE id = $1 AND deleted_at IS NOT NULL",
             &[&id],
