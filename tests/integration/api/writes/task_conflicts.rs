@@ -254,7 +254,11 @@ async fn a_linear_tasks_fields_are_changed_in_linear_and_its_repository_here() {
         .post(&format!("/api/tasks/{id}/restore"), Some(&token), json!({}))
         .await;
     assert_eq!(reply.status, 400, "{}", reply.body);
-    assert!(reply.body.contains("restore it in Linear"), "{}", reply.body);
+    assert!(
+        reply.body.contains("restore it in Linear"),
+        "{}",
+        reply.body
+    );
     assert_eq!(row(&sql, id).await, before);
 
     let repository = api.repository_of(0);
