@@ -261,7 +261,7 @@ pub fn start_branch(
     Ok(outcome)
 }
 
-fn git(action: &str, path: &Path, source: git2::Error) -> LocalRepoError {
+pub(super) fn git(action: &str, path: &Path, source: git2::Error) -> LocalRepoError {
     LocalRepoError::Git {
         action: action.to_owned(),
         path: path.to_owned(),
@@ -270,7 +270,7 @@ fn git(action: &str, path: &Path, source: git2::Error) -> LocalRepoError {
 }
 
 /// The repository at `path` or the work tree containing it, and the work tree's root.
-fn open(path: &Path) -> Result<(Repository, PathBuf), LocalRepoError> {
+pub(super) fn open(path: &Path) -> Result<(Repository, PathBuf), LocalRepoError> {
     match fs::metadata(path) {
         Ok(meta) if meta.is_dir() => {}
         Ok(_) => {
@@ -335,7 +335,7 @@ fn remotes(repo: &Repository, root: &Path) -> Result<Vec<Remote>, LocalRepoError
 }
 
 /// HEAD when it is a branch with commits; `None` when detached or unborn.
-fn head_branch<'r>(
+pub(super) fn head_branch<'r>(
     repo: &'r Repository,
     root: &Path,
 ) -> Result<Option<Reference<'r>>, LocalRepoError> {
@@ -346,13 +346,17 @@ fn head_branch<'r>(
     }
 }
 
-fn branch_name(reference: &Reference<'_>) -> String {
+pub(super) fn branch_name(reference: &Reference<'_>) -> String {
     String::from_utf8_lossy(reference.shorthand_bytes()).into_owned()
 }
 
 /// Files that differ from HEAD in the index or the work tree, ignored files excluded; untracked
 /// files only when `untracked`.
-fn changed_files(repo: &Repository, root: &Path, untracked: bool) -> Result<u32, LocalRepoError> {
+pub(super) fn changed_files(
+    repo: &Repository,
+    root: &Path,
+    untracked: bool,
+) -> Result<u32, LocalRepoError> {
     let mut options = StatusOptions::new();
     options
         .include_untracked(untracked)
@@ -387,7 +391,7 @@ fn ahead_behind(
     Ok((saturate(ahead), saturate(behind)))
 }
 
-fn saturate(count: usize) -> u32 {
+pub(super) fn saturate(count: usize) -> u32 {
     u32::try_from(count).unwrap_or(u32::MAX)
 }
 
