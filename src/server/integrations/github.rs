@@ -220,18 +220,39 @@ async fn apply_pull_request(
     payload: &PullRequestEvent,
 ) -> AppResult<(&'static str, u64)> {
     let pr = &payload.pull_request;
-    if let Some(updated_at) = pr.updated_at
-        && !deliveries::advance(tx, PROVIDER, &format!("pr:{}", pr.html_url), updated_at).await?
-    {
+    if !advance_pull_request(tx, pr).await? {
         return Ok(("stale", 0));
     }
     let workspaces = matching_workspaces(tx, &payload.repository, pr).await?;
     if workspaces.is_empty() {
         return Ok(("unmatched", 0));
     }
-    // A different pull request on the workspace starts without a review decision. Rows that
-    // already show this state are left alone, so no empty change is synced.
-    let changed = tx
+    Ok(("applied", set_pull_request(tx, &workspaces, pr).await?))
+}
+
+/// Records `pr`'s `updated_at` as the newest state of it we have applied. `false` when a newer
+/// one was applied already: `pr` must not be applied over it.
+pub(super) async fn advance_pull_request(
+    tx: &Transaction<'_>,
+    pr: &PullRequest,
+) -> AppResult<bool> {
+    match pr.updated_at {
+        Some(updated_at) => {
+            deliveries::advance(tx, PROVIDER, &format!("pr:{}", pr.html_url), updated_at).await
+        }
+        None => Ok(true),
+    }
+}
+
+/// Shows `pr` (URL, number, status) on `workspaces`; returns how many changed. A different pull
+/// request on a workspace starts without a review decision. Rows that already show this state
+/// are left alone, so no empty change is synced.
+pub(super) async fn set_pull_request(
+    tx: &Transaction<'_>,
+    workspaces: &[Uuid],
+    pr: &PullRequest,
+) -> AppResult<u64> {
+    Ok(tx
         .execute(
             "UPDATE workspaces SET pr_url = $2, pr_number = $3, pr_status = $4, \
                  pr_review_status = CASE WHEN pr_url IS DISTINCT FROM $2 THEN NULL ELSE pr_review_status END \
@@ -239,8 +260,7 @@ async fn apply_pull_request(
                AND (pr_url, pr_number, pr_status) IS DISTINCT FROM ($2, $3, $4)",
             &[&workspaces, &pr.html_url, &pr.number, &pr.status()],
         )
-        .await?;
-    Ok(("applied", changed))
+        .await?)
 }
 
 /// Applies a `pull_request_review` delivery.

@@ -14,7 +14,6 @@
 //! Server's `https://ghe.example.com/api/v3`).
 
 use std::collections::BTreeSet;
-use std::time::Duration;
 
 use axum::Json;
 use axum::extract::State;
@@ -25,7 +24,8 @@ use uuid::Uuid;
 
 use super::access::require_admin;
 use super::error::IntegrationError;
-use super::secrets::{EncryptionKey, Sealed};
+use super::github_api::{self, key};
+use super::secrets::EncryptionKey;
 use super::state::IntegrationsState;
 use crate::gitlink::urls;
 use crate::server::http::auth::AuthUser;
@@ -36,7 +36,6 @@ use crate::server::http::extract::{JsonBody, PathParams};
 const MAX_PAGES: usize = 100;
 /// At most this many repositories per import request.
 const MAX_IMPORT: usize = 1000;
-const GITHUB_TIMEOUT: Duration = Duration::from_secs(20);
 
 type Result<T, E = IntegrationError> = std::result::Result<T, E>;
 
@@ -140,30 +139,12 @@ pub async fn list_repositories(
     let mut seen = BTreeSet::new();
     let mut repositories = Vec::new();
     for _ in 0..MAX_PAGES {
-        let response = http
-            .get(&url)
-            .bearer_auth(token)
-            .header(header::ACCEPT, "application/vnd.github+json")
-            .header("X-GitHub-Api-Version", "2022-11-28")
-            .header(header::USER_AGENT, "superset-server")
-            .timeout(GITHUB_TIMEOUT)
-            .send()
-            .await
-            .map_err(|e| {
-                IntegrationError::Upstream(format!("GitHub ({base}) could not be reached: {e}"))
-            })?;
-        let status = response.status();
-        if !status.is_success() {
-            let rate_limited = status.as_u16() == 429
-                || response
-                    .headers()
-                    .get("x-ratelimit-remaining")
-                    .is_some_and(|v| v.as_bytes() == b"0");
-            return Err(github_failure(
-                status,
-                rate_limited,
-                response.text().await.ok(),
-            ));
+        let parsed = reqwest::Url::parse(&url).map_err(|e| {
+            IntegrationError::NotConfigured(format!("GITHUB_API_URL gives no URL ({url}): {e}"))
+        })?;
+        let response = github_api::get(http, parsed, token).await?;
+        if !response.status().is_success() {
+            return Err(github_api::failure(response).await);
         }
         let next = next_link(response.headers());
         let page: Vec<GithubRepository> = response.json().await.map_err(|e| {
@@ -184,67 +165,17 @@ pub async fn list_repositories(
     )))
 }
 
-fn github_failure(
-    status: reqwest::StatusCode,
-    rate_limited: bool,
-    body: Option<String>,
-) -> IntegrationError {
-    // GitHub's errors are `{"message": "…", "documentation_url": "…"}`.
-    let message = body
-        .as_deref()
-        .and_then(|b| serde_json::from_str::<serde_json::Value>(b).ok())
-        .and_then(|v| v["message"].as_str().map(str::to_owned))
-        .unwrap_or_default();
-    match status.as_u16() {
-        _ if rate_limited => IntegrationError::Upstream(format!(
-            "GitHub's rate limit for this token is used up ({status} {message}): try again later"
-        )),
-        401 => IntegrationError::TokenRejected(format!(
-            "GitHub rejected the organization's token ({status} {message}): store a new one"
-        )),
-        403 => IntegrationError::TokenRejected(format!(
-            "GitHub refused the organization's token ({status} {message}): it lacks access; store one that may list repositories"
-        )),
-        _ => IntegrationError::Upstream(format!("GitHub answered {status} {message}")),
-    }
-}
-
-fn key(state: &IntegrationsState) -> Result<&EncryptionKey> {
-    state.config.encryption_key.as_ref().ok_or_else(|| {
-        IntegrationError::NotConfigured(
-            "the server has no SUPERSET_ENCRYPTION_KEY, so it keeps no GitHub tokens: the operator \
-             sets one (64 hex digits, e.g. `openssl rand -hex 32`) and restarts the server"
-                .to_owned(),
-        )
-    })
-}
-
-/// The organization's GitHub token, decrypted.
+/// The organization's GitHub token, or 404 saying how to store one.
 async fn load_token(client: &impl GenericClient, key: &EncryptionKey, org: Uuid) -> Result<String> {
-    let row = client
-        .query_opt(
-            "SELECT ciphertext, nonce FROM github_tokens WHERE organization_id = $1",
-            &[&org],
-        )
+    github_api::stored_token(client, key, org)
         .await?
         .ok_or_else(|| {
             AppError::NotFound(format!(
                 "no GitHub token is stored for this organization: an owner or admin stores one with \
                  PUT /api/organizations/{org}/github/token"
             ))
-        })?;
-    let sealed = Sealed {
-        ciphertext: row.get(0),
-        nonce: row.get(1),
-    };
-    let plain = key
-        .open(org, &sealed)
-        .map_err(|e| IntegrationError::NotConfigured(e.to_string()))?;
-    String::from_utf8(plain).map_err(|_| {
-        IntegrationError::NotConfigured(
-            "the stored GitHub token is not text: store it again".to_owned(),
-        )
-    })
+            .into()
+        })
 }
 
 #[derive(Debug, Deserialize)]
