@@ -41,3 +41,4 @@ pub mod store;
 pub mod sync;
 #[cfg(feature = "test-utils")]
 pub mod testkit;
+pub mod workspaces;

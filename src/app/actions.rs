@@ -7,6 +7,8 @@ use serde_json::{Map, Value};
 
 use super::theme::ThemeChoice;
 use crate::outbox::Resolution;
+use crate::workspaces::open::How;
+use crate::workspaces::start::Mode;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
@@ -25,12 +27,8 @@ pub enum Action {
     SetTheme(ThemeChoice),
     /// Selects a task and opens it in the detail panel (`None`: clear and close).
     SelectTask(Option<String>),
-    /// Create (or check out) the task's branch in a linked folder and create the workspace.
-    StartWork {
-        task_id: String,
-        folder_id: String,
-    },
     Folder(FolderAction),
+    Work(WorkAction),
     Task(TaskAction),
     /// Turns desktop notifications on or off.
     SetNotifications(bool),
@@ -89,5 +87,45 @@ pub enum TaskAction {
     Resolve {
         entry_id: i64,
         resolution: Resolution,
+    },
+}
+
+/// Starting, finishing and opening this device's workspaces.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WorkAction {
+    /// Start work on the task in a linked folder: a worktree of its own, or the clone switched.
+    Start {
+        task_id: String,
+        folder_id: String,
+        mode: Mode,
+    },
+    /// Open the exploratory-work form for a linked folder.
+    AskExplore {
+        folder_id: String,
+    },
+    /// Start exploratory work (no task) on `branch` in a linked folder.
+    Explore {
+        folder_id: String,
+        branch: String,
+    },
+    CancelExplore,
+    /// Ask how to finish a workspace (what removing its worktree would lose).
+    AskFinish {
+        workspace_id: String,
+    },
+    /// Archive it; remove its worktree too when `remove` and nothing would be lost.
+    Finish {
+        workspace_id: String,
+        remove: bool,
+    },
+    CancelFinish,
+    /// Open it in the editor, a terminal or the file manager.
+    Open {
+        workspace_id: String,
+        how: How,
+    },
+    /// Make its worktree again where it was (its folder is gone).
+    Recreate {
+        workspace_id: String,
     },
 }

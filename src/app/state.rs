@@ -7,7 +7,6 @@ use std::sync::Mutex;
 
 use rusqlite::Connection;
 
-use super::device;
 use super::forms::{NewTaskForm, TaskEditor};
 use super::theme::ThemeChoice;
 use super::view_model::rows::{Filters, TreeRows};
@@ -47,6 +46,21 @@ pub(super) const NOTICE_LIFETIME: std::time::Duration = std::time::Duration::fro
 /// At most this many notices are kept (the newest).
 pub(super) const MAX_NOTICES: usize = 3;
 
+/// Exploratory work on a linked folder: the branch to start.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExploreForm {
+    pub folder_id: String,
+    pub branch: String,
+}
+
+/// Finishing a workspace: where it lives and what removing its worktree would lose.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FinishPrompt {
+    pub workspace_id: String,
+    pub path: Option<String>,
+    pub loss: crate::gitlink::worktrees::Loss,
+}
+
 /// Device preferences read from `settings`.
 #[derive(Debug, Clone, Default)]
 pub struct Settings {
@@ -84,6 +98,12 @@ pub struct UiState {
     pub invitations: Vec<Invitation>,
     /// The folder chosen for "Start work" in the detail panel.
     pub start_folder: Option<String>,
+    /// "Switch this checkout instead" of a worktree of its own.
+    pub switch_checkout: bool,
+    /// The exploratory-work form, while open.
+    pub exploring: Option<ExploreForm>,
+    /// The question before finishing a workspace, while asked.
+    pub finishing: Option<FinishPrompt>,
     /// The selection moved by keyboard: scroll it into view once.
     pub scroll_to_selection: bool,
     pub busy: Option<String>,
@@ -109,6 +129,9 @@ impl Default for UiState {
             notices: Vec::new(),
             invitations: Vec::new(),
             start_folder: None,
+            switch_checkout: false,
+            exploring: None,
+            finishing: None,
             scroll_to_selection: false,
             busy: None,
             tree: TreeRows::default(),
@@ -156,7 +179,7 @@ fn read_settings(conn: &Connection) -> Result<Settings, store::StoreError> {
                 device_id: r.get(3)?,
                 device_name: r
                     .get::<_, Option<String>>(4)?
-                    .unwrap_or_else(device::host_name),
+                    .unwrap_or_else(crate::workspaces::host_name),
                 notifications: r.get(5)?,
             })
         },

@@ -20,6 +20,9 @@ struct Cli {
     /// Close the window after this many seconds (for scripted runs).
     #[arg(long, global = true, value_parser = parse_seconds)]
     quit_after: Option<std::time::Duration>,
+    /// Print what a command shows as JSON (for scripts).
+    #[arg(long, global = true)]
+    json: bool,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -47,6 +50,50 @@ enum Command {
     Invitations {
         #[command(subcommand)]
         answer: Option<Answer>,
+    },
+    /// Link a folder you cloned to one of your organizations' repositories (matched by its
+    /// git remote).
+    Link {
+        path: PathBuf,
+        /// When several repositories match: the one to link (`local` keeps it unlinked).
+        #[arg(long)]
+        repository: Option<String>,
+    },
+    /// The active organization's tasks.
+    Tasks {
+        /// Only the tasks assigned to you.
+        #[arg(long)]
+        mine: bool,
+        /// Only the tasks with this status.
+        #[arg(long)]
+        status: Option<String>,
+    },
+    /// Start work on a task in a worktree of its own; prints its path alone, so
+    /// `cd "$(superset start ACME-12)"` works.
+    Start {
+        key: String,
+        /// The linked folder to work from (when several repositories could do).
+        #[arg(long)]
+        folder: Option<PathBuf>,
+        /// Switch the linked folder's checkout instead of making a worktree.
+        #[arg(long)]
+        switch: bool,
+    },
+    /// Start exploratory work (no task) on a branch of your own; prints its path.
+    Explore {
+        /// The repository's name (or its linked folder).
+        repository: String,
+        #[arg(long)]
+        branch: String,
+    },
+    /// Your open workspaces, with where they live, branch, git state and pull request.
+    Workspaces,
+    /// Mark a workspace done (by its task's key or its folder).
+    Done {
+        which: String,
+        /// Remove its worktree too, when nothing uncommitted or unpushed would be lost.
+        #[arg(long)]
+        remove: bool,
     },
     /// Start a private PostgreSQL with a seeded team (kept between runs).
     Demo {
@@ -122,7 +169,7 @@ fn main() -> anyhow::Result<()> {
             drop(demo);
             shown.map_err(|e| anyhow::anyhow!("cannot open the window: {e}"))
         }
-        Some(command) => runtime.block_on(run_command(command, data_dir)),
+        Some(command) => runtime.block_on(run_command(command, data_dir, cli.json)),
     }
 }
 
@@ -150,26 +197,45 @@ async fn start_demo(
     Ok((demo, server))
 }
 
-async fn run_command(command: Command, data_dir: PathBuf) -> anyhow::Result<()> {
-    match command {
+async fn run_command(command: Command, data_dir: PathBuf, json: bool) -> anyhow::Result<()> {
+    use superset::commands::work::{self, Output};
+    let said = |stdout: String| Output {
+        stdout,
+        stderr: String::new(),
+    };
+    let printed = match command {
         Command::Demo { .. } => unreachable!("the demo runs the window on the main thread"),
         Command::Login { server, email } => {
             let password = read_password()?;
-            println!(
-                "{}",
-                commands::login(&data_dir, &server, &email, &password).await?
-            );
+            said(commands::login(&data_dir, &server, &email, &password).await? + "\n")
         }
-        Command::Sync { until_synced } => commands::sync(&data_dir, until_synced).await?,
-        Command::Status => print!("{}", commands::status(&data_dir)?),
-        Command::Logout => println!("{}", commands::logout(&data_dir).await?),
+        Command::Sync { until_synced } => {
+            commands::sync(&data_dir, until_synced).await?;
+            said(String::new())
+        }
+        Command::Status => said(commands::status(&data_dir)?),
+        Command::Logout => said(commands::logout(&data_dir).await? + "\n"),
         Command::Invitations { answer } => {
             let answer = answer.map(|answer| match answer {
                 Answer::Accept { id } => (id, true),
                 Answer::Decline { id } => (id, false),
             });
-            print!("{}", commands::invitations(&data_dir, answer).await?);
+            said(commands::invitations(&data_dir, answer).await?)
         }
-    }
+        Command::Link { path, repository } => work::link(&data_dir, &path, repository).await?,
+        Command::Tasks { mine, status } => work::tasks(&data_dir, mine, status, json).await?,
+        Command::Start {
+            key,
+            folder,
+            switch,
+        } => work::start_work(&data_dir, key, folder.as_deref(), switch, json).await?,
+        Command::Explore { repository, branch } => {
+            work::explore(&data_dir, repository, branch, json).await?
+        }
+        Command::Workspaces => work::workspaces(&data_dir, json).await?,
+        Command::Done { which, remove } => work::done(&data_dir, which, remove).await?,
+    };
+    eprint!("{}", printed.stderr);
+    print!("{}", printed.stdout);
     Ok(())
 }

@@ -116,6 +116,9 @@ pub struct GitState {
     pub branch: Option<String>,
     /// Changed, staged and untracked files (ignored files are not counted).
     pub uncommitted: u32,
+    /// Whether the branch has an upstream it can be compared with.
+    #[serde(default)]
+    pub upstream: bool,
     /// Commits on the branch that its upstream lacks; 0 without an upstream.
     pub ahead: u32,
     /// Commits on the upstream that the branch lacks; 0 without an upstream.
@@ -170,13 +173,15 @@ pub fn status(root: &Path) -> Result<GitState, LocalRepoError> {
     let (repo, root) = open(root)?;
     let head = head_branch(&repo, &root)?;
     let uncommitted = changed_files(&repo, &root, true)?;
-    let (ahead, behind) = match &head {
+    let compared = match &head {
         Some(head) => ahead_behind(&repo, &root, head)?,
-        None => (0, 0),
+        None => None,
     };
+    let (ahead, behind) = compared.unwrap_or((0, 0));
     Ok(GitState {
         branch: head.as_ref().map(branch_name),
         uncommitted,
+        upstream: compared.is_some(),
         ahead,
         behind,
     })
@@ -372,23 +377,23 @@ pub(super) fn changed_files(
     Ok(saturate(count))
 }
 
-/// Commits ahead of and behind the branch's upstream; (0, 0) without one, or when the upstream
+/// Commits ahead of and behind the branch's upstream; `None` without one, or when the upstream
 /// cannot be resolved (its remote-tracking branch was never fetched, or was deleted).
 fn ahead_behind(
     repo: &Repository,
     root: &Path,
     head: &Reference<'_>,
-) -> Result<(u32, u32), LocalRepoError> {
+) -> Result<Option<(u32, u32)>, LocalRepoError> {
     let Ok(upstream) = Branch::wrap(head.clone()).upstream() else {
-        return Ok((0, 0));
+        return Ok(None);
     };
     let (Some(local), Some(upstream)) = (head.target(), upstream.get().target()) else {
-        return Ok((0, 0));
+        return Ok(None);
     };
     let (ahead, behind) = repo
         .graph_ahead_behind(local, upstream)
         .map_err(|e| git("compare the branch with its upstream", root, e))?;
-    Ok((saturate(ahead), saturate(behind)))
+    Ok(Some((saturate(ahead), saturate(behind))))
 }
 
 pub(super) fn saturate(count: usize) -> u32 {

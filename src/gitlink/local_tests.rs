@@ -177,6 +177,7 @@ fn an_unborn_repository_has_no_branch_and_counts_untracked_files() {
         GitState {
             branch: None,
             uncommitted: 1,
+            upstream: false,
             ahead: 0,
             behind: 0
         }
@@ -225,6 +226,7 @@ fn summary_shows_only_non_zero_counts() {
     let state = |uncommitted, ahead, behind| GitState {
         branch: Some("main".to_owned()),
         uncommitted,
+        upstream: true,
         ahead,
         behind,
     };

@@ -141,10 +141,37 @@ pub fn place(
         return Ok(placed);
     }
     let path = default_path(&root, branch, folder);
+    add(&repo, &root, branch, base, path)
+}
+
+/// Makes the worktree of `branch` again at `path`, where it was before its folder went away
+/// (git's record of the vanished worktree is pruned first).
+pub fn recreate(
+    clone: &Path,
+    branch: &str,
+    base: Option<&str>,
+    path: &Path,
+) -> Result<Placed, WorktreeError> {
+    let (repo, root) = main_repository(clone)?;
+    prune_vanished(&repo, &root)?;
+    if let Some(placed) = checked_out(&repo, &root, branch)? {
+        return Ok(placed);
+    }
+    add(&repo, &root, branch, base, path.to_owned())
+}
+
+/// Adds a worktree for `branch` (made from `base` when missing) at `path`.
+fn add(
+    repo: &Repository,
+    root: &Path,
+    branch: &str,
+    base: Option<&str>,
+    path: PathBuf,
+) -> Result<Placed, WorktreeError> {
     if path.exists() {
         return Err(WorktreeError::FolderTaken { path });
     }
-    let (reference, how) = branch_to_use(&repo, &root, branch, base)?;
+    let (reference, how) = branch_to_use(repo, root, branch, base)?;
     if let Some(parent) = path.parent() {
         fs::create_dir_all(parent).map_err(|source| LocalRepoError::Unreadable {
             path: parent.to_owned(),
@@ -153,9 +180,27 @@ pub fn place(
     }
     let mut options = WorktreeAddOptions::new();
     options.reference(Some(&reference));
-    repo.worktree(&worktree_name(&repo, branch), &path, Some(&options))
-        .map_err(|e| git(&format!("add a worktree for `{branch}`"), &root, e))?;
+    repo.worktree(&worktree_name(repo, branch), &path, Some(&options))
+        .map_err(|e| git(&format!("add a worktree for `{branch}`"), root, e))?;
     Ok(Placed { path, how })
+}
+
+/// Forgets the worktrees whose folder is gone (unlocked ones only), as `git worktree prune`.
+fn prune_vanished(repo: &Repository, root: &Path) -> Result<(), WorktreeError> {
+    let names = repo
+        .worktrees()
+        .map_err(|e| git("list the worktrees", root, e))?;
+    for name in names.iter().flatten().flatten() {
+        let Ok(worktree) = repo.find_worktree(name) else {
+            continue;
+        };
+        if worktree.validate().is_err() && worktree.is_prunable(None).unwrap_or(false) {
+            worktree
+                .prune(None)
+                .map_err(|e| git("forget a vanished worktree", root, e))?;
+        }
+    }
+    Ok(())
 }
 
 /// The clone's main repository (also when `clone` is one of its worktrees) and its root.

@@ -170,3 +170,17 @@ fn only_a_worktree_with_nothing_to_lose_is_removed_and_its_branch_stays() {
         Err(WorktreeError::NotAWorktree { .. })
     ));
 }
+
+#[test]
+fn a_vanished_worktree_is_made_again_where_it_was() {
+    let (_dir, root, _repo) = clone_with_work_in_progress();
+    let placed = place(&root, "feature", Some("main"), None).unwrap();
+    fs::remove_dir_all(&placed.path).unwrap();
+    let again = recreate(&root, "feature", Some("main"), &placed.path).unwrap();
+    assert_eq!(again.path, placed.path);
+    assert_eq!(again.how, Placement::NewWorktree);
+    assert_eq!(
+        local::status(&placed.path).unwrap().branch.as_deref(),
+        Some("feature")
+    );
+}

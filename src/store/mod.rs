@@ -48,6 +48,7 @@ const SCRIPTS: &[&str] = &[
     include_str!("../../migrations/sqlite/0002_review_status.sql"),
     include_str!("../../migrations/sqlite/0003_seen_txids.sql"),
     include_str!("../../migrations/sqlite/0004_conflicts_and_notifications.sql"),
+    include_str!("../../migrations/sqlite/0005_workspace_paths.sql"),
 ];
 
 static MIGRATIONS: LazyLock<Migrations<'static>> =

@@ -19,6 +19,7 @@ const LAYERS: &[(&str, Side, u8)] = &[
     ("sync", Side::Desktop, 4),
     ("profile", Side::Desktop, 5),
     ("invitations", Side::Desktop, 5),
+    ("workspaces", Side::Desktop, 5),
     ("commands", Side::Desktop, 6),
     ("app", Side::Desktop, 6),
     ("server::db", Side::Server, 1),

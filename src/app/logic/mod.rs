@@ -6,12 +6,14 @@
 //! over a channel, each followed by a repaint request. View-model reloads are coalesced: while
 //! one is running, further table changes only mark it stale, and one more load follows.
 //!
-//! Its work is split by subject: `session` (signing in and out), `work` (folders, starting
-//! work, invitations) and `tasks` (task writes, conflicts, notifications).
+//! Its work is split by subject: `session` (signing in and out), `folders` (linking folders,
+//! invitations), `workspaces` (starting, finishing and opening work) and `tasks` (task writes,
+//! conflicts, notifications).
 
+mod folders;
 mod session;
 mod tasks;
-mod work;
+mod workspaces;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -24,7 +26,7 @@ use rusqlite::Connection;
 
 use super::actions::{Action, FolderAction};
 use super::avatars::Avatars;
-use super::device::{DeviceWatcher, StartWorkError};
+use super::device::DeviceWatcher;
 use super::invitation_watch::InvitationWatch;
 use super::notifications::triggers::Watch;
 use super::notifications::{DesktopNotifier, Notification, Notifier};
@@ -34,6 +36,7 @@ use super::state::{
 use super::theme::ThemeChoice;
 use super::view_model::ViewModel;
 use crate::gitlink::linking::{LinkError, LinkOutcome};
+use crate::gitlink::worktrees::Loss;
 use crate::invitations::Invitation;
 use crate::profile::{self, ProfileError, SignedOut};
 use crate::store::{self, StoreError};
@@ -41,6 +44,10 @@ use crate::sync::engine::Engine;
 use crate::sync::events::{Events, SyncEvent, SyncStatus};
 use crate::sync::requests::RequestError;
 use crate::sync::session::Session;
+use crate::workspaces::WorkError;
+use crate::workspaces::finish::Folder as FinishedFolder;
+use crate::workspaces::open::Opener;
+use crate::workspaces::start::Started;
 
 /// Background work that has finished.
 enum Finished {
@@ -55,7 +62,11 @@ enum Finished {
     SignedIn(Result<(Arc<Session>, String), ProfileError>),
     SignedOut(Result<SignedOut, ProfileError>),
     Linked(Result<LinkOutcome, LinkError>),
-    WorkStarted(Result<String, StartWorkError>),
+    WorkStarted(Result<Started, WorkError>),
+    /// What finishing a workspace would lose, for the question.
+    FinishAsked(String, Result<Loss, WorkError>),
+    WorkFinished(Result<FinishedFolder, WorkError>),
+    Opened(Result<(), WorkError>),
     FolderPicked(Option<PathBuf>),
     Saved,
     SaveFailed(StoreError),
@@ -83,6 +94,9 @@ pub struct Options {
     pub runtime: tokio::runtime::Handle,
     /// Where notifications go outside the window.
     pub notifier: Arc<dyn Notifier>,
+    /// What opens a workspace in the editor, a terminal or the file manager (`None`: the
+    /// desktop's own programs, as the profile names them).
+    pub opener: Option<Arc<dyn Opener>>,
 }
 
 impl Options {
@@ -92,6 +106,7 @@ impl Options {
             data_dir,
             runtime,
             notifier: Arc::new(DesktopNotifier),
+            opener: None,
         }
     }
 }
@@ -318,18 +333,13 @@ impl Controller {
                 self.reload();
             }
             Finished::Linked(result) => self.on_linked(result),
-            Finished::WorkStarted(result) => {
-                self.ui.busy = None;
-                match result {
-                    Ok(message) => {
-                        if let Some(engine) = &self.engine {
-                            engine.outbox_added();
-                        }
-                        self.notice(message, false);
-                    }
-                    Err(e) => self.notice(e.to_string(), true),
+            Finished::WorkStarted(result) => self.on_work_started(result),
+            Finished::FinishAsked(id, loss) => self.on_finish_asked(id, loss),
+            Finished::WorkFinished(result) => self.on_work_finished(result),
+            Finished::Opened(result) => {
+                if let Err(e) = result {
+                    self.notice(e.to_string(), true);
                 }
-                self.reload();
             }
             Finished::FolderPicked(Some(path)) => {
                 self.apply_folder_action(FolderAction::Link(path))
@@ -431,7 +441,7 @@ impl Controller {
                 self.ui.new_task = None;
                 self.ui.start_folder = None;
             }
-            Action::StartWork { task_id, folder_id } => self.start_work(task_id, folder_id),
+            Action::Work(action) => self.apply_work_action(action),
             Action::DismissNotice(i) => {
                 if i < self.ui.notices.len() {
                     self.ui.notices.remove(i);

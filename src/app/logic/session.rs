@@ -26,6 +26,7 @@ impl Controller {
             &self.options.runtime,
             self.database(),
             self.me.clone(),
+            Api::new(session.clone(), self.http.clone()),
             engine.outbox_signal(),
         ));
         let sender = self.finished_sender.clone();

@@ -200,6 +200,7 @@ mod tests {
                 url: None,
             }),
             last_activity_at: None,
+            local_path: None,
             pending: false,
         }
     }

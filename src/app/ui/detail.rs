@@ -1,20 +1,18 @@
 //! The detail panel: the new-task form while it is open, else the selected task in full —
 //! its fields, edited in place, who works on it where — and "Start work" in one of this
-//! device's linked folders.
+//! device's linked folders (a worktree of its own, or the clone's checkout switched).
 
 use eframe::egui::{self, RichText};
 use time::OffsetDateTime;
 
 use super::task_editor::task_editor_ui;
 use super::task_form::new_task_ui;
-use super::widgets::{avatar, badge};
-use crate::app::actions::Action;
+use super::workspace_list::workspaces_ui;
+use crate::app::actions::{Action, WorkAction};
 use crate::app::avatars::Avatars;
-use crate::app::device::branch_for;
 use crate::app::state::UiState;
-use crate::app::theme;
-use crate::app::view_model::{LocalFolder, Task, ViewModel, presence_text};
-use crate::protocol::is_web_link;
+use crate::app::view_model::{LocalFolder, Task, ViewModel};
+use crate::workspaces::start::{Mode, branch_for};
 
 pub fn detail_ui(
     ui: &mut egui::Ui,
@@ -39,54 +37,10 @@ pub fn detail_ui(
             task_editor_ui(ui, vm, avatars, task, &mut state.editor, actions);
             ui.separator();
             ui.label(RichText::new("Workspaces").strong());
-            workspaces_ui(ui, vm, avatars, task, now);
+            workspaces_ui(ui, vm, avatars, task, now, actions);
             ui.separator();
             start_work_ui(ui, vm, task, state, actions);
         });
-}
-
-/// Who works on the task: each workspace's owner, device, presence, branch, git state and PR.
-fn workspaces_ui(
-    ui: &mut egui::Ui,
-    vm: &ViewModel,
-    avatars: &Avatars,
-    task: &Task,
-    now: OffsetDateTime,
-) {
-    let dark = ui.visuals().dark_mode;
-    let mut any = false;
-    for workspace in vm.workspaces_of(&task.id) {
-        any = true;
-        ui.horizontal_wrapped(|ui| {
-            avatar(ui, vm, avatars, &workspace.owner_id, &workspace.owner_name);
-            ui.label(&workspace.owner_name);
-            ui.label(RichText::new(&workspace.device_name).weak());
-            ui.label(RichText::new(presence_text(workspace, now)).weak());
-        });
-        ui.horizontal_wrapped(|ui| {
-            ui.add_space(28.0);
-            if let Some(branch) = &workspace.branch {
-                ui.label(RichText::new(branch).monospace());
-            }
-            if let Some(git) = &workspace.git {
-                ui.label(RichText::new(git.summary()).weak());
-            }
-            if let Some(pr) = &workspace.pull_request {
-                let text = format!("#{} {}", pr.number, pr.status);
-                match pr.url.as_deref().filter(|u| is_web_link(u)) {
-                    Some(url) => {
-                        ui.hyperlink_to(text, url);
-                    }
-                    None => {
-                        badge(ui, &text, theme::pull_request(&pr.status, dark));
-                    }
-                }
-            }
-        });
-    }
-    if !any {
-        ui.label(RichText::new("Nobody is working on this yet.").weak());
-    }
 }
 
 /// Linked folders to start work in: the task's own repository first.
@@ -154,19 +108,33 @@ fn start_work_ui(
             }
         });
     ui.label(
-        RichText::new(format!("branch {}", branch_for(task)))
-            .monospace()
-            .weak(),
+        RichText::new(format!(
+            "branch {}",
+            branch_for(&task.key, &task.title, task.branch.as_deref())
+        ))
+        .monospace()
+        .weak(),
     );
+    ui.checkbox(&mut state.switch_checkout, "Switch this checkout instead")
+        .on_hover_text(
+            "Off: the branch gets a worktree of its own beside the clone, and your checkout and \
+             its uncommitted work stay as they are.",
+        );
     let busy = state.busy.is_some();
     if ui
         .add_enabled(!busy, egui::Button::new("Start work"))
         .clicked()
         && let Some(folder_id) = state.start_folder.clone()
     {
-        actions.push(Action::StartWork {
+        let mode = if state.switch_checkout {
+            Mode::SwitchCheckout
+        } else {
+            Mode::Worktree
+        };
+        actions.push(Action::Work(WorkAction::Start {
             task_id: task.id.clone(),
             folder_id,
-        });
+            mode,
+        }));
     }
 }

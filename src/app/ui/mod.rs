@@ -13,6 +13,7 @@ mod task_rows;
 mod tasks;
 pub mod top_bar;
 mod widgets;
+mod workspace_list;
 
 use eframe::egui;
 use time::OffsetDateTime;
@@ -108,5 +109,8 @@ pub fn window_ui(ui: &mut egui::Ui, controller: &mut Controller) -> Vec<Action> 
     });
     dialogs::modal_ui(ui.ctx(), &vm, &controller.ui, &mut actions);
     help::help_ui(ui.ctx(), &mut controller.ui);
+    if let Some(prompt) = &controller.ui.finishing {
+        workspace_list::finish_modal_ui(ui.ctx(), prompt, &mut actions);
+    }
     actions
 }

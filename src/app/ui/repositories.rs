@@ -1,12 +1,13 @@
 //! The left panel: the organization's repositories and whether each is linked to a folder on
-//! this device, "Link folder…" (the system picker, or a typed path), and local projects.
+//! this device, "Link folder…" (the system picker, or a typed path), "Explore…" (exploratory
+//! work on a branch of one's own in a linked folder), and local projects.
 
 use std::path::PathBuf;
 
 use eframe::egui::{self, RichText};
 
-use super::widgets::dot;
-use crate::app::actions::{Action, FolderAction};
+use super::widgets::{dot, take_key};
+use crate::app::actions::{Action, FolderAction, WorkAction};
 use crate::app::state::UiState;
 use crate::app::theme;
 use crate::app::view_model::{LocalFolder, ViewModel};
@@ -80,6 +81,7 @@ pub fn repositories_ui(
             }
             for folder in &repository.folders {
                 folder_row(ui, folder, actions);
+                explore_ui(ui, folder, state, actions);
             }
         }
         if !vm.local_projects.is_empty() {
@@ -93,10 +95,21 @@ pub fn repositories_ui(
 }
 
 fn folder_row(ui: &mut egui::Ui, folder: &LocalFolder, actions: &mut Vec<Action>) {
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         ui.add_space(12.0);
-        ui.label(RichText::new(&folder.path).monospace().size(11.5))
+        let path = egui::Label::new(RichText::new(&folder.path).monospace().size(11.5)).truncate();
+        ui.add(path)
             .on_hover_text(folder.remote_url.as_deref().unwrap_or("no remote"));
+        if folder.repository_id.is_some()
+            && ui
+                .small_button("Explore…")
+                .on_hover_text("Start exploratory work (no task) on a branch of your own")
+                .clicked()
+        {
+            actions.push(Action::Work(WorkAction::AskExplore {
+                folder_id: folder.id.clone(),
+            }));
+        }
         if ui
             .small_button("Unlink")
             .on_hover_text("Forget this folder (nothing on disk changes)")
@@ -105,6 +118,39 @@ fn folder_row(ui: &mut egui::Ui, folder: &LocalFolder, actions: &mut Vec<Action>
             actions.push(Action::Folder(FolderAction::Unlink {
                 folder_id: folder.id.clone(),
             }));
+        }
+    });
+}
+
+/// The exploratory-work form under the folder it is for: a branch name, Start and Cancel.
+fn explore_ui(
+    ui: &mut egui::Ui,
+    folder: &LocalFolder,
+    state: &mut UiState,
+    actions: &mut Vec<Action>,
+) {
+    let Some(form) = state
+        .exploring
+        .as_mut()
+        .filter(|f| f.folder_id == folder.id)
+    else {
+        return;
+    };
+    ui.horizontal_wrapped(|ui| {
+        ui.add_space(12.0);
+        let label = ui.label("Branch");
+        let field = ui
+            .add(egui::TextEdit::singleline(&mut form.branch).desired_width(150.0))
+            .labelled_by(label.id);
+        let entered = field.lost_focus() && take_key(ui, egui::Key::Enter);
+        if (ui.small_button("Start").clicked() || entered) && !form.branch.trim().is_empty() {
+            actions.push(Action::Work(WorkAction::Explore {
+                folder_id: folder.id.clone(),
+                branch: form.branch.trim().to_owned(),
+            }));
+        }
+        if ui.small_button("Cancel").clicked() {
+            actions.push(Action::Work(WorkAction::CancelExplore));
         }
     });
 }

@@ -184,6 +184,9 @@ pub fn workspace_row(
         if workspace.pending {
             badge(ui, "saving…", theme::warning(dark));
         }
+        if workspace.archived() {
+            badge(ui, "done", muted);
+        }
         if let Some(git) = workspace.git.as_ref().filter(|_| !narrow) {
             ui.label(RichText::new(git.summary()).color(muted));
         }

@@ -127,6 +127,8 @@ fn filter_choices(ui: &mut egui::Ui, vm: &ViewModel, state: &mut UiState) {
     ui.toggle_value(&mut state.filters.mine, "Mine");
     ui.toggle_value(&mut state.filters.assigned_to_me, "Assigned to me");
     ui.toggle_value(&mut state.filters.has_active_workspace, "Active now");
+    ui.toggle_value(&mut state.filters.show_archived, "Archived")
+        .on_hover_text("Show workspaces marked done");
     let statuses = state
         .active_organization
         .as_ref()

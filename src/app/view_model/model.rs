@@ -87,8 +87,17 @@ pub struct Workspace {
     pub git: Option<GitState>,
     pub pull_request: Option<PullRequest>,
     pub last_activity_at: Option<OffsetDateTime>,
+    /// Where it lives on this device, when it was started here.
+    pub local_path: Option<String>,
     /// Created or changed here and not yet confirmed by sync.
     pub pending: bool,
+}
+
+impl Workspace {
+    /// Finished: hidden from the tree unless archived work is asked for.
+    pub fn archived(&self) -> bool {
+        self.status == "archived"
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -154,7 +163,7 @@ pub struct ViewModel {
     pub local_projects: Vec<LocalFolder>,
     /// Sorted: organization, status group, priority, key.
     pub tasks: Vec<Task>,
-    /// Not archived; sorted by most recent activity.
+    /// Archived ones too; sorted by most recent activity.
     pub workspaces: Vec<Workspace>,
     pub workspaces_by_task: HashMap<String, Vec<usize>>,
     /// Task id → index in `tasks`.

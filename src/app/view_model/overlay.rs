@@ -120,6 +120,7 @@ fn new_workspace(id: Uuid, me: &str) -> Workspace {
         git: None,
         pull_request: None,
         last_activity_at: Some(OffsetDateTime::now_utc()),
+        local_path: None,
         pending: true,
     }
 }

@@ -42,6 +42,7 @@ pub fn parse_git(text: &str) -> Option<GitState> {
     Some(GitState {
         branch: None,
         uncommitted: count("uncommitted"),
+        upstream: false,
         ahead: count("ahead"),
         behind: count("behind"),
     })

@@ -160,23 +160,24 @@ impl ViewModel {
         Ok(())
     }
 
-    /// Workspaces that are not archived, most recently active first, with pending writes.
+    /// Workspaces (archived ones too), most recently active first, with pending writes and
+    /// where this device's live.
     pub(super) fn load_workspaces(
         &mut self,
         conn: &Connection,
         overlay: &[outbox::Entry],
     ) -> Result<(), StoreError> {
         let mut statement = conn.prepare_cached(
-            "SELECT id, organization_id, task_id, repository_id, owner_id, type, device_name, status, \
-                    git_branch, git_status, pr_url, pr_number, pr_status, pr_review_status, last_activity_at \
-             FROM workspaces",
+            "SELECT w.id, w.organization_id, w.task_id, w.repository_id, w.owner_id, w.type, \
+                    w.device_name, w.status, w.git_branch, w.git_status, w.pr_url, w.pr_number, \
+                    w.pr_status, w.pr_review_status, w.last_activity_at, p.local_path \
+             FROM workspaces w LEFT JOIN workspace_paths p ON p.workspace_id = w.id",
         )?;
         let mut workspaces: Vec<Workspace> = statement
             .query_map([], workspace_row)?
             .collect::<Result<_, _>>()?;
         let me = self.me.as_ref().map(|m| m.id.as_str()).unwrap_or_default();
         overlay_workspaces(&mut workspaces, overlay, me);
-        workspaces.retain(|w| w.status != "archived");
         for workspace in &mut workspaces {
             workspace.owner_name = self
                 .people
@@ -253,6 +254,7 @@ fn workspace_row(r: &SqlRow<'_>) -> rusqlite::Result<Workspace> {
         git: git.as_deref().and_then(parse_git),
         pull_request,
         last_activity_at: activity.as_deref().and_then(parse_timestamp),
+        local_path: r.get(15)?,
         pending: false,
     })
 }

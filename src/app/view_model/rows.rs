@@ -21,6 +21,8 @@ pub struct Filters {
     pub status: Option<String>,
     /// Only tasks someone is actively working on.
     pub has_active_workspace: bool,
+    /// Finished (archived) workspaces shown too.
+    pub show_archived: bool,
 }
 
 /// The rows the tree shows now, and what they were built for.
@@ -84,7 +86,11 @@ pub fn build(vm: &ViewModel, organization: Option<&str>, filters: &Filters) -> V
         if filters.assigned_to_me && (me.is_none() || task.assignee_id.as_deref() != me) {
             continue;
         }
-        let workspaces = &vm.task_workspaces[i];
+        let workspaces: Vec<usize> = vm.task_workspaces[i]
+            .iter()
+            .copied()
+            .filter(|&w| filters.show_archived || !vm.workspaces[w].archived())
+            .collect();
         if filters.mine
             && !workspaces
                 .iter()
@@ -113,7 +119,7 @@ pub fn build(vm: &ViewModel, organization: Option<&str>, filters: &Filters) -> V
             *count += 1;
         }
         rows.push(Row::Task(i));
-        rows.extend(workspaces.iter().map(|&w| Row::Workspace(w)));
+        rows.extend(workspaces.into_iter().map(Row::Workspace));
     }
     // Exploratory work: workspaces without a task (hidden by filters that are about tasks).
     if filters.status.is_none() && !filters.assigned_to_me {
@@ -122,6 +128,7 @@ pub fn build(vm: &ViewModel, organization: Option<&str>, filters: &Filters) -> V
             .iter()
             .enumerate()
             .filter(|(_, w)| w.organization_id == organization && w.task_id.is_none())
+            .filter(|(_, w)| filters.show_archived || !w.archived())
             .filter(|(_, w)| !filters.mine || Some(w.owner_id.as_str()) == me)
             .filter(|(_, w)| !filters.has_active_workspace || w.status == "active")
             .filter(|(_, w)| {

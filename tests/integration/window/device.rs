@@ -1,9 +1,9 @@
 //! "On this device": the user's own workspaces report their linked folder's git state and
 //! branch, and activity, through the outbox — and nothing at all when nothing changed.
 
-use superset::app::device;
 use superset::outbox::{self, Command};
 use superset::store;
+use superset::workspaces::report::report;
 
 use super::support::git_repository;
 
@@ -38,13 +38,13 @@ fn own_workspaces_report_git_state_and_activity_only_when_they_change() {
     let pending = |conn: &rusqlite::Connection| outbox::overlay(conn).unwrap();
 
     // Clean, on main, no heartbeat asked: nothing to say.
-    assert_eq!(device::report(&mut conn, ME, false, false).unwrap(), 0);
+    assert_eq!(report(&mut conn, ME, false, false).unwrap().queued, 0);
     assert!(pending(&conn).is_empty());
 
     // Two uncommitted files: one update with the new git state.
     std::fs::write(folder.join("README.md"), "changed\n").unwrap();
     std::fs::write(folder.join("new.txt"), "new\n").unwrap();
-    assert_eq!(device::report(&mut conn, ME, false, false).unwrap(), 1);
+    assert_eq!(report(&mut conn, ME, false, false).unwrap().queued, 1);
     let entries = pending(&conn);
     assert_eq!(entries.len(), 1);
     let Command::UpdateWorkspace { id, fields } = &entries[0].command else {
@@ -58,12 +58,12 @@ fn own_workspaces_report_git_state_and_activity_only_when_they_change() {
     );
 
     // Asked again with nothing new: the pending update already says it.
-    device::report(&mut conn, ME, false, false).unwrap();
+    report(&mut conn, ME, false, false).unwrap();
     let again = pending(&conn);
     assert_eq!(again, entries, "nothing new is queued or sent");
 
     // A heartbeat adds the activity to the same unsent update; going idle sets the status.
-    device::report(&mut conn, ME, true, false).unwrap();
+    report(&mut conn, ME, true, false).unwrap();
     let entries = pending(&conn);
     assert_eq!(entries.len(), 1, "coalesced into the unsent update");
     let Command::UpdateWorkspace { fields, .. } = &entries[0].command else {
@@ -76,7 +76,7 @@ fn own_workspaces_report_git_state_and_activity_only_when_they_change() {
         [WORKSPACE],
     )
     .unwrap();
-    device::report(&mut conn, ME, false, true).unwrap();
+    report(&mut conn, ME, false, true).unwrap();
     let entries = pending(&conn);
     let Command::UpdateWorkspace { fields, .. } = &entries[0].command else {
         unreachable!()

@@ -200,16 +200,26 @@ fn link_folders_in_every_url_form_then_start_work() {
     )
     .unwrap();
     let repo = git2::Repository::open(&path).unwrap();
-    let head = repo.head().unwrap().shorthand().unwrap().to_owned();
-    let branch = superset::app::device::branch_for(
-        window
-            .state()
-            .controller
-            .vm
-            .task(&task.id.to_string())
-            .unwrap(),
+    let task_shown = window
+        .state()
+        .controller
+        .vm
+        .task(&task.id.to_string())
+        .unwrap()
+        .clone();
+    let branch = superset::workspaces::start::branch_for(
+        &task_shown.key,
+        &task_shown.title,
+        task_shown.branch.as_deref(),
     );
-    assert_eq!(head, branch);
+    // The clone's own checkout is not switched: the branch has a worktree of its own beside it.
+    assert_ne!(repo.head().unwrap().shorthand().ok(), Some(branch.as_str()));
+    let worktree: String = sql(profile.path(), "SELECT local_path FROM workspace_paths").unwrap();
+    let worktree_head = git2::Repository::open(&worktree).unwrap();
+    assert_eq!(
+        worktree_head.head().unwrap().shorthand().ok(),
+        Some(branch.as_str())
+    );
     // Shown at once, then confirmed by sync: the workspace row arrives and the outbox empties.
     wait_for(&mut window, "the workspace to sync", |_| {
         sql::<i64>(

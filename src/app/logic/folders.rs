@@ -1,11 +1,8 @@
-//! Work on this device: linking folders to the organization's repositories, starting work on
-//! a task in one of them, and answering invitations.
-
-use std::path::Path;
+//! Linking this device's folders to the organization's repositories, and answering
+//! invitations.
 
 use super::{Controller, Finished};
 use crate::app::actions::FolderAction;
-use crate::app::device;
 use crate::app::folders;
 use crate::gitlink::linking::{self, LinkError, LinkOutcome};
 use crate::invitations;
@@ -82,33 +79,6 @@ impl Controller {
             };
             let _ = sender.send(Finished::InvitationAnswered(answered.map(|()| accept)));
             ctx.request_repaint();
-        });
-    }
-
-    pub(super) fn start_work(&mut self, task_id: String, folder_id: String) {
-        let Some(task) = self.vm.task(&task_id).cloned() else {
-            return;
-        };
-        let Some((repository, folder)) = self.vm.repositories.iter().find_map(|r| {
-            r.folders
-                .iter()
-                .find(|f| f.id == folder_id)
-                .map(|f| (r.clone(), f.clone()))
-        }) else {
-            self.notice("choose a linked folder to work in".into(), true);
-            return;
-        };
-        self.ui.busy = Some(format!("Starting work on {}…", task.key));
-        let db = self.database();
-        let device_name = self.settings.device_name.clone();
-        self.background(move || {
-            Finished::WorkStarted(device::start_work(
-                &db,
-                &task,
-                &repository,
-                Path::new(&folder.path),
-                &device_name,
-            ))
         });
     }
 }

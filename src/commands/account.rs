@@ -1,33 +1,16 @@
-//! The desktop binary's command-line side: `superset login`, `sync`, `status`, `logout` and
-//! `invitations`, which run the same session and engine as the window, headless, against a
-//! profile's data dir.
+//! The account's commands: `superset login`, `logout`, `status` and `invitations`.
 
 use std::path::Path;
 use std::sync::Arc;
 
+use super::error::CommandError;
 use crate::invitations;
-use crate::profile::{self, ProfileError};
+use crate::profile;
 use crate::protocol::SYNCED_TABLES;
 use crate::store;
-use crate::sync::engine::Engine;
-use crate::sync::events::{SyncEvent, SyncStatus};
-use crate::sync::requests::{Api, RequestError};
+use crate::sync::requests::Api;
 use crate::sync::session::{self, Session, SessionError};
 use crate::sync::token_vault::TokenPlace;
-
-#[derive(Debug, thiserror::Error)]
-pub enum CommandError {
-    #[error(transparent)]
-    Profile(#[from] ProfileError),
-    #[error(transparent)]
-    Session(#[from] SessionError),
-    #[error(transparent)]
-    Store(#[from] store::StoreError),
-    #[error("sync stopped: {0}")]
-    Sync(String),
-    #[error(transparent)]
-    Request(#[from] RequestError),
-}
 
 /// `superset login`: signs in and says as whom.
 pub async fn login(
@@ -80,51 +63,6 @@ pub async fn invitations(
                 .collect())
         }
     }
-}
-
-/// Runs the engine headless, printing status changes. With `until_synced`, returns once every
-/// table is live; otherwise runs until Ctrl-C.
-pub async fn sync(data_dir: &Path, until_synced: bool) -> Result<(), CommandError> {
-    let http = profile::http_client();
-    let session = Arc::new(Session::open(data_dir, http.clone()));
-    if session.server_url().await.is_none() {
-        return Err(SessionError::SignedOut.into());
-    }
-    let path = profile::database_path(data_dir);
-    // Create or migrate the file before six streams open it at once.
-    let opened = path.clone();
-    tokio::task::spawn_blocking(move || store::open(&opened))
-        .await
-        .expect("the database task panicked")?;
-    let (engine, mut events) = Engine::start(path, session, http, || {});
-    let interrupted = tokio::signal::ctrl_c();
-    tokio::pin!(interrupted);
-    loop {
-        let event = tokio::select! {
-            event = events.next() => event,
-            _ = &mut interrupted => break,
-        };
-        let Some(event) = event else { break };
-        match event {
-            SyncEvent::Status(status) => {
-                tracing::info!(?status, "sync status");
-                match status {
-                    SyncStatus::Live if until_synced => break,
-                    SyncStatus::NeedsSignIn(why) => {
-                        engine.stop().await;
-                        return Err(CommandError::Sync(why));
-                    }
-                    _ => {}
-                }
-            }
-            SyncEvent::TablesChanged(tables) => tracing::debug!(?tables, "tables changed"),
-            SyncEvent::WriteRejected { reason } => {
-                tracing::warn!(%reason, "a write was refused and rolled back")
-            }
-        }
-    }
-    engine.stop().await;
-    Ok(())
 }
 
 /// Per-table position, row count and last sync time, plus pending writes.
