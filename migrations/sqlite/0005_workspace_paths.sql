@@ -1,9 +1,14 @@
 -- Where each of this device's workspaces lives: a worktree of its own beside a linked clone
 -- (or the clone itself when work was started by switching its checkout). Device-local, like
--- local_repos: kept on sign-out. `pr_checked_at`: when the API was last asked to look up the
+-- local_repos: kept on sign-out. Its owner, task, repository and branch are kept here too, so
+-- they are known before sync brings the workspace back. `pr_checked_at`: when the API was last asked to look up the
 -- branch's pull request (after a push), so it is asked once per push, not every poll.
 CREATE TABLE workspace_paths (
     workspace_id   TEXT PRIMARY KEY NOT NULL,
+    owner_id       TEXT,
+    task_id        TEXT,
+    repository_id  TEXT,
+    branch         TEXT,
     local_path     TEXT NOT NULL,
     local_repo_id  TEXT,
     is_worktree    INTEGER NOT NULL DEFAULT 1 CHECK (is_worktree IN (0, 1)),

@@ -259,9 +259,9 @@ pub async fn explore(
     branch: String,
     json: bool,
 ) -> Result<Output, CommandError> {
-    let (started, said) = with_profile(data_dir, true, move |conn, _, _| {
+    let (started, said) = with_profile(data_dir, true, move |conn, me, _| {
         let folder = folder_of_repository(conn, &repository)?;
-        Ok(start::explore(conn, &folder, &branch)?)
+        Ok(start::explore(conn, &folder, &branch, me)?)
     })
     .await?;
     Ok(started_output(started, said, json))

@@ -34,10 +34,14 @@ pub struct FolderRecord {
     pub default_branch: String,
 }
 
-/// Where one of this device's workspaces lives.
+/// Where one of this device's workspaces lives, and what it is.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PathRecord {
     pub workspace_id: String,
+    pub owner_id: Option<String>,
+    pub task_id: Option<String>,
+    pub repository_id: Option<String>,
+    pub branch: Option<String>,
     pub path: PathBuf,
     pub folder_id: Option<String>,
     pub is_worktree: bool,
@@ -99,34 +103,47 @@ pub fn folder(conn: &Connection, id: &str) -> Result<FolderRecord, WorkError> {
     .ok_or_else(|| WorkError::FolderNotLinked(id.to_owned()))
 }
 
+const PATH_COLUMNS: &str = "SELECT workspace_id, owner_id, task_id, repository_id, branch, \
+     local_path, local_repo_id, is_worktree FROM workspace_paths p";
+
+fn path_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PathRecord> {
+    Ok(PathRecord {
+        workspace_id: r.get(0)?,
+        owner_id: r.get(1)?,
+        task_id: r.get(2)?,
+        repository_id: r.get(3)?,
+        branch: r.get(4)?,
+        path: PathBuf::from(r.get::<_, String>(5)?),
+        folder_id: r.get(6)?,
+        is_worktree: r.get(7)?,
+    })
+}
+
 /// Where workspace `id` lives on this device, if it was started here.
 pub fn path_of(conn: &Connection, workspace_id: &str) -> Result<Option<PathRecord>, StoreError> {
     Ok(conn
         .query_row(
-            "SELECT workspace_id, local_path, local_repo_id, is_worktree FROM workspace_paths \
-             WHERE workspace_id = ?1",
+            &format!("{PATH_COLUMNS} WHERE workspace_id = ?1"),
             [workspace_id],
-            |r| {
-                Ok(PathRecord {
-                    workspace_id: r.get(0)?,
-                    path: PathBuf::from(r.get::<_, String>(1)?),
-                    folder_id: r.get(2)?,
-                    is_worktree: r.get(3)?,
-                })
-            },
+            path_row,
         )
         .optional()?)
 }
 
-/// Remembers that workspace `id` lives at `path`.
+/// Remembers where workspace `id` lives, and what it is.
 pub fn record_path(conn: &Connection, record: &PathRecord) -> Result<(), StoreError> {
     conn.execute(
-        "INSERT INTO workspace_paths (workspace_id, local_path, local_repo_id, is_worktree) \
-         VALUES (?1, ?2, ?3, ?4) ON CONFLICT (workspace_id) DO UPDATE SET \
+        "INSERT INTO workspace_paths (workspace_id, owner_id, task_id, repository_id, branch, \
+                                      local_path, local_repo_id, is_worktree) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (workspace_id) DO UPDATE SET \
          local_path = excluded.local_path, local_repo_id = excluded.local_repo_id, \
-         is_worktree = excluded.is_worktree",
+         is_worktree = excluded.is_worktree, branch = excluded.branch",
         params![
             record.workspace_id,
+            record.owner_id,
+            record.task_id,
+            record.repository_id,
+            record.branch,
             record.path.display().to_string(),
             record.folder_id,
             record.is_worktree
@@ -135,21 +152,27 @@ pub fn record_path(conn: &Connection, record: &PathRecord) -> Result<(), StoreEr
     Ok(())
 }
 
-/// The signed-in user's workspace on this device for `task` in `repository`, if one is open.
+/// `me`'s open workspace started on this device for `task` in `repository` (also before sync
+/// brought it back), if any: not archived, and no archive on its way.
 pub fn open_workspace_for(
     conn: &Connection,
     me: &str,
-    device: &str,
     task: &str,
     repository: &str,
-) -> Result<Option<String>, StoreError> {
+) -> Result<Option<PathRecord>, StoreError> {
     Ok(conn
         .query_row(
-            "SELECT w.id FROM workspaces w WHERE w.owner_id = ?1 AND w.device_name = ?2 \
-             AND w.task_id = ?3 AND w.repository_id = ?4 AND w.status != 'archived' \
-             AND w.type = 'local' ORDER BY w.last_activity_at DESC LIMIT 1",
-            params![me, device, task, repository],
-            |r| r.get(0),
+            &format!(
+                "{PATH_COLUMNS} WHERE p.owner_id = ?1 AND p.task_id = ?2 AND p.repository_id = ?3 \
+                 AND NOT EXISTS (SELECT 1 FROM workspaces w WHERE w.id = p.workspace_id \
+                                 AND w.status = 'archived') \
+                 AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.entity_id = p.workspace_id \
+                                 AND o.command = 'archive_workspace' \
+                                 AND o.state IN ('pending', 'sent')) \
+                 ORDER BY p.created_at DESC LIMIT 1"
+            ),
+            params![me, task, repository],
+            path_row,
         )
         .optional()?)
 }

@@ -87,25 +87,21 @@ pub fn start_work(
     let folder = choose_folder(conn, &task, folder)?;
     let device = records::device_name(conn)?;
     let branch = branch_for(&task.key, &task.title, task.branch.as_deref());
-    let open = records::open_workspace_for(conn, me, &device, &task.id, &folder.repository_id)?;
-    if let Some(id) = open
-        && let Some(place) = records::path_of(conn, &id)?.filter(|p| p.path.exists())
-    {
+    let open = records::open_workspace_for(conn, me, &task.id, &folder.repository_id)?;
+    if let Some(place) = open.filter(|p| p.path.exists()) {
         return Ok(Started {
             message: format!(
                 "already working on {} in {}",
                 task.key,
                 place.path.display()
             ),
-            workspace_id: id,
+            workspace_id: place.workspace_id,
             path: place.path,
-            branch,
+            branch: place.branch.unwrap_or(branch),
         });
     }
     let (path, how) = place(conn, &folder, &branch, mode)?;
-    let mut fields = Map::new();
-    fields.insert("task_id".into(), json!(task.id));
-    let id = create(conn, &folder, &branch, &path, fields, &device)?;
+    let id = create(conn, &folder, &branch, &path, Some(&task.id), &device, me)?;
     Ok(Started {
         message: format!("working on {} in {} — {how}", task.key, path.display()),
         workspace_id: id,
@@ -115,11 +111,16 @@ pub fn start_work(
 }
 
 /// Starts exploratory work (no task) on `branch` in linked folder `folder`.
-pub fn explore(conn: &mut Connection, folder: &str, branch: &str) -> Result<Started, WorkError> {
+pub fn explore(
+    conn: &mut Connection,
+    folder: &str,
+    branch: &str,
+    me: &str,
+) -> Result<Started, WorkError> {
     let folder = records::folder(conn, folder)?;
     let device = records::device_name(conn)?;
     let (path, how) = place(conn, &folder, branch, Mode::Worktree)?;
-    let id = create(conn, &folder, branch, &path, Map::new(), &device)?;
+    let id = create(conn, &folder, branch, &path, None, &device, me)?;
     Ok(Started {
         message: format!("exploring in {} — {how}", path.display()),
         workspace_id: id,
@@ -217,11 +218,14 @@ fn create(
     folder: &FolderRecord,
     branch: &str,
     path: &Path,
-    mut fields: Map<String, serde_json::Value>,
+    task: Option<&str>,
     device: &str,
+    me: &str,
 ) -> Result<String, WorkError> {
     let id = Uuid::new_v4();
+    let mut fields = Map::new();
     fields.insert("organization_id".into(), json!(folder.organization_id));
+    fields.insert("task_id".into(), json!(task));
     fields.insert("repository_id".into(), json!(folder.repository_id));
     fields.insert("type".into(), json!("local"));
     fields.insert("device_name".into(), json!(device));
@@ -231,6 +235,10 @@ fn create(
         conn,
         &PathRecord {
             workspace_id: id.to_string(),
+            owner_id: Some(me.to_owned()),
+            task_id: task.map(str::to_owned),
+            repository_id: Some(folder.repository_id.clone()),
+            branch: Some(branch.to_owned()),
             path: path.to_owned(),
             folder_id: Some(folder.id.clone()),
             is_worktree: path != folder.path,
@@ -244,14 +252,7 @@ pub fn recreate(conn: &mut Connection, id: &str) -> Result<Started, WorkError> {
     let gone = || WorkError::NoSuchWorkspace(id.to_owned());
     let place = records::path_of(conn, id)?.ok_or_else(gone)?;
     let folder = records::folder(conn, place.folder_id.as_deref().ok_or_else(gone)?)?;
-    let branch: Option<String> = conn
-        .query_row(
-            "SELECT git_branch FROM workspaces WHERE id = ?1",
-            [id],
-            |r| r.get(0),
-        )
-        .map_err(crate::store::StoreError::from)?;
-    let branch = branch.ok_or_else(gone)?;
+    let branch = place.branch.clone().ok_or_else(gone)?;
     let base = Some(folder.default_branch.as_str());
     let placed = worktrees::recreate(&folder.path, &branch, base, &place.path)?;
     records::record_path(

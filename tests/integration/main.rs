@@ -18,3 +18,4 @@ mod testkit;
 mod webhooks;
 mod where_against_postgres;
 mod window;
+mod workspaces;

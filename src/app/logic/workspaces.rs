@@ -39,13 +39,16 @@ impl Controller {
             }
             WorkAction::AskExplore { folder_id } => self.ask_explore(folder_id),
             WorkAction::Explore { folder_id, branch } => {
+                let Some(me) = self.me.clone() else { return };
                 self.ui.exploring = None;
                 self.ui.busy = Some(format!("Starting {branch}…"));
                 self.background(move || {
                     Finished::WorkStarted(
                         store::open(&db)
                             .map_err(WorkError::from)
-                            .and_then(|mut conn| start::explore(&mut conn, &folder_id, &branch)),
+                            .and_then(|mut conn| {
+                                start::explore(&mut conn, &folder_id, &branch, &me)
+                            }),
                     )
                 });
             }

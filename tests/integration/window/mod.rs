@@ -10,6 +10,6 @@ mod invitations;
 mod layout;
 mod notifications;
 mod smoke;
-mod support;
+pub mod support;
 mod task_edits;
 mod view_model;
