@@ -13,3 +13,4 @@ mod smoke;
 pub mod support;
 mod task_edits;
 mod view_model;
+mod workspaces;
