@@ -65,7 +65,7 @@ enum Finished {
     WorkStarted(Result<Started, WorkError>),
     /// What finishing a workspace would lose, for the question.
     FinishAsked(String, Result<Loss, WorkError>),
-    WorkFinished(Result<FinishedFolder, WorkError>),
+    WorkDone(Result<FinishedFolder, WorkError>),
     Opened(Result<(), WorkError>),
     FolderPicked(Option<PathBuf>),
     Saved,
@@ -335,7 +335,7 @@ impl Controller {
             Finished::Linked(result) => self.on_linked(result),
             Finished::WorkStarted(result) => self.on_work_started(result),
             Finished::FinishAsked(id, loss) => self.on_finish_asked(id, loss),
-            Finished::WorkFinished(result) => self.on_work_finished(result),
+            Finished::WorkDone(result) => self.on_work_finished(result),
             Finished::Opened(result) => {
                 if let Err(e) = result {
                     self.notice(e.to_string(), true);

@@ -65,7 +65,7 @@ impl Controller {
             } => {
                 self.ui.finishing = None;
                 self.background(move || {
-                    Finished::WorkFinished(
+                    Finished::WorkDone(
                         store::open(&db)
                             .map_err(WorkError::from)
                             .and_then(|mut conn| finish::finish(&mut conn, &workspace_id, remove)),
