@@ -78,10 +78,14 @@ fn here(vm: &ViewModel, workspace: &Workspace) -> Option<String> {
 /// Where one of my workspaces lives, and what can be done with it.
 fn controls_ui(ui: &mut egui::Ui, path: &str, workspace: &Workspace, actions: &mut Vec<Action>) {
     let id = workspace.id.clone();
+    let exists = std::path::Path::new(path).exists();
+    ui.horizontal(|ui| {
+        ui.add_space(28.0);
+        let shown = egui::Label::new(RichText::new(path).monospace().weak()).truncate();
+        ui.add(shown).on_hover_text(path);
+    });
     ui.horizontal_wrapped(|ui| {
         ui.add_space(28.0);
-        let exists = std::path::Path::new(path).exists();
-        ui.add(egui::Label::new(RichText::new(path).monospace().weak()).truncate());
         if !exists {
             let danger = theme::danger(ui.visuals().dark_mode);
             ui.label(RichText::new("folder is gone").color(danger));
@@ -91,12 +95,13 @@ fn controls_ui(ui: &mut egui::Ui, path: &str, workspace: &Workspace, actions: &m
                 }));
             }
         }
-        for (label, how) in [
+        let openers = [
             ("Editor", How::Editor),
             ("Terminal", How::Terminal),
             ("Files", How::Files),
-        ] {
-            if exists && ui.small_button(label).clicked() {
+        ];
+        for (label, how) in openers.into_iter().filter(|_| exists) {
+            if ui.small_button(label).clicked() {
                 actions.push(Action::Work(WorkAction::Open {
                     workspace_id: id.clone(),
                     how,
