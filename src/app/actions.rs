@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use serde_json::{Map, Value};
 
+use super::state::WorkSettings;
 use super::theme::ThemeChoice;
 use crate::outbox::Resolution;
 use crate::workspaces::open::How;
@@ -34,6 +35,8 @@ pub enum Action {
     SetNotifications(bool),
     /// Shows the keyboard shortcuts.
     ShowHelp,
+    /// Saves where worktrees go and what opens a workspace.
+    SaveWorkSettings(WorkSettings),
     DismissNotice(usize),
     /// Accept (or decline) an invitation to an organization.
     AnswerInvitation {

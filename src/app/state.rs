@@ -71,6 +71,17 @@ pub struct Settings {
     pub device_name: String,
     /// Desktop notifications on (the default) or off.
     pub notifications: bool,
+    /// Where new worktrees go, and the commands that open a workspace (see `WorkSettings`).
+    pub work: WorkSettings,
+}
+
+/// The workspace preferences: a folder for new worktrees (empty: beside each clone), and the
+/// editor and terminal commands (empty: `$VISUAL`/`$EDITOR`, `$TERMINAL`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WorkSettings {
+    pub worktrees_folder: String,
+    pub editor_command: String,
+    pub terminal_command: String,
 }
 
 /// What the panels may change directly: selection, the search box, filters, form buffers.
@@ -104,6 +115,8 @@ pub struct UiState {
     pub exploring: Option<ExploreForm>,
     /// The question before finishing a workspace, while asked.
     pub finishing: Option<FinishPrompt>,
+    /// The workspace preferences being edited in the user menu (`None`: not open yet).
+    pub work_settings: Option<WorkSettings>,
     /// The selection moved by keyboard: scroll it into view once.
     pub scroll_to_selection: bool,
     pub busy: Option<String>,
@@ -132,6 +145,7 @@ impl Default for UiState {
             switch_checkout: false,
             exploring: None,
             finishing: None,
+            work_settings: None,
             scroll_to_selection: false,
             busy: None,
             tree: TreeRows::default(),
@@ -168,8 +182,9 @@ pub(super) fn load(
 
 fn read_settings(conn: &Connection) -> Result<Settings, store::StoreError> {
     let settings = conn.query_row(
-        "SELECT active_organization_id, theme, server_url, device_id, device_name, notifications \
-         FROM settings WHERE id = 1",
+        "SELECT active_organization_id, theme, server_url, device_id, device_name, notifications, \
+         coalesce(worktrees_folder, ''), coalesce(editor_command, ''), \
+         coalesce(terminal_command, '') FROM settings WHERE id = 1",
         [],
         |r| {
             Ok(Settings {
@@ -181,6 +196,11 @@ fn read_settings(conn: &Connection) -> Result<Settings, store::StoreError> {
                     .get::<_, Option<String>>(4)?
                     .unwrap_or_else(crate::workspaces::host_name),
                 notifications: r.get(5)?,
+                work: WorkSettings {
+                    worktrees_folder: r.get(6)?,
+                    editor_command: r.get(7)?,
+                    terminal_command: r.get(8)?,
+                },
             })
         },
     )?;

@@ -34,8 +34,8 @@ pub enum WorkError {
     #[error("{} is gone: recreate its worktree, or mark the workspace done", .0.display())]
     FolderGone(PathBuf),
     #[error(
-        "no {what} is set: set ${variable}, or choose a command in the window's menu \
-         (Workspaces › Open with)"
+        "no {what} is set: set ${variable}, or enter a {what} command in the window's menu \
+         (your name › Workspaces)"
     )]
     NoCommand {
         what: &'static str,

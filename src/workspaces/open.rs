@@ -113,3 +113,33 @@ pub fn folder_of(conn: &Connection, id: &str) -> Result<PathBuf, WorkError> {
         .map(|p| p.path)
         .ok_or_else(|| WorkError::NoSuchWorkspace(id.to_owned()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_chosen_editor_gets_the_folder_and_a_gone_folder_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("opened.txt");
+        let opener = SystemOpener {
+            editor: Some(format!("sh -c 'echo \"$0\" > {}'", out.display())),
+            terminal: None,
+        };
+        opener.open(How::Editor, dir.path()).unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !out.exists() || std::fs::read_to_string(&out).unwrap().is_empty() {
+            assert!(std::time::Instant::now() < deadline, "the editor never ran");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        assert_eq!(
+            std::fs::read_to_string(&out).unwrap().trim(),
+            dir.path().display().to_string()
+        );
+        let gone = dir.path().join("gone");
+        assert!(matches!(
+            opener.open(How::Files, &gone),
+            Err(WorkError::FolderGone(path)) if path == gone
+        ));
+    }
+}

@@ -450,6 +450,15 @@ impl Controller {
             Action::Folder(action) => self.apply_folder_action(action),
             Action::Task(action) => self.apply_task_action(action),
             Action::ShowHelp => self.ui.show_help = true,
+            Action::SaveWorkSettings(work) => {
+                let blank = |text: &str| Some(text.trim().to_owned()).filter(|t| !t.is_empty());
+                self.save_setting("worktrees_folder", blank(&work.worktrees_folder));
+                self.save_setting("editor_command", blank(&work.editor_command));
+                self.save_setting("terminal_command", blank(&work.terminal_command));
+                self.settings.work = work;
+                self.ui.work_settings = None;
+                self.notice("saved".into(), false);
+            }
             Action::SetNotifications(on) => {
                 self.settings.notifications = on;
                 self.save_setting("notifications", Some(if on { "1" } else { "0" }.to_owned()));

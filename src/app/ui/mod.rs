@@ -45,7 +45,7 @@ pub fn window_ui(ui: &mut egui::Ui, controller: &mut Controller) -> Vec<Action> 
             &vm,
             &mut controller.ui,
             &controller.status,
-            controller.settings.notifications,
+            &controller.settings,
             &mut actions,
         );
         ui.add_space(2.0);

@@ -4,7 +4,7 @@ use eframe::egui::{self, RichText};
 use time::OffsetDateTime;
 
 use crate::app::actions::Action;
-use crate::app::state::UiState;
+use crate::app::state::{Settings, UiState, WorkSettings};
 use crate::app::theme::{self, ThemeChoice};
 use crate::app::view_model::{Row, ViewModel};
 use crate::sync::events::SyncStatus;
@@ -19,7 +19,7 @@ pub fn top_bar_ui(
     vm: &ViewModel,
     state: &mut UiState,
     status: &SyncStatus,
-    notifications: bool,
+    settings: &Settings,
     actions: &mut Vec<Action>,
 ) {
     ui.horizontal(|ui| {
@@ -68,7 +68,7 @@ pub fn top_bar_ui(
             search.surrender_focus();
         }
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            user_menu(ui, vm, state, notifications, actions);
+            user_menu(ui, vm, state, settings, actions);
             ui.separator();
             sync_status(ui, vm, status, actions);
         });
@@ -78,8 +78,8 @@ pub fn top_bar_ui(
 fn user_menu(
     ui: &mut egui::Ui,
     vm: &ViewModel,
-    state: &UiState,
-    notifications: bool,
+    state: &mut UiState,
+    settings: &Settings,
     actions: &mut Vec<Action>,
 ) {
     let name = vm.me.as_ref().map_or("Account", |m| m.name.as_str());
@@ -95,7 +95,7 @@ fn user_menu(
             }
         }
         ui.separator();
-        let mut on = notifications;
+        let mut on = settings.notifications;
         if ui
             .checkbox(&mut on, "Desktop notifications")
             .on_hover_text("When a teammate assigns you a task, starts work on one of yours, or your pull request is merged or needs changes")
@@ -103,6 +103,7 @@ fn user_menu(
         {
             actions.push(Action::SetNotifications(on));
         }
+        work_settings_ui(ui, state, &settings.work, actions);
         if ui.button("Keyboard shortcuts  ?").clicked() {
             actions.push(Action::ShowHelp);
         }
@@ -112,6 +113,42 @@ fn user_menu(
         }
         ui.separator();
         ui.label(RichText::new(format!("Superset Desktop {}", env!("CARGO_PKG_VERSION"))).weak());
+    });
+}
+
+/// Where worktrees go and what opens a workspace, saved together.
+fn work_settings_ui(
+    ui: &mut egui::Ui,
+    state: &mut UiState,
+    saved: &WorkSettings,
+    actions: &mut Vec<Action>,
+) {
+    ui.collapsing("Workspaces", |ui| {
+        let form = state.work_settings.get_or_insert_with(|| saved.clone());
+        for (label, value, hint) in [
+            (
+                "Worktrees folder",
+                &mut form.worktrees_folder,
+                "beside each clone",
+            ),
+            (
+                "Editor command",
+                &mut form.editor_command,
+                "$VISUAL or $EDITOR",
+            ),
+            ("Terminal command", &mut form.terminal_command, "$TERMINAL"),
+        ] {
+            let name = ui.label(label);
+            ui.add(
+                egui::TextEdit::singleline(value)
+                    .hint_text(hint)
+                    .desired_width(220.0),
+            )
+            .labelled_by(name.id);
+        }
+        if ui.button("Save").clicked() {
+            actions.push(Action::SaveWorkSettings(form.clone()));
+        }
     });
 }
 
