@@ -9,7 +9,7 @@ use eframe::egui::accesskit::Role;
 use egui_kittest::kittest::{NodeT, Queryable, by};
 use superset::app::ui::tree_clip_id;
 
-use super::support::{Recorder, click, open_with, wait_live};
+use super::support::{Recorder, click, open_with, wait_for, wait_live};
 use crate::desktop::support::Setup;
 
 /// The roles a row's content is drawn with.
@@ -31,6 +31,15 @@ fn no_row_is_cut_at_760_1280_or_1920_px() {
             size,
         );
         wait_live(&mut window);
+        wait_for(&mut window, "a task row in the tree", |w| {
+            w.state()
+                .controller
+                .ui
+                .tree
+                .rows
+                .iter()
+                .any(|r| matches!(r, superset::app::view_model::Row::Task(_)))
+        });
         // The detail panel open: the tree at its narrowest.
         let first = {
             let c = &window.state().controller;
