@@ -63,6 +63,40 @@ pub struct ShapeParams {
     pub params: BTreeMap<usize, String>,
     pub columns: Option<String>,
     pub replica: String,
+    /// `full` (the default: a snapshot, then changes) or `changes_only` (changes only).
+    #[serde(default = "full_log")]
+    pub log: String,
+    /// The columns subset queries may name (and the default selection), as given.
+    #[serde(default)]
+    pub queryable_columns: Option<String>,
+}
+
+fn full_log() -> String {
+    LogMode::Full.as_str().to_owned()
+}
+
+/// `log=full` starts with the matching rows; `changes_only` starts at the current point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogMode {
+    Full,
+    ChangesOnly,
+}
+
+impl LogMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogMode::Full => "full",
+            LogMode::ChangesOnly => "changes_only",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "full" => Some(LogMode::Full),
+            "changes_only" => Some(LogMode::ChangesOnly),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -73,9 +107,12 @@ pub struct ShapeDefinition {
     pub where_clause: Option<WhereClause>,
     /// Selected column indexes, in table order.
     pub selected: Vec<usize>,
+    /// The columns a subset may filter and order by (`queryable_columns`); all when `None`.
+    pub queryable: Option<Vec<usize>>,
     /// Key column indexes (primary key order).
     pub key_columns: Vec<usize>,
     pub replica: Replica,
+    pub log: LogMode,
     key_prefix: String,
     /// The identity string: equal for requests that name the same shape.
     pub identity: String,
@@ -86,11 +123,29 @@ impl ShapeDefinition {
     pub fn new(params: ShapeParams, table: Arc<TableInfo>) -> Result<Self, DefinitionError> {
         let replica = Replica::parse(&params.replica)
             .ok_or_else(|| DefinitionError::new("replica", "is invalid"))?;
+        let log =
+            LogMode::parse(&params.log).ok_or_else(|| DefinitionError::new("log", "is invalid"))?;
         let key_columns = table.key_columns();
-        let selected = match &params.columns {
-            None => (0..table.columns.len()).collect(),
-            Some(list) => select_columns(list, &table)?,
+        let queryable = match &params.queryable_columns {
+            Some(list) => Some(select_columns(list, &table, "queryable_columns")?),
+            None => None,
         };
+        let selected = match (&params.columns, &queryable) {
+            (Some(list), _) => select_columns(list, &table, "columns")?,
+            (None, Some(queryable)) => queryable.clone(),
+            (None, None) => (0..table.columns.len()).collect(),
+        };
+        if let Some(queryable) = &queryable
+            && let Some(&outside) = selected.iter().find(|i| !queryable.contains(i))
+        {
+            return Err(DefinitionError::new(
+                "columns",
+                format!(
+                    "Column {} is not in queryable_columns",
+                    table.columns[outside].name
+                ),
+            ));
+        }
         let where_clause = match &params.where_text {
             Some(text) if !text.trim().is_empty() => Some(
                 WhereClause::compile(text, &params.params, &table.columns)
@@ -102,7 +157,7 @@ impl ShapeDefinition {
             .iter()
             .map(|&i| table.columns[i].name.as_str())
             .collect();
-        let identity = format!(
+        let mut identity = format!(
             "{}|{}|{}|{}",
             relation_of(&table).key_prefix(),
             where_clause
@@ -112,6 +167,10 @@ impl ShapeDefinition {
             selected_names.join(","),
             replica.as_str()
         );
+        // Full logs keep the identity they always had, so shapes on disk are found again.
+        if log == LogMode::ChangesOnly {
+            identity.push_str("|changes_only");
+        }
         let relation = relation_of(&table);
         Ok(Self {
             params,
@@ -120,8 +179,10 @@ impl ShapeDefinition {
             table,
             where_clause,
             selected,
+            queryable,
             key_columns,
             replica,
+            log,
             identity,
         })
     }
@@ -152,6 +213,11 @@ impl ShapeDefinition {
 
     /// Encodes a snapshot row (an insert without transaction headers).
     pub fn snapshot_message(&self, row: &[Option<&str>], out: &mut Vec<u8>) {
+        self.snapshot_message_with(row, b"", out);
+    }
+
+    /// Encodes a snapshot row with more headers (pre-encoded JSON members).
+    pub fn snapshot_message_with(&self, row: &[Option<&str>], extra: &[u8], out: &mut Vec<u8>) {
         let key = self.key_of(row);
         let value = self.values(row, self.selected.iter().copied());
         Change {
@@ -162,6 +228,7 @@ impl ShapeDefinition {
             relation: &self.relation,
             position: None,
             key_change: None,
+            extra_headers: extra,
         }
         .write(out);
     }
@@ -269,6 +336,7 @@ impl ShapeDefinition {
             relation: &self.relation,
             position: Some(position),
             key_change,
+            extra_headers: b"",
         }
         .write(out);
     }
@@ -281,8 +349,12 @@ fn relation_of(table: &TableInfo) -> Relation {
     }
 }
 
-fn select_columns(list: &str, table: &TableInfo) -> Result<Vec<usize>, DefinitionError> {
-    let names = parse_identifier_list(list, ',').map_err(|m| DefinitionError::new("columns", m))?;
+fn select_columns(
+    list: &str,
+    table: &TableInfo,
+    field: &'static str,
+) -> Result<Vec<usize>, DefinitionError> {
+    let names = parse_identifier_list(list, ',').map_err(|m| DefinitionError::new(field, m))?;
     let unknown: Vec<&str> = names
         .iter()
         .filter(|n| table.column_index(n).is_none())
@@ -290,7 +362,7 @@ fn select_columns(list: &str, table: &TableInfo) -> Result<Vec<usize>, Definitio
         .collect();
     if !unknown.is_empty() {
         return Err(DefinitionError::new(
-            "columns",
+            field,
             format!(
                 "The following columns are not found on the table: {}",
                 unknown.join(", ")
@@ -309,7 +381,7 @@ fn select_columns(list: &str, table: &TableInfo) -> Result<Vec<usize>, Definitio
         .collect();
     if !missing.is_empty() {
         return Err(DefinitionError::new(
-            "columns",
+            field,
             format!(
                 "The list of columns must include all primary key columns, missing: {}",
                 missing.join(", ")

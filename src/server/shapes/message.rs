@@ -95,6 +95,8 @@ pub struct Change<'a> {
     pub relation: &'a Relation,
     pub position: Option<TxPosition>,
     pub key_change: Option<KeyChange<'a>>,
+    /// More header members, pre-encoded (`"snapshot_mark":3`, `"tags":[…]`), or empty.
+    pub extra_headers: &'a [u8],
 }
 
 impl Change<'_> {
@@ -135,6 +137,10 @@ impl Change<'_> {
                 write_json_str(out, key);
             }
             None => {}
+        }
+        if !self.extra_headers.is_empty() {
+            out.push(b',');
+            out.extend_from_slice(self.extra_headers);
         }
         out.extend_from_slice(b"}}");
     }
@@ -221,6 +227,7 @@ mod tests {
                 last: true,
             }),
             key_change: None,
+            extra_headers: b"",
         }
         .write(&mut out);
         let parsed: serde_json::Value = serde_json::from_slice(&out).unwrap();

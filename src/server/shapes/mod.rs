@@ -23,6 +23,7 @@ mod service;
 pub mod shape;
 pub mod snapshot;
 mod sse;
+pub mod subset;
 pub mod where_clause;
 
 pub use service::{ServeError, ShapeLimits, ShapeService, ShapeServiceConfig, ShapeServiceError};

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use super::definition::ShapeParams;
 use super::offset::RequestOffset;
+use super::subset::SubsetRequest;
 
 /// Errors by field, as in `{"message":"Invalid request","errors":{field:[…]}}`.
 pub type FieldErrors = BTreeMap<&'static str, Vec<String>>;
@@ -20,6 +21,8 @@ pub struct ShapeRequest {
     pub live_sse: bool,
     pub cursor: Option<String>,
     pub secret: Option<String>,
+    /// A subset snapshot asked for with `subset__*` parameters (or a POST body, set later).
+    pub subset: Option<SubsetRequest>,
 }
 
 impl ShapeRequest {
@@ -78,6 +81,10 @@ impl ShapeRequest {
         if !matches!(replica.as_str(), "default" | "full") {
             add("replica", "is invalid".to_owned());
         }
+        let log = get("log").unwrap_or_else(|| "full".to_owned());
+        if !matches!(log.as_str(), "full" | "changes_only") {
+            add("log", "is invalid".to_owned());
+        }
         let mut params = BTreeMap::new();
         for (key, value) in &pairs {
             let Some(inner) = key
@@ -102,6 +109,22 @@ impl ShapeRequest {
                 "Parameters must be numbered sequentially, starting from 1".to_owned(),
             );
         }
+        let subset = match SubsetRequest::from_query(&pairs) {
+            Some(Ok(subset)) => Some(subset),
+            Some(Err(subset_errors)) => {
+                for (field, messages) in subset_errors {
+                    messages.into_iter().for_each(|m| add(field, m));
+                }
+                None
+            }
+            None => None,
+        };
+        if subset.is_some() && live_sse {
+            add(
+                "subset",
+                "a subset snapshot cannot be streamed over SSE".to_owned(),
+            );
+        }
         if !errors_by_field.is_empty() {
             return Err(errors_by_field);
         }
@@ -112,6 +135,8 @@ impl ShapeRequest {
                 params,
                 columns: get("columns").filter(|c| !c.is_empty()),
                 replica,
+                log,
+                queryable_columns: get("queryable_columns").filter(|c| !c.is_empty()),
             },
             // With -1 or now the handle is ignored, so a client may send it as a cache buster.
             handle: if starts_fresh { None } else { handle },
@@ -120,6 +145,7 @@ impl ShapeRequest {
             live_sse,
             cursor: get("cursor").filter(|c| !c.is_empty()),
             secret: get("secret").or_else(|| get("api_secret")),
+            subset,
         })
     }
 }

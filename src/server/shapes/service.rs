@@ -14,6 +14,7 @@ use super::registry::Registry;
 use super::replication::{self, Replicator, StreamSettings, StreamStatus};
 use super::schema::{self, TableInfo};
 use super::shape::{self, Shape, ShapeMeta};
+use super::subset::{self, Subset, SubsetReply};
 use super::{log, request, snapshot};
 
 /// How the sync service runs.
@@ -276,6 +277,20 @@ impl ShapeService {
             });
         }
         Ok(shape)
+    }
+}
+
+impl ShapeService {
+    /// Reads a subset of the shape `definition` describes (see [`subset`]).
+    pub(super) async fn read_subset(
+        &self,
+        definition: &ShapeDefinition,
+        subset: &Subset,
+    ) -> Result<SubsetReply, ServeError> {
+        let mut client = self.pool.get().await?;
+        subset::read(&mut client, definition, subset)
+            .await
+            .map_err(|e| ServeError::Unavailable(e.to_string()))
     }
 }
 

@@ -6,10 +6,10 @@
 //! every constant bound as a parameter; no request text is ever pasted into the query.
 
 use futures_util::{TryStreamExt, pin_mut};
-use tokio_postgres::Client;
 use tokio_postgres::types::Type;
+use tokio_postgres::{Client, Transaction};
 
-use super::definition::ShapeDefinition;
+use super::definition::{LogMode, ShapeDefinition};
 use super::message;
 use super::offset::LogOffset;
 use super::shape::{Shape, SnapshotFilter};
@@ -23,36 +23,35 @@ const BATCH_ROWS: usize = 2_000;
 pub const SESSION_SETTINGS: &str = "-c TimeZone=UTC -c DateStyle=ISO,DMY -c IntervalStyle=iso_8601 \
      -c extra_float_digits=1 -c bytea_output=hex";
 
-fn quote_ident(name: &str) -> String {
+pub fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 /// Reads the snapshot of `shape` into its log and returns what it saw.
 pub async fn take(client: &mut Client, shape: &Shape) -> Result<SnapshotFilter, SnapshotError> {
     let definition: &ShapeDefinition = &shape.definition;
-    let table = &definition.table;
-    let columns: Vec<String> = table
-        .columns
-        .iter()
-        .map(|c| format!("{}::text", quote_ident(&c.name)))
-        .collect();
-    let (where_sql, params) = match &definition.where_clause {
-        Some(clause) => clause.to_sql(1),
-        None => ("true".to_owned(), Vec::new()),
-    };
-    let query = format!(
-        "SELECT {} FROM {}.{} WHERE {where_sql}",
-        columns.join(", "),
-        quote_ident(&table.schema),
-        quote_ident(&table.name)
-    );
     let tx = client
         .build_transaction()
         .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
         .read_only(true)
         .start()
         .await?;
-    let visibility = tx
+    let filter = visibility(&tx).await?;
+    // A changes-only log starts here: the snapshot's visibility is kept, its rows are not.
+    let rows_written = match definition.log {
+        LogMode::Full => copy_rows(&tx, shape).await?,
+        LogMode::ChangesOnly => 0,
+    };
+    tx.commit().await?;
+    let end = message::snapshot_end(filter.xmin, filter.xmax, &filter.xip);
+    shape.finish_snapshot((LogOffset::new(0, rows_written), end), filter.clone())?;
+    Ok(filter)
+}
+
+/// What the transaction `tx` sees: `pg_current_snapshot()` and the WAL position. Must be the
+/// first statement of a repeatable-read transaction, so that every later read sees the same.
+pub async fn visibility(tx: &Transaction<'_>) -> Result<SnapshotFilter, tokio_postgres::Error> {
+    let row = tx
         .query_one(
             "SELECT pg_snapshot_xmin(s)::text::int8, pg_snapshot_xmax(s)::text::int8, \
                     ARRAY(SELECT x::text::int8 FROM pg_snapshot_xip(s) x), \
@@ -61,38 +60,78 @@ pub async fn take(client: &mut Client, shape: &Shape) -> Result<SnapshotFilter, 
             &[],
         )
         .await?;
-    let filter = SnapshotFilter {
-        xmin: visibility.get::<_, i64>(0) as u64,
-        xmax: visibility.get::<_, i64>(1) as u64,
-        xip: visibility
+    Ok(SnapshotFilter {
+        xmin: row.get::<_, i64>(0) as u64,
+        xmax: row.get::<_, i64>(1) as u64,
+        xip: row
             .get::<_, Vec<i64>>(2)
             .into_iter()
             .map(|x| x as u64)
             .collect(),
-        lsn: visibility.get::<_, i64>(3) as u64,
-    };
+        lsn: row.get::<_, i64>(3) as u64,
+    })
+}
+
+/// `SELECT <every column as text> FROM <table>`, the start of every row query.
+pub fn select_all_as_text(definition: &ShapeDefinition) -> String {
+    let table = &definition.table;
+    let columns: Vec<String> = table
+        .columns
+        .iter()
+        .map(|c| format!("{}::text", quote_ident(&c.name)))
+        .collect();
+    format!(
+        "SELECT {} FROM {}.{}",
+        columns.join(", "),
+        quote_ident(&table.schema),
+        quote_ident(&table.name)
+    )
+}
+
+/// Runs `query` with its text `params` and hands each row, as text values in table column
+/// order, to `each`.
+pub async fn for_each_row(
+    tx: &Transaction<'_>,
+    query: &str,
+    params: &[String],
+    width: usize,
+    mut each: impl FnMut(&[Option<&str>]) -> Result<(), SnapshotError>,
+) -> Result<(), SnapshotError> {
     let typed_params = params
         .iter()
         .map(|p| (p as &(dyn tokio_postgres::types::ToSql + Sync), Type::TEXT));
-    let rows = tx.query_typed_raw(&query, typed_params).await?;
+    let rows = tx.query_typed_raw(query, typed_params).await?;
     pin_mut!(rows);
+    while let Some(row) = rows.try_next().await? {
+        let values: Vec<Option<&str>> = (0..width).map(|i| row.get(i)).collect();
+        each(&values)?;
+    }
+    Ok(())
+}
+
+/// Writes the rows matching the shape into its log; returns how many.
+async fn copy_rows(tx: &Transaction<'_>, shape: &Shape) -> Result<u64, SnapshotError> {
+    let definition = &shape.definition;
+    let (where_sql, params) = match &definition.where_clause {
+        Some(clause) => clause.to_sql(1),
+        None => ("true".to_owned(), Vec::new()),
+    };
+    let query = format!("{} WHERE {where_sql}", select_all_as_text(definition));
     let mut next_op = 0_u64;
     let mut batch = Vec::with_capacity(BATCH_ROWS);
-    while let Some(row) = rows.try_next().await? {
-        let values: Vec<Option<&str>> = (0..table.columns.len()).map(|i| row.get(i)).collect();
+    for_each_row(tx, &query, &params, definition.table.columns.len(), |row| {
         let mut bytes = Vec::with_capacity(256);
-        definition.snapshot_message(&values, &mut bytes);
+        definition.snapshot_message(row, &mut bytes);
         batch.push((LogOffset::new(0, next_op), bytes));
         next_op += 1;
         if batch.len() == BATCH_ROWS {
             shape.append_snapshot(batch.drain(..))?;
         }
-    }
+        Ok(())
+    })
+    .await?;
     shape.append_snapshot(batch.drain(..))?;
-    tx.commit().await?;
-    let end = message::snapshot_end(filter.xmin, filter.xmax, &filter.xip);
-    shape.finish_snapshot((LogOffset::new(0, next_op), end), filter.clone())?;
-    Ok(filter)
+    Ok(next_op)
 }
 
 /// Why a snapshot could not be taken.

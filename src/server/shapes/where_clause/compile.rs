@@ -5,7 +5,7 @@
 //!
 //! - `<column> <op> <constant>` (either way round) and `<column> <op> <column>` of comparable
 //!   types, with `op` one of `= <> != < <= > >=`;
-//! - `<column> [NOT] IN (<constant>, …)` and `<column> [NOT] BETWEEN <constant> AND <constant>`;
+//! - `<column> [NOT] IN (<constant>, …)`, `<column> = ANY(<array constant>)` and `<column> [NOT] BETWEEN <constant> AND <constant>`;
 //! - `<column> IS [NOT] NULL` (on a column of any type) and `<condition> IS [NOT]
 //!   TRUE/FALSE/UNKNOWN`;
 //! - a bare `bool` column, `TRUE`, `FALSE`, `AND`, `OR`, `NOT`, parentheses.
@@ -48,7 +48,7 @@ pub(super) fn compile(
 }
 
 /// An operand of a comparison, before it is given a type.
-enum Term {
+pub(super) enum Term {
     Column(ColumnRef),
     /// A string literal or a param, typed by what it is compared with.
     Untyped {
@@ -67,7 +67,7 @@ enum Term {
 }
 
 /// A resolved column reference.
-struct ColumnRef {
+pub(super) struct ColumnRef {
     column: Column,
     /// `None` for a column of a type where clauses cannot compare.
     ty: Option<SqlType>,
@@ -92,14 +92,14 @@ impl Term {
     }
 }
 
-struct Compiler<'a> {
+pub(super) struct Compiler<'a> {
     sql: &'a str,
     params: &'a BTreeMap<usize, String>,
     columns: &'a [ColumnInfo],
 }
 
 impl Compiler<'_> {
-    fn invalid(&self, expr: &Expr, problem: Problem) -> WhereError {
+    pub(super) fn invalid(&self, expr: &Expr, problem: Problem) -> WhereError {
         WhereError::Invalid {
             location: offset(self.sql, expr.span().start),
             problem,
@@ -132,6 +132,12 @@ impl Compiler<'_> {
                 negated,
                 global: false,
             } => self.in_list(left, items, *negated),
+            Expr::AnyOp {
+                left,
+                compare_op,
+                right,
+                is_some: _,
+            } => self.equals_any(expr, left, compare_op, right),
             Expr::Between {
                 expr: left,
                 negated,
@@ -300,7 +306,7 @@ impl Compiler<'_> {
     }
 
     /// A column compared with something, with its type if where clauses can compare it.
-    fn typed(&self, expr: &Expr, c: ColumnRef) -> Result<(Column, SqlType), WhereError> {
+    pub(super) fn typed(&self, expr: &Expr, c: ColumnRef) -> Result<(Column, SqlType), WhereError> {
         match c.ty {
             Some(ty) => Ok((c.column, ty)),
             None => Err(self.invalid(
@@ -314,7 +320,7 @@ impl Compiler<'_> {
     }
 
     /// An operand: a column reference or a constant of not yet known type.
-    fn term(&self, expr: &Expr) -> Result<Term, WhereError> {
+    pub(super) fn term(&self, expr: &Expr) -> Result<Term, WhereError> {
         match expr {
             Expr::Nested(inner) => self.term(inner),
             Expr::Identifier(ident) => Ok(Term::Column(self.resolve(expr, ident)?)),
@@ -458,7 +464,7 @@ impl Compiler<'_> {
     }
 
     /// A constant compared with `column` of type `ty`, parsed into that type.
-    fn constant(
+    pub(super) fn constant(
         &self,
         expr: &Expr,
         term: Term,

@@ -16,6 +16,7 @@
 //! orders bytewise (the C collation; the snapshot query says `COLLATE "C"` so it agrees whatever
 //! the database's collation); a timestamptz literal without an offset is UTC.
 
+mod any;
 mod compile;
 mod eval;
 mod parse;
@@ -72,6 +73,15 @@ impl WhereClause {
     /// (uuid case, timestamp format…) are normalized.
     pub fn canonical(&self) -> String {
         render::canonical(&self.root)
+    }
+
+    /// The indexes of the columns the clause reads, sorted, each once.
+    pub fn columns(&self) -> Vec<usize> {
+        let mut columns = Vec::new();
+        self.root.collect_columns(&mut columns);
+        columns.sort_unstable();
+        columns.dedup();
+        columns
     }
 
     /// The most selective top-level `col = const` or `col IN (consts)` conjunct, if any, for

@@ -130,3 +130,23 @@ pub(super) enum TruthTest {
     Unknown,
     NotUnknown,
 }
+
+impl Node {
+    /// Adds the index of every column the expression reads to `out`.
+    pub(super) fn collect_columns(&self, out: &mut Vec<usize>) {
+        match self {
+            Node::Literal(_) => {}
+            Node::BoolColumn(column) | Node::IsNull { column, .. } | Node::In { column, .. } => {
+                out.push(column.index)
+            }
+            Node::Compare { column, rhs, .. } => {
+                out.push(column.index);
+                if let Operand::Column(other, _) = rhs {
+                    out.push(other.index);
+                }
+            }
+            Node::Not(node) | Node::Truth { node, .. } => node.collect_columns(out),
+            Node::And(nodes) | Node::Or(nodes) => nodes.iter().for_each(|n| n.collect_columns(out)),
+        }
+    }
+}

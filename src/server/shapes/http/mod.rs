@@ -1,4 +1,4 @@
-//! `GET /v1/shape` and `GET /v1/health`, with Electric's statuses, headers and bodies.
+//! `GET`/`POST /v1/shape` and `GET /v1/health`, with Electric's statuses, headers and bodies.
 //!
 //! A response is one bounded run of log messages, read straight from the shape's data file.
 //! Requests that are caught up with `live=true` are held until new messages arrive or the long
@@ -11,11 +11,13 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{RawQuery, State};
+use axum::extract::{DefaultBodyLimit, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tokio::sync::watch;
+
+mod subset;
 
 use super::log::{Slice, read_range_into};
 use super::message;
@@ -24,6 +26,7 @@ use super::request::{FieldErrors, ShapeRequest};
 use super::service::{ServeError, ShapeService};
 use super::shape::{Shape, Status, Woken, wait_for_change};
 use super::sse::EventStream;
+use super::subset::SubsetRequest;
 use crate::protocol;
 
 const EXPOSED: &str = "electric-cursor,electric-handle,electric-has-data,electric-offset,electric-schema,\
@@ -36,6 +39,8 @@ const SERVER: &str = concat!(
 /// Seconds since this instant make the long-poll cursor (Electric's epoch for it).
 const CURSOR_EPOCH: u64 = 1_728_432_000; // 2024-10-09T00:00:00Z
 const SNAPSHOT_WAIT: Duration = Duration::from_secs(120);
+/// The largest subset POST body taken (a where clause with thousands of params fits).
+const SUBSET_BODY_LIMIT: usize = 1 << 20;
 
 impl ShapeService {
     /// The HTTP routes: `/v1/shape` and `/v1/health`.
@@ -46,7 +51,13 @@ impl ShapeService {
 
 fn router(service: Arc<ShapeService>) -> Router {
     Router::new()
-        .route("/v1/shape", get(get_shape).options(preflight))
+        .route(
+            "/v1/shape",
+            get(get_shape)
+                .post(post_shape)
+                .layer(DefaultBodyLimit::max(SUBSET_BODY_LIMIT))
+                .options(preflight),
+        )
         .route("/v1/health", get(health))
         .route("/", get(|| async { "" }))
         .with_state(service)
@@ -193,7 +204,10 @@ async fn get_shape(
     method: Method,
     headers: HeaderMap,
 ) -> Response {
-    let mut response = handle_shape(&service, query.as_deref().unwrap_or(""), &headers).await;
+    let mut response = match ShapeRequest::parse(query.as_deref().unwrap_or("")) {
+        Ok(request) => handle_shape(&service, request, &headers).await,
+        Err(errors) => bad_request(&errors),
+    };
     add_common(
         &mut response,
         &headers,
@@ -205,6 +219,29 @@ async fn get_shape(
     response
 }
 
+/// `POST /v1/shape`: a subset snapshot, its parameters in the JSON body.
+async fn post_shape(
+    State(service): State<Arc<ShapeService>>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let parsed = ShapeRequest::parse(query.as_deref().unwrap_or("")).and_then(|mut request| {
+        request.subset = Some(SubsetRequest::from_body(&body)?);
+        Ok(request)
+    });
+    let mut response = match parsed {
+        Ok(request) => handle_shape(&service, request, &headers).await,
+        Err(errors) => bad_request(&errors),
+    };
+    add_common(
+        &mut response,
+        &headers,
+        &service.config.limits.allowed_origins,
+    );
+    response
+}
+
 /// Compares the request's secret with ours in constant time (no early exit on the first
 /// differing byte, so response times tell nothing about the secret).
 fn secret_matches(given: Option<&str>, expected: &str) -> bool {
@@ -212,11 +249,11 @@ fn secret_matches(given: Option<&str>, expected: &str) -> bool {
     given.is_some_and(|given| bool::from(given.as_bytes().ct_eq(expected.as_bytes())))
 }
 
-async fn handle_shape(service: &Arc<ShapeService>, query: &str, headers: &HeaderMap) -> Response {
-    let request = match ShapeRequest::parse(query) {
-        Ok(request) => request,
-        Err(errors) => return bad_request(&errors),
-    };
+async fn handle_shape(
+    service: &Arc<ShapeService>,
+    request: ShapeRequest,
+    headers: &HeaderMap,
+) -> Response {
     if let Some(expected) = &service.config.secret
         && !secret_matches(request.secret.as_deref(), expected)
     {
@@ -231,6 +268,8 @@ async fn handle_shape(service: &Arc<ShapeService>, query: &str, headers: &Header
         Ok(definition) => definition,
         Err(error) => return serve_error(error),
     };
+    // A subset is checked against this request's definition (its queryable columns).
+    let subset_definition = request.subset.as_ref().map(|_| definition.clone());
     let shape = match request.offset {
         RequestOffset::Start | RequestOffset::Now => match service.shape_for(definition).await {
             Ok(shape) => shape,
@@ -255,7 +294,9 @@ async fn handle_shape(service: &Arc<ShapeService>, query: &str, headers: &Header
     let mut shutdown = service.shutdown.subscribe();
     // While a new shape's snapshot is being read, the rows read so far are served as they come
     // (never with up-to-date); a request past them waits for more or for the end.
+    // A subset waits for the whole snapshot: its offset must cover what the subset sees.
     let has_data_for = |shape: &Shape| match request.offset {
+        _ if request.subset.is_some() => false,
         RequestOffset::Start => shape.latest().is_some(),
         RequestOffset::Now => false,
         RequestOffset::After(offset) => shape.latest().is_some_and(|latest| latest > offset),
@@ -277,6 +318,9 @@ async fn handle_shape(service: &Arc<ShapeService>, query: &str, headers: &Header
             }
             RequestOffset::After(_) => refetch(service, &shape).await,
         };
+    }
+    if let (Some(subset), Some(definition)) = (&request.subset, &subset_definition) {
+        return subset::serve(service, &shape, definition, subset).await;
     }
     let responder = Responder {
         service,
