@@ -57,6 +57,21 @@ fn in_and_not_in() {
 }
 
 #[test]
+fn equals_any_of_an_array_is_an_in_list() {
+    let clause = compile_with("t = ANY($1)", &["{a,\"b c\",NULL}"]);
+    assert!(clause.matches(&row(&[("t", "b c")])));
+    assert!(!clause.matches(&row(&[("t", "d")])));
+    assert_eq!(
+        clause.canonical(),
+        compile("t IN ('a', 'b c')").canonical(),
+        "the same clause as the written-out list"
+    );
+    assert!(matches("id = ANY(ARRAY[1, 2])", &[("id", "2")]));
+    assert!(matches("t = ANY('{x,y}')", &[("t", "y")]));
+    assert!(error("id = ANY('{1,x}')").contains("invalid input syntax for type int"));
+}
+
+#[test]
 fn is_null_and_is_not_null_work_on_any_column() {
     assert!(matches("n IS NULL", &[]));
     assert!(!matches("n IS NULL", &[("n", "1")]));
