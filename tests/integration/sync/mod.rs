@@ -4,4 +4,5 @@
 mod conformance;
 mod consistency;
 mod protocol;
+mod subsets;
 mod support;
