@@ -1,254 +1,33 @@
 // Runs the official Electric TypeScript client (@electric-sql/client, pinned in package.json)
-// against superset-server's Shape API. Driven by tests/integration/sync/conformance.rs, which
-// starts the service on a throwaway Postgres and performs every database write.
+// against superset-server's Shape API: snapshot and value parsing, live changes, a 409 after
+// TRUNCATE, resuming from a stored handle and offset, and SSE. Driven by
+// tests/integration/sync/conformance.rs, which starts the service on a throwaway Postgres and
+// performs every database write (the handshake and the shared helpers: harness.mjs).
 //
-// Handshake (one line each): this script writes `READY <phase> [json]` to stdout and waits for
-// `GO [json]` on stdin; in between, the Rust side writes to Postgres and answers with what it
-// did. Everything else this script says goes to stderr. Exit code 0 means every check passed.
-//
-// Environment:
-//   ELECTRIC_SHAPE_URL  http://127.0.0.1:PORT/v1/shape
+// Environment (besides harness.mjs's):
 //   ORG_ID              the organization whose tasks the main shape follows
 //   OTHER_ORG_ID        another organization (the SSE phase's shape)
-//   CONFORMANCE_TIMEOUT_MS  overall deadline (default 60000)
-// (The test also passes DATABASE_URL, for reference only: this script never connects to
-// Postgres, so it needs no driver; the Rust side does every write.)
 
-import { ShapeStream, Shape, FetchError } from '@electric-sql/client'
-import { isDeepStrictEqual, inspect } from 'node:util'
-import readline from 'node:readline'
+import {
+  WAIT_MS,
+  byId,
+  check,
+  checkEqual,
+  fail,
+  finish,
+  handshake,
+  log,
+  openStream,
+  requiredEnv,
+  show,
+  sortedIds,
+  waitFor,
+  within,
+} from './harness.mjs'
+import { isDeepStrictEqual } from 'node:util'
 
-const WAIT_MS = 15_000
-
-const SHAPE_URL = requiredEnv('ELECTRIC_SHAPE_URL')
 const ORG = requiredEnv('ORG_ID')
 const OTHER_ORG = requiredEnv('OTHER_ORG_ID')
-const OVERALL_MS = Number(process.env.CONFORMANCE_TIMEOUT_MS || 60_000)
-
-const started = Date.now()
-/** Every HTTP request any stream made: {stream, url, status, type, error, at}. */
-const requests = []
-/** Everything the client logged through console.warn / console.error. */
-const warnings = []
-/** Errors the streams reported (onError / subscriber error callbacks). */
-const streamErrors = []
-const streams = []
-let phase = 'start'
-
-for (const level of ['warn', 'error']) {
-  const original = console[level].bind(console)
-  console[level] = (...args) => {
-    const text = args.map((a) => (a instanceof Error ? a.message : String(a))).join(' ')
-    warnings.push(`console.${level}: ${text}`)
-    original(`[client console.${level}]`, ...args)
-  }
-}
-
-function requiredEnv(name) {
-  const value = process.env[name]
-  if (!value) {
-    process.stderr.write(`FAIL: environment variable ${name} is not set\n`)
-    process.exit(2)
-  }
-  return value
-}
-
-function log(message) {
-  const seconds = ((Date.now() - started) / 1000).toFixed(2)
-  process.stderr.write(`[${seconds}s] ${message}\n`)
-}
-
-function show(value) {
-  return inspect(value, { depth: 6, breakLength: 160 })
-}
-
-class CheckFailed extends Error {}
-
-function check(condition, message) {
-  if (!condition) throw new CheckFailed(message)
-}
-
-function checkEqual(actual, expected, what) {
-  check(
-    isDeepStrictEqual(actual, expected),
-    `${what}: expected ${show(expected)}, got ${show(actual)}`
-  )
-}
-
-function fail(error) {
-  const message = error instanceof CheckFailed ? error.message : (error?.stack ?? String(error))
-  process.stderr.write(`\nFAIL in phase "${phase}": ${message}\n`)
-  if (streamErrors.length) {
-    process.stderr.write(`stream errors:\n`)
-    for (const e of streamErrors) process.stderr.write(`  ${e}\n`)
-  }
-  if (warnings.length) {
-    process.stderr.write(`client warnings:\n`)
-    for (const w of warnings) process.stderr.write(`  ${w}\n`)
-  }
-  process.stderr.write(`last requests (stream, status, content-type, query):\n`)
-  for (const r of requests.slice(-40)) {
-    process.stderr.write(
-      `  +${((r.at - started) / 1000).toFixed(2)}s ${r.stream} ${r.status ?? r.error ?? 'pending'} ` +
-        `${r.type ?? ''} ${r.url.search}\n`
-    )
-  }
-  process.exit(1)
-}
-
-process.on('unhandledRejection', fail)
-process.on('uncaughtException', fail)
-setTimeout(() => fail(new CheckFailed(`the whole run took longer than ${OVERALL_MS} ms`)), OVERALL_MS).unref()
-
-// ---------------------------------------------------------------------------------------------
-// The stdin/stdout handshake with the Rust test.
-
-const stdinLines = []
-let stdinWaiter = null
-let stdinClosed = false
-const input = readline.createInterface({ input: process.stdin })
-input.on('line', (line) => {
-  if (stdinWaiter) {
-    const waiter = stdinWaiter
-    stdinWaiter = null
-    waiter(line)
-  } else {
-    stdinLines.push(line)
-  }
-})
-input.on('close', () => {
-  stdinClosed = true
-  if (stdinWaiter) fail(new CheckFailed('stdin closed while waiting for GO'))
-})
-
-function nextLine() {
-  if (stdinLines.length) return Promise.resolve(stdinLines.shift())
-  if (stdinClosed) return Promise.reject(new CheckFailed('stdin closed while waiting for GO'))
-  return new Promise((resolve) => {
-    stdinWaiter = resolve
-  })
-}
-
-/** Announces `name`, waits for the Rust side to act, and returns its JSON answer. */
-async function handshake(name, payload) {
-  phase = name
-  log(`READY ${name}`)
-  process.stdout.write(`READY ${name}${payload === undefined ? '' : ' ' + JSON.stringify(payload)}\n`)
-  const line = await within(30_000, nextLine(), `GO from the test after READY ${name}`)
-  check(line.startsWith('GO'), `expected a GO line on stdin, got ${JSON.stringify(line)}`)
-  const rest = line.slice(2).trim()
-  const answer = rest ? JSON.parse(rest) : null
-  log(`GO ${name} ${rest.length > 300 ? rest.slice(0, 300) + '…' : rest}`)
-  return answer
-}
-
-// ---------------------------------------------------------------------------------------------
-// Helpers around the client.
-
-function within(ms, promise, what) {
-  let timer
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new CheckFailed(`timed out after ${ms} ms waiting for ${what}`)), ms)
-  })
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
-}
-
-/** Polls `predicate` until it holds; fails at once if a stream reported an error. */
-async function waitFor(what, predicate, describe = () => '', ms = WAIT_MS) {
-  const deadline = Date.now() + ms
-  for (;;) {
-    check(streamErrors.length === 0, `a stream failed while waiting for ${what}: ${streamErrors[0]}`)
-    if (predicate()) return
-    if (Date.now() > deadline) {
-      throw new CheckFailed(`timed out after ${ms} ms waiting for ${what}; ${describe()}`)
-    }
-    await new Promise((resolve) => setTimeout(resolve, 25))
-  }
-}
-
-/** A fetch that records every request a stream makes (including SSE and prefetches). */
-function recordingFetch(stream) {
-  return async (resource, init) => {
-    const url = new URL(resource instanceof Request ? resource.url : String(resource))
-    const entry = { stream, url, at: Date.now() }
-    requests.push(entry)
-    try {
-      const response = await fetch(resource, init)
-      entry.status = response.status
-      entry.type = response.headers.get('content-type')
-      entry.handle = response.headers.get('electric-handle')
-      return response
-    } catch (error) {
-      entry.error = error?.name ?? String(error)
-      throw error
-    }
-  }
-}
-
-/** A ShapeStream with request recording, error capture and a log of every message batch. */
-function openStream(name, params, options = {}) {
-  const abort = new AbortController()
-  const stream = new ShapeStream({
-    url: SHAPE_URL,
-    params,
-    subscribe: true,
-    signal: abort.signal,
-    fetchClient: recordingFetch(name),
-    onError: (error) => {
-      streamErrors.push(`${name}: ${describeError(error)}`)
-      // Returning nothing stops the stream: any error is a failure here.
-    },
-    ...options,
-  })
-  const messages = []
-  stream.subscribe(
-    (batch) => {
-      for (const message of batch) messages.push(message)
-    },
-    (error) => streamErrors.push(`${name} (subscriber): ${describeError(error)}`)
-  )
-  const handle = {
-    name,
-    stream,
-    messages,
-    shape: null,
-    withShape() {
-      this.shape = new Shape(stream)
-      return this
-    },
-    changes() {
-      return messages.filter((m) => m.headers && m.headers.operation)
-    },
-    controls(kind) {
-      return messages.filter((m) => m.headers && m.headers.control === kind)
-    },
-    requests() {
-      return requests.filter((r) => r.stream === name)
-    },
-    close() {
-      this.shape?.unsubscribeAll()
-      stream.unsubscribeAll()
-      abort.abort()
-    },
-  }
-  streams.push(handle)
-  return handle
-}
-
-function describeError(error) {
-  if (error instanceof FetchError) {
-    return `FetchError ${error.status} for ${error.url}: ${error.text ?? error.message}`
-  }
-  return error?.stack ?? String(error)
-}
-
-function byId(rows) {
-  return new Map(rows.map((row) => [row.id, row]))
-}
-
-function sortedIds(rows) {
-  return rows.map((row) => row.id).sort()
-}
 
 // ---------------------------------------------------------------------------------------------
 
@@ -448,19 +227,7 @@ async function main() {
   sse.close()
   log(`SSE delivered the live changes over ${connections()} connections`)
 
-  const electricWarnings = warnings.filter((w) => w.includes('[Electric]'))
-  check(electricWarnings.length === 0, `the client warned about the server:\n  ${electricWarnings.join('\n  ')}`)
-  check(streamErrors.length === 0, `stream errors: ${streamErrors.join('; ')}`)
-
-  for (const s of streams) s.close()
-  for (const r of requests) {
-    log(`  ${r.stream} ${r.status ?? r.error ?? 'pending'} ${r.url.search}`)
-  }
-  process.stdout.write('DONE\n')
-  log(`all checks passed (${requests.length} requests)`)
-  input.close()
-  // The client keeps a wake-detection interval; exit explicitly once everything is closed.
-  setTimeout(() => process.exit(0), 50)
+  await finish()
 }
 
 main().catch(fail)

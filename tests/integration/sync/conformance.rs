@@ -5,7 +5,9 @@
 //! `tests/conformance/electric-client.mjs` runs under Node and does the client side; this test
 //! starts the service, does every database write when the script asks for it (the script prints
 //! `READY <phase>` and waits for `GO <json>` on stdin), and fails unless the script exits 0.
-//! Needs `node` (>= 18) and `npm`: `apt-get install nodejs npm`.
+//! [`run_script`] and [`Phases`] do that for the other conformance scripts too
+//! (`conformance_subsets`, `conformance_subqueries`). Needs `node` (>= 18) and `npm`:
+//! `apt-get install nodejs npm`.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -26,30 +28,68 @@ const RUN_LIMIT: Duration = Duration::from_secs(90);
 
 #[tokio::test]
 async fn the_official_electric_client_syncs_against_the_service() {
-    let dir = conformance_dir();
-    require_node().await;
-    ensure_client_installed(&dir).await;
-
     // A short SSE timeout makes the server close the event stream during the test, so the
     // client's SSE reconnect (resuming from `<lsn>_0`) is exercised too.
     let fx = Fixture::start_with(|c| c.sse_timeout = Duration::from_secs(3)).await;
     let org = fx.team.organizations[0].id;
     let other_org = fx.team.organizations[1].id;
+    let driver = Driver {
+        sql: fx.sql().await,
+        org,
+        other_org,
+        live_rows: Vec::new(),
+    };
+    run_script(
+        fx,
+        "electric-client.mjs",
+        &[
+            ("ORG_ID", org.to_string()),
+            ("OTHER_ORG_ID", other_org.to_string()),
+        ],
+        RUN_LIMIT,
+        driver,
+    )
+    .await;
+}
 
+/// The Rust half of a script's handshake: at each `READY <phase>` it does the writes the phase
+/// asks for and answers with what it did (or what Postgres holds).
+pub(super) trait Phases {
+    async fn phase(&mut self, phase: &str) -> Result<Value, String>;
+}
+
+/// Runs `tests/conformance/<script>` under Node against the fixture's service, with
+/// `ELECTRIC_SHAPE_URL`, `DATABASE_URL`, `CONFORMANCE_TIMEOUT_MS` and `env` set, answering its
+/// phases with `driver`; stops the fixture, then fails unless the script exited 0 within `limit`
+/// (the script's own deadline is 30 s shorter).
+pub(super) async fn run_script(
+    fx: Fixture,
+    script: &str,
+    env: &[(&str, String)],
+    limit: Duration,
+    mut driver: impl Phases,
+) {
+    let dir = conformance_dir();
+    require_node().await;
+    ensure_client_installed(&dir).await;
+
+    let script_limit = limit.saturating_sub(Duration::from_secs(30));
     let mut child = Command::new("node")
-        .arg("electric-client.mjs")
+        .arg(script)
         .current_dir(&dir)
         .env("ELECTRIC_SHAPE_URL", format!("{}/v1/shape", fx.base()))
         .env("DATABASE_URL", &fx.database_url)
-        .env("ORG_ID", org.to_string())
-        .env("OTHER_ORG_ID", other_org.to_string())
-        .env("CONFORMANCE_TIMEOUT_MS", "60000")
+        .env(
+            "CONFORMANCE_TIMEOUT_MS",
+            script_limit.as_millis().to_string(),
+        )
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
-        .unwrap_or_else(|e| panic!("cannot start `node electric-client.mjs`: {e}; {INSTALL_HINT}"));
+        .unwrap_or_else(|e| panic!("cannot start `node {script}`: {e}; {INSTALL_HINT}"));
 
     let stderr = Arc::new(Mutex::new(String::new()));
     let stderr_task = {
@@ -65,14 +105,8 @@ async fn the_official_electric_client_syncs_against_the_service() {
         })
     };
 
-    let mut driver = Driver {
-        sql: fx.sql().await,
-        org,
-        other_org,
-        phases: Vec::new(),
-        live_rows: Vec::new(),
-    };
-    let outcome = tokio::time::timeout(RUN_LIMIT, driver.run(&mut child)).await;
+    let mut phases = Vec::new();
+    let outcome = tokio::time::timeout(limit, drive(&mut child, &mut driver, &mut phases)).await;
     let status = match &outcome {
         Ok(Ok(())) => tokio::time::timeout(Duration::from_secs(10), child.wait())
             .await
@@ -86,17 +120,17 @@ async fn the_official_electric_client_syncs_against_the_service() {
     // Let the stderr reader drain what the script wrote before it ended.
     let _ = tokio::time::timeout(Duration::from_secs(5), stderr_task).await;
     let output = stderr.lock().unwrap().clone();
-    let phases = driver.phases.join(", ");
+    let phases = phases.join(", ");
     drop(driver);
     fx.finish().await;
 
     match outcome {
         Err(_) => panic!(
-            "the Electric client script did not finish within {RUN_LIMIT:?} (phases done: \
-             {phases})\n--- script output ---\n{output}"
+            "the script {script} did not finish within {limit:?} (phases done: {phases})\n\
+             --- script output ---\n{output}"
         ),
         Ok(Err(error)) => panic!(
-            "driving the Electric client script failed: {error} (phases done: {phases})\n\
+            "driving the script {script} failed: {error} (phases done: {phases})\n\
              --- script output ---\n{output}"
         ),
         Ok(Ok(())) => {}
@@ -104,9 +138,48 @@ async fn the_official_electric_client_syncs_against_the_service() {
     match status {
         Some(status) if status.success() => {}
         other => panic!(
-            "the Electric client script failed ({}; phases done: {phases})\n--- script output ---\n{output}",
+            "the script {script} failed ({}; phases done: {phases})\n--- script output ---\n{output}",
             other.map_or_else(|| "did not exit".to_owned(), |s| s.to_string())
         ),
+    }
+}
+
+/// Reads the script's stdout and answers each `READY <phase>` through `driver`, until the
+/// script closes stdout; `phases` collects what was answered, for failure messages.
+async fn drive(
+    child: &mut Child,
+    driver: &mut impl Phases,
+    phases: &mut Vec<String>,
+) -> Result<(), String> {
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    let mut lines = BufReader::new(child.stdout.take().expect("piped stdout")).lines();
+    loop {
+        let line = match lines.next_line().await {
+            Ok(Some(line)) => line,
+            Ok(None) => return Ok(()), // the script ended; its exit status tells how
+            Err(e) => return Err(format!("reading the script's stdout: {e}")),
+        };
+        if line == "DONE" {
+            phases.push("done".to_owned());
+            continue;
+        }
+        let Some(rest) = line.strip_prefix("READY ") else {
+            eprintln!("node stdout: {line}");
+            continue;
+        };
+        let phase = rest
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        let answer = driver
+            .phase(&phase)
+            .await
+            .map_err(|e| format!("phase {phase}: {e}"))?;
+        phases.push(phase.clone());
+        reply(&mut stdin, &answer)
+            .await
+            .map_err(|e| format!("answering phase {phase}: {e}"))?;
     }
 }
 
@@ -141,27 +214,48 @@ async fn require_node() {
     );
 }
 
-/// Runs `npm ci` in `tests/conformance` unless the pinned client is already installed there.
+/// Runs `npm ci` in `tests/conformance` unless every pinned package (the Electric client, TanStack
+/// DB and its Electric collection) is already installed there at its pinned version.
 async fn ensure_client_installed(dir: &Path) {
     let manifest: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("package.json")).unwrap()).unwrap();
-    let pinned = manifest["dependencies"]["@electric-sql/client"]
-        .as_str()
-        .expect("package.json pins @electric-sql/client")
-        .to_owned();
-    let installed = || -> Option<String> {
+    let pinned: Vec<(String, String)> = manifest["dependencies"]
+        .as_object()
+        .expect("package.json has dependencies")
+        .iter()
+        .map(|(name, version)| {
+            let version = version.as_str().expect("a pinned version").to_owned();
+            (name.clone(), version)
+        })
+        .collect();
+    assert!(
+        pinned
+            .iter()
+            .any(|(name, _)| name == "@electric-sql/client"),
+        "package.json pins @electric-sql/client"
+    );
+    let installed = |name: &str| -> Option<String> {
         let text =
-            std::fs::read_to_string(dir.join("node_modules/@electric-sql/client/package.json"))
+            std::fs::read_to_string(dir.join("node_modules").join(name).join("package.json"))
                 .ok()?;
         let package: Value = serde_json::from_str(&text).ok()?;
         package["version"].as_str().map(str::to_owned)
     };
-    if installed().as_deref() == Some(pinned.as_str()) {
+    let missing = || -> Vec<String> {
+        pinned
+            .iter()
+            .filter(|(name, version)| installed(name).as_deref() != Some(version.as_str()))
+            .map(|(name, version)| format!("{name}@{version}"))
+            .collect()
+    };
+    let wanted = missing();
+    if wanted.is_empty() {
         return;
     }
     let what = format!(
-        "@electric-sql/client@{pinned} into tests/conformance/node_modules (run `npm ci` in \
-         tests/conformance with access to the npm registry)"
+        "{} into tests/conformance/node_modules (run `npm ci` in tests/conformance with access \
+         to the npm registry)",
+        wanted.join(", ")
     );
     eprintln!("conformance: installing {what}");
     let npm = Command::new("npm")
@@ -183,57 +277,22 @@ async fn ensure_client_installed(dir: &Path) {
         String::from_utf8_lossy(&output.stderr)
     );
     assert_eq!(
-        installed().as_deref(),
-        Some(pinned.as_str()),
+        missing(),
+        Vec::<String>::new(),
         "`npm ci` succeeded but did not install {what}"
     );
 }
 
-/// The Rust half of the handshake: answers each `READY <phase>` with the writes it asks for.
+/// The Rust half of `electric-client.mjs`.
 struct Driver {
     sql: tokio_postgres::Client,
     org: Uuid,
     other_org: Uuid,
-    /// Phases answered so far, for failure messages.
-    phases: Vec<String>,
     /// Rows inserted in the SSE phase.
     live_rows: Vec<Uuid>,
 }
 
-impl Driver {
-    async fn run(&mut self, child: &mut Child) -> Result<(), String> {
-        let mut stdin = child.stdin.take().expect("piped stdin");
-        let mut lines = BufReader::new(child.stdout.take().expect("piped stdout")).lines();
-        loop {
-            let line = match lines.next_line().await {
-                Ok(Some(line)) => line,
-                Ok(None) => return Ok(()), // the script ended; its exit status tells how
-                Err(e) => return Err(format!("reading the script's stdout: {e}")),
-            };
-            if line == "DONE" {
-                self.phases.push("done".to_owned());
-                continue;
-            }
-            let Some(rest) = line.strip_prefix("READY ") else {
-                eprintln!("node stdout: {line}");
-                continue;
-            };
-            let phase = rest
-                .split_whitespace()
-                .next()
-                .unwrap_or_default()
-                .to_owned();
-            let answer = self
-                .phase(&phase)
-                .await
-                .map_err(|e| format!("phase {phase}: {e}"))?;
-            self.phases.push(phase.clone());
-            reply(&mut stdin, &answer)
-                .await
-                .map_err(|e| format!("answering phase {phase}: {e}"))?;
-        }
-    }
-
+impl Phases for Driver {
     async fn phase(&mut self, phase: &str) -> Result<Value, String> {
         let result = match phase {
             "snapshot" => self.expected_snapshot().await,
@@ -246,7 +305,9 @@ impl Driver {
         };
         result.map_err(|e| format!("SQL failed: {e}"))
     }
+}
 
+impl Driver {
     /// What the first organization's tasks, workspaces and repositories hold.
     async fn expected_snapshot(&self) -> Result<Value, tokio_postgres::Error> {
         let text: String = self
@@ -395,7 +456,7 @@ impl Driver {
     }
 }
 
-fn strings(ids: &[Uuid]) -> Vec<String> {
+pub(super) fn strings(ids: &[Uuid]) -> Vec<String> {
     ids.iter().map(Uuid::to_string).collect()
 }
 
