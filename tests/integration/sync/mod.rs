@@ -2,6 +2,8 @@
 //! consistency between snapshot and stream, and recovery from restarts and lost connections.
 
 mod conformance;
+mod conformance_subqueries;
+mod conformance_subsets;
 mod consistency;
 mod protocol;
 mod subsets;
