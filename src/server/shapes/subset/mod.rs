@@ -236,7 +236,7 @@ mod tests {
     fn refuses_what_electric_refuses() {
         let refused = |body: &str| SubsetRequest::from_body(body.as_bytes()).unwrap_err();
         assert!(refused("[1]")["subset"][0].contains("JSON object"));
-        assert!(refused("{").get("subset").is_some());
+        assert!(refused("{").contains_key("subset"));
         assert!(refused(r#"{"limit":0,"order_by":"a"}"#)["subset"][0].contains("> 0"));
         assert!(refused(r#"{"offset":-1,"order_by":"a"}"#)["subset"][0].contains("≥ 0"));
         assert!(refused(r#"{"limit":3}"#)["subset"][0].contains("order_by is required"));
