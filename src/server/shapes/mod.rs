@@ -10,6 +10,7 @@
 //! `http` (responses, caching, long-poll) and `sse` (the event-stream live mode).
 
 pub mod definition;
+mod field_errors;
 mod http;
 pub mod log;
 pub mod message;

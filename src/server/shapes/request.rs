@@ -6,11 +6,9 @@
 use std::collections::BTreeMap;
 
 use super::definition::ShapeParams;
+pub use super::field_errors::{FieldErrors, errors};
 use super::offset::RequestOffset;
 use super::subset::SubsetRequest;
-
-/// Errors by field, as in `{"message":"Invalid request","errors":{field:[…]}}`.
-pub type FieldErrors = BTreeMap<&'static str, Vec<String>>;
 
 #[derive(Debug, Clone)]
 pub struct ShapeRequest {
@@ -148,11 +146,6 @@ impl ShapeRequest {
             subset,
         })
     }
-}
-
-/// A one-field error map.
-pub fn errors(field: &'static str, message: impl Into<String>) -> FieldErrors {
-    FieldErrors::from([(field, vec![message.into()])])
 }
 
 #[cfg(test)]

@@ -17,13 +17,16 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tokio::sync::watch;
 
+mod replies;
 mod subset;
+
+use replies::{bad_request, json_response, no_store, schema_header, serve_error, unavailable};
 
 use super::log::{Slice, read_range_into};
 use super::message;
 use super::offset::{LogOffset, RequestOffset};
-use super::request::{FieldErrors, ShapeRequest};
-use super::service::{ServeError, ShapeService};
+use super::request::ShapeRequest;
+use super::service::ShapeService;
 use super::shape::{Shape, Status, Woken, wait_for_change};
 use super::sse::EventStream;
 use super::subset::SubsetRequest;
@@ -135,38 +138,6 @@ fn add_common(response: &mut Response, request: &HeaderMap, allowed_origins: &[S
     );
 }
 
-fn json_response(status: StatusCode, body: String) -> Response {
-    (
-        status,
-        [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
-        body,
-    )
-        .into_response()
-}
-
-fn bad_request(errors: &FieldErrors) -> Response {
-    let body = serde_json::json!({"message": "Invalid request", "errors": errors});
-    let mut response = json_response(StatusCode::BAD_REQUEST, body.to_string());
-    no_store(&mut response);
-    response
-}
-
-fn no_store(response: &mut Response) {
-    let h = response.headers_mut();
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert("surrogate-control", HeaderValue::from_static("no-store"));
-}
-
-fn unavailable(message: &str, retry_after: u32) -> Response {
-    let body = serde_json::json!({"code": "database_unreachable", "message": message});
-    let mut response = json_response(StatusCode::SERVICE_UNAVAILABLE, body.to_string());
-    no_store(&mut response);
-    response
-        .headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
-    response
-}
-
 fn conflict(new_handle: Option<&str>) -> Response {
     let mut response = json_response(StatusCode::CONFLICT, message::MUST_REFETCH.to_owned());
     let h = response.headers_mut();
@@ -186,16 +157,6 @@ fn conflict(new_handle: Option<&str>) -> Response {
         }
     }
     response
-}
-
-fn serve_error(error: ServeError) -> Response {
-    match error {
-        ServeError::Invalid(errors) => bad_request(&errors),
-        ServeError::Unavailable(message) => {
-            tracing::warn!(%message, "shape request failed");
-            unavailable("the database is unreachable; retry shortly", 1)
-        }
-    }
 }
 
 async fn get_shape(
@@ -599,28 +560,6 @@ impl ShapeHeaders {
         }
         response
     }
-}
-
-/// The `electric-schema` header: each selected column's type and flags.
-fn schema_header(shape: &Shape) -> String {
-    let table = &shape.definition.table;
-    let mut schema = serde_json::Map::new();
-    for &i in &shape.definition.selected {
-        let column = &table.columns[i];
-        let mut info = serde_json::Map::new();
-        info.insert("type".into(), column.type_name.clone().into());
-        if column.dims > 0 {
-            info.insert("dims".into(), column.dims.into());
-        }
-        if let Some(pk) = column.pk_index {
-            info.insert("pk_index".into(), pk.into());
-        }
-        if column.not_null {
-            info.insert("not_null".into(), true.into());
-        }
-        schema.insert(column.name.clone(), info.into());
-    }
-    serde_json::Value::Object(schema).to_string()
 }
 
 /// Electric's cursor: the end of the current long-poll interval since its epoch, moved past the

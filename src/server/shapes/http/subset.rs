@@ -11,7 +11,7 @@ use axum::body::Body;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use super::{bad_request, schema_header, serve_error};
+use super::replies::{bad_request, schema_header, serve_error};
 use crate::protocol;
 use crate::server::shapes::definition::ShapeDefinition;
 use crate::server::shapes::offset::LogOffset;

@@ -9,7 +9,7 @@ use sqlparser::ast::{Expr, OrderBySort};
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
 
-use super::OrderItem;
+use super::plan::OrderItem;
 use crate::server::shapes::schema::ColumnInfo;
 
 /// Deeper structured expressions are refused rather than recursed into.

@@ -10,6 +10,7 @@
 //! [`expr`] into the same text first.
 
 mod expr;
+mod plan;
 mod read;
 
 use std::collections::BTreeMap;
@@ -17,8 +18,9 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::definition::ShapeDefinition;
-use super::request::{FieldErrors, errors};
+use super::field_errors::{FieldErrors, errors};
 use super::where_clause::WhereClause;
+pub use plan::{OrderItem, Subset};
 pub use read::{SubsetReply, read};
 
 /// A subset as the client asked for it.
@@ -31,23 +33,6 @@ pub struct SubsetRequest {
     pub order_by: Option<String>,
     pub where_expr: Option<Value>,
     pub order_by_expr: Option<Value>,
-}
-
-/// One `ORDER BY` item: a column of the table.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OrderItem {
-    pub column: usize,
-    pub descending: bool,
-    pub nulls_first: Option<bool>,
-}
-
-/// A subset checked against its shape, ready to read.
-#[derive(Debug, Clone)]
-pub struct Subset {
-    pub where_clause: Option<WhereClause>,
-    pub order: Vec<OrderItem>,
-    pub limit: Option<u64>,
-    pub offset: Option<u64>,
 }
 
 const PREFIX: &str = "subset__";

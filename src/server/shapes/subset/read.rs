@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use tokio_postgres::Client;
 
-use super::{OrderItem, Subset};
+use super::plan::{OrderItem, Subset};
 use crate::server::shapes::definition::ShapeDefinition;
 use crate::server::shapes::snapshot::{
     SnapshotError, for_each_row, quote_ident, select_all_as_text, visibility,
