@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use super::message::{self, Change, KeyChange, Relation, TxPosition};
 use super::schema::{TableInfo, parse_identifier_list};
-use super::where_clause::WhereClause;
+use super::where_clause::{InnerTables, WhereClause};
 use crate::protocol::Operation;
 
 /// `replica=default` sends changed columns only; `full` sends whole rows.
@@ -113,14 +113,20 @@ pub struct ShapeDefinition {
     pub key_columns: Vec<usize>,
     pub replica: Replica,
     pub log: LogMode,
+    /// Subquery shapes: the outer columns whose values make a row's tag, one per subquery.
+    pub tag_columns: Vec<usize>,
     key_prefix: String,
     /// The identity string: equal for requests that name the same shape.
     pub identity: String,
 }
 
 impl ShapeDefinition {
-    /// Validates `params` against `table`.
-    pub fn new(params: ShapeParams, table: Arc<TableInfo>) -> Result<Self, DefinitionError> {
+    /// Validates `params` against `table` (and the tables its subqueries select from).
+    pub fn new(
+        params: ShapeParams,
+        table: Arc<TableInfo>,
+        inner_tables: &InnerTables,
+    ) -> Result<Self, DefinitionError> {
         let replica = Replica::parse(&params.replica)
             .ok_or_else(|| DefinitionError::new("replica", "is invalid"))?;
         let log =
@@ -148,7 +154,7 @@ impl ShapeDefinition {
         }
         let where_clause = match &params.where_text {
             Some(text) if !text.trim().is_empty() => Some(
-                WhereClause::compile(text, &params.params, &table.columns)
+                WhereClause::compile_with(text, &params.params, &table.columns, inner_tables)
                     .map_err(|e| DefinitionError::new("where", e.to_string()))?,
             ),
             _ => None,
@@ -172,6 +178,15 @@ impl ShapeDefinition {
             identity.push_str("|changes_only");
         }
         let relation = relation_of(&table);
+        let tag_columns = where_clause
+            .as_ref()
+            .map(|w| {
+                w.subqueries()
+                    .into_iter()
+                    .map(|(column, _)| column)
+                    .collect()
+            })
+            .unwrap_or_default();
         Ok(Self {
             params,
             key_prefix: relation.key_prefix(),
@@ -183,11 +198,42 @@ impl ShapeDefinition {
             key_columns,
             replica,
             log,
+            tag_columns,
             identity,
         })
     }
 
-    fn matches(&self, row: &[Option<&str>]) -> bool {
+    /// True for a shape with subqueries: its rows carry tags and move in and out.
+    pub fn has_subqueries(&self) -> bool {
+        !self.tag_columns.is_empty()
+    }
+
+    /// A row's tag: its value in each subquery's column, with `\\`, `|` and a lone `*`
+    /// escaped, joined by `|` (Electric's composite tag).
+    pub fn tag_of(&self, row: &[Option<&str>]) -> String {
+        let parts: Vec<String> = self
+            .tag_columns
+            .iter()
+            .map(|&i| tag_part(row.get(i).copied().flatten().unwrap_or("")))
+            .collect();
+        parts.join("|")
+    }
+
+    /// `"tags":[…]` for `new` (and `"removed_tags":[…]` when `old`'s tag differs), or nothing
+    /// for shapes without subqueries.
+    fn tag_headers(&self, new: &[Option<&str>], old: Option<&[Option<&str>]>) -> Vec<u8> {
+        if !self.has_subqueries() {
+            return Vec::new();
+        }
+        let tag = self.tag_of(new);
+        let mut out = format!("\"tags\":{}", serde_json::json!([tag]));
+        if let Some(old) = old.map(|old| self.tag_of(old)).filter(|old| *old != tag) {
+            out.push_str(&format!(",\"removed_tags\":{}", serde_json::json!([old])));
+        }
+        out.into_bytes()
+    }
+
+    pub fn matches(&self, row: &[Option<&str>]) -> bool {
         self.where_clause.as_ref().is_none_or(|w| w.matches(row))
     }
 
@@ -218,6 +264,11 @@ impl ShapeDefinition {
 
     /// Encodes a snapshot row with more headers (pre-encoded JSON members).
     pub fn snapshot_message_with(&self, row: &[Option<&str>], extra: &[u8], out: &mut Vec<u8>) {
+        let mut headers = self.tag_headers(row, None);
+        if !headers.is_empty() && !extra.is_empty() {
+            headers.push(b',');
+        }
+        headers.extend_from_slice(extra);
         let key = self.key_of(row);
         let value = self.values(row, self.selected.iter().copied());
         Change {
@@ -228,7 +279,7 @@ impl ShapeDefinition {
             relation: &self.relation,
             position: None,
             key_change: None,
-            extra_headers: extra,
+            extra_headers: &headers,
         }
         .write(out);
     }
@@ -284,6 +335,15 @@ impl ShapeDefinition {
         position: TxPosition,
         out: &mut Vec<u8>,
     ) {
+        let tags = match op {
+            ShapeOp::Insert { .. } => change.new.as_deref().map(|n| self.tag_headers(n, None)),
+            ShapeOp::Update => change
+                .new
+                .as_deref()
+                .map(|n| self.tag_headers(n, change.old.as_deref())),
+            ShapeOp::Delete { .. } => change.old.as_deref().map(|o| self.tag_headers(o, None)),
+        }
+        .unwrap_or_default();
         let (operation, key, value, old_value, key_change) = match op {
             ShapeOp::Insert { key_change_from } => {
                 let row = change.new.as_deref().expect("an insert has a new row");
@@ -336,7 +396,7 @@ impl ShapeDefinition {
             relation: &self.relation,
             position: Some(position),
             key_change,
-            extra_headers: b"",
+            extra_headers: &tags,
         }
         .write(out);
     }
@@ -404,4 +464,13 @@ pub enum ShapeOp {
     Insert { key_change_from: Option<String> },
     Update,
     Delete { key_change_to: Option<String> },
+}
+
+/// One part of a composite tag: `\\` and `|` escaped, and a value that is exactly `*` (the
+/// client's wildcard) written `\\*`.
+pub fn tag_part(value: &str) -> String {
+    if value == "*" {
+        return "\\*".to_owned();
+    }
+    value.replace('\\', "\\\\").replace('|', "\\|")
 }

@@ -14,6 +14,7 @@ mod field_errors;
 mod http;
 pub mod log;
 pub mod message;
+mod moves;
 pub mod offset;
 pub mod pgoutput;
 pub mod registry;

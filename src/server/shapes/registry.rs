@@ -4,7 +4,9 @@
 //! A shape whose where clause pins a column (`organization_id IN ($1, $2)`, `id = $1`) is filed
 //! under each of those values; a change looks up its old and new values for the table's pinned
 //! columns, so 10,000 org-scoped shapes cost a few hash lookups per change, not 10,000
-//! evaluations. Shapes without such a column are checked one by one.
+//! evaluations. Shapes without such a column are checked one by one. A subquery shape is also
+//! filed under each table its subqueries read, the same way (by the subquery's own pinned
+//! column), so a change there finds the shapes whose value sets it may change.
 //! Handles are `<hash>-<microseconds>`, strictly increasing, so none is ever handed out twice.
 
 use std::collections::HashMap;
@@ -15,19 +17,74 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::schema::TableInfo;
 use super::shape::Shape;
+use super::where_clause::Routing;
 
-#[derive(Debug, Default)]
-struct TableRoutes {
-    /// column index → value → shapes pinned to it
-    routed: HashMap<usize, HashMap<String, Vec<Arc<Shape>>>>,
-    unrouted: Vec<Arc<Shape>>,
+#[derive(Debug)]
+struct TableRoutes<T> {
+    /// column index → value → entries pinned to it
+    routed: HashMap<usize, HashMap<String, Vec<T>>>,
+    unrouted: Vec<T>,
 }
+
+impl<T> Default for TableRoutes<T> {
+    fn default() -> Self {
+        Self {
+            routed: HashMap::new(),
+            unrouted: Vec::new(),
+        }
+    }
+}
+
+impl<T: Clone> TableRoutes<T> {
+    fn add(&mut self, entry: T, routing: Option<Routing>) {
+        match routing {
+            Some(routing) => {
+                let by_value = self.routed.entry(routing.column).or_default();
+                for value in routing.values {
+                    by_value.entry(value).or_default().push(entry.clone());
+                }
+            }
+            None => self.unrouted.push(entry),
+        }
+    }
+
+    fn remove(&mut self, is_gone: impl Fn(&T) -> bool) {
+        self.unrouted.retain(|e| !is_gone(e));
+        for by_value in self.routed.values_mut() {
+            by_value.retain(|_, entries| {
+                entries.retain(|e| !is_gone(e));
+                !entries.is_empty()
+            });
+        }
+        self.routed.retain(|_, by_value| !by_value.is_empty());
+    }
+
+    /// The entries any of `rows` may concern (possibly repeated).
+    fn lookup(&self, rows: &[&[Option<&str>]]) -> Vec<T> {
+        let mut out: Vec<T> = self.unrouted.clone();
+        for (&column, by_value) in &self.routed {
+            for row in rows {
+                if let Some(Some(value)) = row.get(column)
+                    && let Some(entries) = by_value.get(*value)
+                {
+                    out.extend(entries.iter().cloned());
+                }
+            }
+        }
+        out
+    }
+}
+
+/// A subquery shape filed under an inner table: the shape and which of its subqueries.
+pub type Dependent = (Arc<Shape>, usize);
 
 #[derive(Debug, Default)]
 struct Inner {
     by_handle: HashMap<String, Arc<Shape>>,
     by_identity: HashMap<String, Arc<Shape>>,
-    tables: HashMap<u32, TableRoutes>,
+    tables: HashMap<u32, TableRoutes<Arc<Shape>>>,
+    /// Inner table oid → the subquery shapes reading it.
+    dependencies: HashMap<u32, TableRoutes<Dependent>>,
 }
 
 #[derive(Debug, Default)]
@@ -38,6 +95,9 @@ pub struct Registry {
     tables: Mutex<HashMap<(String, String), Arc<TableInfo>>>,
     /// The newest WAL position the stream has passed (`global_last_seen_lsn`).
     last_seen_lsn: AtomicU64,
+    /// Subquery shapes waiting for the replication task to take their snapshot.
+    snapshot_queue: Mutex<Vec<Arc<Shape>>>,
+    snapshot_wanted: tokio::sync::Notify,
 }
 
 impl Registry {
@@ -118,20 +178,29 @@ impl Registry {
             .by_identity
             .insert(shape.definition.identity.clone(), shape.clone());
         inner.by_handle.insert(shape.handle.clone(), shape.clone());
-        let routes = inner.tables.entry(shape.definition.table.oid).or_default();
-        match shape
+        let routing = shape
             .definition
             .where_clause
             .as_ref()
-            .and_then(|w| w.routing())
-        {
-            Some(routing) => {
-                let by_value = routes.routed.entry(routing.column).or_default();
-                for value in routing.values {
-                    by_value.entry(value).or_default().push(shape.clone());
-                }
-            }
-            None => routes.unrouted.push(shape.clone()),
+            .and_then(|w| w.routing());
+        inner
+            .tables
+            .entry(shape.definition.table.oid)
+            .or_default()
+            .add(shape.clone(), routing);
+        let subqueries = shape
+            .definition
+            .where_clause
+            .as_ref()
+            .map(|w| w.subqueries())
+            .unwrap_or_default();
+        for (position, (_, subquery)) in subqueries.into_iter().enumerate() {
+            let routing = subquery.where_clause.as_ref().and_then(|w| w.routing());
+            inner
+                .dependencies
+                .entry(subquery.table.oid)
+                .or_default()
+                .add((shape.clone(), position), routing);
         }
         (shape, true)
     }
@@ -150,14 +219,10 @@ impl Registry {
             inner.by_identity.remove(&shape.definition.identity);
         }
         if let Some(routes) = inner.tables.get_mut(&shape.definition.table.oid) {
-            routes.unrouted.retain(|s| !Arc::ptr_eq(s, shape));
-            for by_value in routes.routed.values_mut() {
-                by_value.retain(|_, shapes| {
-                    shapes.retain(|s| !Arc::ptr_eq(s, shape));
-                    !shapes.is_empty()
-                });
-            }
-            routes.routed.retain(|_, by_value| !by_value.is_empty());
+            routes.remove(|s| Arc::ptr_eq(s, shape));
+        }
+        for routes in inner.dependencies.values_mut() {
+            routes.remove(|(s, _)| Arc::ptr_eq(s, shape));
         }
         drop(inner);
         shape.retire();
@@ -191,20 +256,62 @@ impl Registry {
         let Some(routes) = inner.tables.get(&oid) else {
             return Vec::new();
         };
-        let mut out: Vec<Arc<Shape>> = routes.unrouted.clone();
-        for (&column, by_value) in &routes.routed {
-            for row in rows {
-                if let Some(Some(value)) = row.get(column)
-                    && let Some(shapes) = by_value.get(*value)
-                {
-                    out.extend(shapes.iter().cloned());
-                }
-            }
-        }
+        let mut out = routes.lookup(rows);
         if rows.len() > 1 || routes.routed.len() > 1 {
             out.sort_by_key(|s| Arc::as_ptr(s) as usize);
             out.dedup_by(|a, b| Arc::ptr_eq(a, b));
         }
+        out
+    }
+
+    /// The subqueries (shape, position) a change to table `oid` may concern, each once.
+    pub fn dependents(&self, oid: u32, rows: &[&[Option<&str>]]) -> Vec<Dependent> {
+        let inner = self.read();
+        let Some(routes) = inner.dependencies.get(&oid) else {
+            return Vec::new();
+        };
+        let mut out = routes.lookup(rows);
+        out.sort_by_key(|(s, position)| (Arc::as_ptr(s) as usize, *position));
+        out.dedup_by(|a, b| Arc::ptr_eq(&a.0, &b.0) && a.1 == b.1);
+        out
+    }
+
+    /// Asks the replication task for `shape`'s snapshot (subquery shapes: see `moves`).
+    pub fn want_snapshot(&self, shape: Arc<Shape>) {
+        self.snapshot_queue
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(shape);
+        self.snapshot_wanted.notify_one();
+    }
+
+    /// The shapes waiting for a snapshot, taken off the queue.
+    pub fn snapshots_wanted(&self) -> Vec<Arc<Shape>> {
+        std::mem::take(
+            &mut *self
+                .snapshot_queue
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()),
+        )
+    }
+
+    /// Wakes when a snapshot is wanted.
+    pub async fn snapshot_requested(&self) {
+        self.snapshot_wanted.notified().await
+    }
+
+    /// Every subquery shape reading the table with this oid.
+    pub fn dependents_of_table(&self, oid: u32) -> Vec<Arc<Shape>> {
+        let inner = self.read();
+        let Some(routes) = inner.dependencies.get(&oid) else {
+            return Vec::new();
+        };
+        let mut out: Vec<Arc<Shape>> = routes.lookup(&[]).into_iter().map(|(s, _)| s).collect();
+        for by_value in routes.routed.values() {
+            out.extend(by_value.values().flatten().map(|(s, _)| s.clone()));
+        }
+        out.sort_by_key(|s| Arc::as_ptr(s) as usize);
+        out.dedup_by(|a, b| Arc::ptr_eq(a, b));
         out
     }
 }

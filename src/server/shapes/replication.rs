@@ -12,18 +12,20 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use deadpool_postgres::Pool;
 use pgwire_replication::{Lsn, ReplicationClient, ReplicationConfig, ReplicationEvent, TlsConfig};
 use tokio::sync::watch;
 use tokio_postgres::config::Host;
 
 use super::definition::{RowChange, ShapeOp};
 use super::message::TxPosition;
+use super::moves::{self, Step};
 use super::offset::LogOffset;
 use super::pgoutput::{self, Message, Tuple, Value};
 use super::registry::Registry;
 use super::schema::TableInfo;
 use super::shape::{Shape, ShapeTransaction};
-use super::snapshot::SESSION_SETTINGS;
+use super::snapshot::{self, SESSION_SETTINGS};
 
 /// How the stream is doing, for `/v1/health` and for clients' 503s.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,6 +129,8 @@ struct PendingTx {
 /// Reads the stream and feeds the registry's shapes.
 pub struct Replicator {
     registry: Arc<Registry>,
+    /// Connections for subquery shapes' snapshots and move-in reads.
+    pool: Pool,
     settings: StreamSettings,
     status: watch::Sender<StreamStatus>,
     /// Relations announced in this session, by oid.
@@ -142,11 +146,13 @@ pub struct Replicator {
 impl Replicator {
     pub fn new(
         registry: Arc<Registry>,
+        pool: Pool,
         settings: StreamSettings,
         status: watch::Sender<StreamStatus>,
     ) -> Self {
         Self {
             registry,
+            pool,
             settings,
             status,
             relations: HashMap::new(),
@@ -202,8 +208,12 @@ impl Replicator {
         tracing::info!(slot = %self.settings.slot, "replication stream started");
         let mut pending: Option<PendingTx> = None;
         loop {
+            self.take_wanted_snapshots().await;
             let event = if self.dirty.is_empty() && self.ack_candidate == 0 {
-                client.recv().await?
+                tokio::select! {
+                    event = client.recv() => event?,
+                    () = self.registry.snapshot_requested() => continue,
+                }
             } else {
                 // Poll without waiting: when the stream pauses, sync and acknowledge.
                 match tokio::time::timeout(Duration::ZERO, client.recv()).await {
@@ -243,7 +253,7 @@ impl Replicator {
                 },
                 ReplicationEvent::Commit { lsn, end_lsn, .. } => {
                     if let Some(tx) = pending.take() {
-                        self.apply(tx, lsn.0)?;
+                        self.apply(tx, lsn.0).await?;
                     }
                     self.ack_candidate = self.ack_candidate.max(end_lsn.0);
                     self.registry.saw_lsn(lsn.0);
@@ -296,6 +306,17 @@ impl Replicator {
                 self.retire(&shape);
             }
         }
+        for shape in self.registry.dependents_of_table(oid) {
+            let reads_changed_table = shape.definition.where_clause.as_ref().is_some_and(|w| {
+                w.subqueries()
+                    .iter()
+                    .any(|(_, q)| q.table.oid == oid && !same_columns(&q.table, &relation))
+            });
+            if reads_changed_table {
+                tracing::info!(handle = %shape.handle, table = %relation.name, "a subquery's table changed; retiring shape");
+                self.retire(&shape);
+            }
+        }
         self.registry.forget_table(oid);
         self.relations.insert(oid, relation);
     }
@@ -306,19 +327,27 @@ impl Replicator {
         tokio::task::spawn_blocking(move || super::log::remove(&dir));
     }
 
-    fn apply(&mut self, tx: PendingTx, commit_lsn: u64) -> Result<(), ReplicationError> {
+    async fn apply(&mut self, tx: PendingTx, commit_lsn: u64) -> Result<(), ReplicationError> {
         if commit_lsn <= self.processed_lsn {
             return Ok(()); // replayed after a reconnect
         }
         for oid in &tx.truncated {
-            for shape in self.registry.shapes_of_table(*oid) {
+            let dependents = self.registry.dependents_of_table(*oid);
+            for shape in self
+                .registry
+                .shapes_of_table(*oid)
+                .into_iter()
+                .chain(dependents)
+            {
                 tracing::info!(handle = %shape.handle, "table truncated; retiring shape");
                 self.retire(&shape);
             }
         }
         // Per shape, the ops this transaction brings, in order: (op position, change index, op).
         let mut per_shape: Vec<(Arc<Shape>, Vec<PlannedOp>)> = Vec::new();
-        let mut slot_of: HashMap<*const Shape, usize> = HashMap::new();
+        let mut slot_of: HashMap<usize, usize> = HashMap::new();
+        // Subquery shapes: their steps in order, applied after the others (they may read).
+        let mut moving: HashMap<usize, (Arc<Shape>, Vec<Step>)> = HashMap::new();
         let mut decoded: Vec<(u32, Option<Tuple>, Option<Tuple>)> =
             Vec::with_capacity(tx.changes.len());
         for change in tx.changes {
@@ -356,19 +385,34 @@ impl Replicator {
                 .chain(change.new.iter())
                 .map(Vec::as_slice)
                 .collect();
-            let candidates = self.registry.candidates(*oid, &rows);
-            if candidates.is_empty() {
-                continue;
+            for (shape, position) in self.registry.dependents(*oid, &rows) {
+                let step = Step::Inner { index, position };
+                moving
+                    .entry(Arc::as_ptr(&shape) as usize)
+                    .or_insert_with(|| (shape.clone(), Vec::new()))
+                    .1
+                    .push(step);
             }
-            for shape in candidates {
+            for shape in self.registry.candidates(*oid, &rows) {
+                if shape.definition.has_subqueries() {
+                    let step = Step::Outer(index);
+                    moving
+                        .entry(Arc::as_ptr(&shape) as usize)
+                        .or_insert_with(|| (shape.clone(), Vec::new()))
+                        .1
+                        .push(step);
+                    continue;
+                }
                 let ops = shape.definition.convert(change);
                 if ops.is_empty() {
                     continue;
                 }
-                let slot = *slot_of.entry(Arc::as_ptr(&shape)).or_insert_with(|| {
-                    per_shape.push((shape.clone(), Vec::new()));
-                    per_shape.len() - 1
-                });
+                let slot = *slot_of
+                    .entry(Arc::as_ptr(&shape) as usize)
+                    .or_insert_with(|| {
+                        per_shape.push((shape.clone(), Vec::new()));
+                        per_shape.len() - 1
+                    });
                 for (k, op) in ops.into_iter().enumerate() {
                     per_shape[slot]
                         .1
@@ -398,8 +442,74 @@ impl Replicator {
             })?;
             self.dirty.push(shape);
         }
+        for (shape, steps) in moving.into_values() {
+            self.apply_moves(&shape, &steps, &changes, tx.xid, commit_lsn)
+                .await?;
+        }
         self.processed_lsn = commit_lsn;
         Ok(())
+    }
+
+    /// A transaction's steps for one subquery shape (see [`super::moves`]); a shape whose
+    /// move-in cannot be read is retired, never left with sets that disagree with its log.
+    async fn apply_moves(
+        &mut self,
+        shape: &Arc<Shape>,
+        steps: &[Step],
+        changes: &[(u32, RowChange<'_>)],
+        xid: u32,
+        commit_lsn: u64,
+    ) -> Result<(), ReplicationError> {
+        if shape.snapshot_contains(xid, commit_lsn) {
+            return Ok(());
+        }
+        let messages = match moves::transaction_messages(
+            &self.pool,
+            &shape.definition,
+            steps,
+            changes,
+            xid,
+            commit_lsn,
+        )
+        .await
+        {
+            Ok(messages) => messages,
+            Err(error) => {
+                tracing::warn!(handle = %shape.handle, %error, "a move could not be applied; retiring shape");
+                self.retire(shape);
+                return Ok(());
+            }
+        };
+        if messages.is_empty() {
+            return Ok(());
+        }
+        shape.apply(ShapeTransaction {
+            xid,
+            lsn: commit_lsn,
+            messages,
+        })?;
+        self.dirty.push(shape.clone());
+        Ok(())
+    }
+
+    /// Takes the snapshots of subquery shapes created since the last look. They are taken here,
+    /// between transactions, so that every transaction this task applies afterwards is either
+    /// in the snapshot (skipped by its xid) or after it — their value sets never miss or double
+    /// a change.
+    async fn take_wanted_snapshots(&self) {
+        for shape in self.registry.snapshots_wanted() {
+            let result = async {
+                let mut client = self.pool.get().await.map_err(|e| e.to_string())?;
+                snapshot::take(&mut client, &shape)
+                    .await
+                    .map_err(|e| e.to_string())
+            }
+            .await;
+            if let Err(error) = result {
+                tracing::warn!(handle = %shape.handle, %error, "snapshot failed; dropping the shape");
+                self.retire(&shape);
+            }
+        }
     }
 }
 

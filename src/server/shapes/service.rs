@@ -15,6 +15,7 @@ use super::replication::{self, Replicator, StreamSettings, StreamStatus};
 use super::schema::{self, TableInfo};
 use super::shape::{self, Shape, ShapeMeta};
 use super::subset::{self, Subset, SubsetReply};
+use super::where_clause::{InnerTables, subquery_tables};
 use super::{log, request, snapshot};
 
 /// How the sync service runs.
@@ -162,6 +163,7 @@ impl ShapeService {
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let replicator = Replicator::new(
             registry.clone(),
+            pool.clone(),
             StreamSettings {
                 database_url: config.database_url.clone(),
                 slot: config.slot.clone(),
@@ -240,7 +242,18 @@ impl ShapeService {
                 ),
             ));
         }
-        ShapeDefinition::new(params, table).map_err(|e| invalid(e.field, e.message))
+        let mut inner_tables = InnerTables::new();
+        let subquery_tables = params.where_text.as_deref().map(subquery_tables);
+        for (schema_name, name) in subquery_tables.unwrap_or_default() {
+            match self.table(&schema_name, &name).await? {
+                Some(inner) if inner.published => {
+                    inner_tables.insert((schema_name, name), inner);
+                }
+                // Left out: compiling names the table as unknown.
+                _ => {}
+            }
+        }
+        ShapeDefinition::new(params, table, &inner_tables).map_err(|e| invalid(e.field, e.message))
     }
 
     /// The shape for `definition`, created (and its snapshot started) if needed.
@@ -257,7 +270,9 @@ impl ShapeService {
         let shape = Shape::create(handle, definition, dir)
             .map_err(|e| ServeError::Unavailable(format!("cannot create the shape log: {e}")))?;
         let (shape, created) = self.registry.insert(Arc::new(shape));
-        if created {
+        if created && shape.definition.has_subqueries() {
+            self.registry.want_snapshot(shape.clone());
+        } else if created {
             let registry = self.registry.clone();
             let pool = self.pool.clone();
             let snapshotting = shape.clone();
@@ -376,7 +391,11 @@ async fn restore_shapes(
         };
         let definition = table
             .filter(|t| shape::table_columns(t) == meta.columns)
-            .and_then(|t| ShapeDefinition::new(meta.params.clone(), Arc::new(t)).ok());
+            .and_then(|t| {
+                // Subquery shapes are not brought back: their value sets would have to be read
+                // at the position the log stopped at, which no snapshot can give.
+                ShapeDefinition::new(meta.params.clone(), Arc::new(t), &InnerTables::new()).ok()
+            });
         let shape = definition.and_then(|d| Shape::reopen(meta, d, path.clone()).ok());
         match shape {
             Some(shape) => {

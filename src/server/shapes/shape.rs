@@ -259,6 +259,18 @@ impl Shape {
         Ok(())
     }
 
+    /// True when the transaction `xid` committed at `lsn` is already in the shape's snapshot
+    /// (or the shape is not live yet, so nothing may be applied to it).
+    pub fn snapshot_contains(&self, xid: u32, lsn: u64) -> bool {
+        match &self.lock().phase {
+            Phase::Live {
+                filter: Some(filter),
+            } => filter.contains(xid, lsn),
+            Phase::Live { filter: None } => false,
+            Phase::Snapshotting { .. } | Phase::Retired => true,
+        }
+    }
+
     /// Makes everything written so far durable.
     pub fn sync(&self) -> io::Result<()> {
         self.lock().log.sync()

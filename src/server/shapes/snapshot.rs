@@ -37,6 +37,7 @@ pub async fn take(client: &mut Client, shape: &Shape) -> Result<SnapshotFilter, 
         .start()
         .await?;
     let filter = visibility(&tx).await?;
+    load_subquery_values(&tx, definition).await?;
     // A changes-only log starts here: the snapshot's visibility is kept, its rows are not.
     let rows_written = match definition.log {
         LogMode::Full => copy_rows(&tx, shape).await?,
@@ -105,6 +106,37 @@ pub async fn for_each_row(
     while let Some(row) = rows.try_next().await? {
         let values: Vec<Option<&str>> = (0..width).map(|i| row.get(i)).collect();
         each(&values)?;
+    }
+    Ok(())
+}
+
+/// Fills each subquery's value set from the same Postgres snapshot as the rows.
+async fn load_subquery_values(
+    tx: &Transaction<'_>,
+    definition: &ShapeDefinition,
+) -> Result<(), SnapshotError> {
+    let Some(clause) = &definition.where_clause else {
+        return Ok(());
+    };
+    for (_, subquery) in clause.subqueries() {
+        let table = &subquery.table;
+        let (where_sql, params) = match &subquery.where_clause {
+            Some(inner) => inner.to_sql(1),
+            None => ("true".to_owned(), Vec::new()),
+        };
+        let query = format!(
+            "SELECT {}::text FROM {}.{} WHERE {where_sql}",
+            quote_ident(&table.columns[subquery.column].name),
+            quote_ident(&table.schema),
+            quote_ident(&table.name)
+        );
+        for_each_row(tx, &query, &params, 1, |row| {
+            if let Some(value) = row[0] {
+                subquery.values.add(value);
+            }
+            Ok(())
+        })
+        .await?;
     }
     Ok(())
 }

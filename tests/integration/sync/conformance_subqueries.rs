@@ -6,8 +6,7 @@
 //!
 //! `tests/conformance/electric-subqueries.mjs` runs under Node (through [`run_script`]); the
 //! driver here adds and removes the memberships and answers with the task ids Postgres says the
-//! shape holds. Ignored until the service serves subquery shapes: run it with
-//! `cargo test --test integration conformance_subqueries -- --include-ignored`.
+//! shape holds.
 
 use std::time::Duration;
 
@@ -20,7 +19,6 @@ use super::support::Fixture;
 const LIMIT: Duration = Duration::from_secs(90);
 
 #[tokio::test]
-#[ignore = "needs subquery shapes (tags, move-in/move-out) in the service"]
 async fn the_official_clients_follow_subquery_shapes_through_moves_in_and_out() {
     let fx = Fixture::start().await;
     let joined = fx.team.organizations[0].id;

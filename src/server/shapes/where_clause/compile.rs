@@ -26,6 +26,7 @@ use sqlparser::ast::{
 };
 
 use super::parse::{offset, parse_expression};
+use super::subquery::{InnerTables, check_placement};
 use super::tree::{CmpOp, Column, Node, Operand, Problem, TruthTest, WhereError};
 use super::value::{Const, SqlType};
 use crate::server::shapes::schema::ColumnInfo;
@@ -34,17 +35,21 @@ pub(super) fn compile(
     sql: &str,
     params: &BTreeMap<usize, String>,
     columns: &[ColumnInfo],
+    inner_tables: &InnerTables,
 ) -> Result<Node, WhereError> {
     if params.keys().enumerate().any(|(i, k)| *k != i + 1) {
         return Err(WhereError::ParamsNotSequential);
     }
     let expr = parse_expression(sql)?;
-    Compiler {
+    let root = Compiler {
         sql,
         params,
         columns,
+        inner_tables: Some(inner_tables),
     }
-    .condition(&expr)
+    .condition(&expr)?;
+    check_placement(&root, sql)?;
+    Ok(root)
 }
 
 /// An operand of a comparison, before it is given a type.
@@ -93,9 +98,11 @@ impl Term {
 }
 
 pub(super) struct Compiler<'a> {
-    sql: &'a str,
-    params: &'a BTreeMap<usize, String>,
-    columns: &'a [ColumnInfo],
+    pub(super) sql: &'a str,
+    pub(super) params: &'a BTreeMap<usize, String>,
+    pub(super) columns: &'a [ColumnInfo],
+    /// The tables subqueries may name; `None` inside a subquery (no nesting).
+    pub(super) inner_tables: Option<&'a InnerTables>,
 }
 
 impl Compiler<'_> {
@@ -111,7 +118,7 @@ impl Compiler<'_> {
     }
 
     /// A boolean-valued expression.
-    fn condition(&self, expr: &Expr) -> Result<Node, WhereError> {
+    pub(super) fn condition(&self, expr: &Expr) -> Result<Node, WhereError> {
         match expr {
             Expr::Nested(inner) => self.condition(inner),
             Expr::BinaryOp {
@@ -132,6 +139,12 @@ impl Compiler<'_> {
                 negated,
                 global: false,
             } => self.in_list(left, items, *negated),
+            Expr::In {
+                expr: left,
+                target: InTarget::Subquery(query),
+                negated,
+                global: false,
+            } => self.in_subquery(expr, left, query, *negated),
             Expr::AnyOp {
                 left,
                 compare_op,

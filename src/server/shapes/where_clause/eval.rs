@@ -41,6 +41,9 @@ impl Node {
                 let found = values.binary_search_by(|c| c.datum().cmp(&left)).is_ok();
                 Some(found != *negated)
             }
+            Node::InSubquery { column, subquery } => {
+                Some(subquery.values.contains(cell(row, column.index)?))
+            }
             Node::Not(node) => node.eval(row).map(|b| !b),
             Node::And(nodes) => {
                 // FALSE wins over unknown, which wins over TRUE.
@@ -138,6 +141,6 @@ pub(super) fn routing(root: &Node) -> Option<Routing> {
 }
 
 /// Types whose text output is the same whatever the session's TimeZone and DateStyle.
-fn routable(ty: SqlType) -> bool {
+pub(super) fn routable(ty: SqlType) -> bool {
     matches!(ty, SqlType::Uuid | SqlType::Text | SqlType::Bool) || ty.is_integer()
 }

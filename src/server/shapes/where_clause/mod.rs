@@ -21,6 +21,7 @@ mod compile;
 mod eval;
 mod parse;
 mod render;
+mod subquery;
 #[cfg(test)]
 mod tests;
 mod tree;
@@ -29,6 +30,7 @@ mod value;
 use std::collections::BTreeMap;
 
 use super::schema::ColumnInfo;
+pub use subquery::{InnerTables, Subquery, ValueSet, subquery_tables};
 use tree::Node;
 pub use tree::{Problem, Routing, WhereError};
 
@@ -46,7 +48,40 @@ impl WhereClause {
         params: &BTreeMap<usize, String>,
         columns: &[ColumnInfo],
     ) -> Result<Self, WhereError> {
-        compile::compile(sql, params, columns).map(|root| Self { root })
+        Self::compile_with(sql, params, columns, &InnerTables::new())
+    }
+
+    /// [`Self::compile`], with the tables subqueries may select from (see [`subquery_tables`]).
+    pub fn compile_with(
+        sql: &str,
+        params: &BTreeMap<usize, String>,
+        columns: &[ColumnInfo],
+        inner_tables: &InnerTables,
+    ) -> Result<Self, WhereError> {
+        compile::compile(sql, params, columns, inner_tables).map(Self::from_root)
+    }
+
+    fn from_root(root: Node) -> Self {
+        Self { root }
+    }
+
+    fn root(&self) -> &Node {
+        &self.root
+    }
+
+    /// The clause's subqueries with the outer column each constrains, in order: a row's tag
+    /// has one part per subquery, in this order.
+    pub fn subqueries(&self) -> Vec<(usize, &std::sync::Arc<Subquery>)> {
+        let top = match &self.root {
+            Node::And(nodes) => nodes.as_slice(),
+            node => std::slice::from_ref(node),
+        };
+        top.iter()
+            .filter_map(|node| match node {
+                Node::InSubquery { column, subquery } => Some((column.index, subquery)),
+                _ => None,
+            })
+            .collect()
     }
 
     /// Evaluates against a row given as Postgres *text output* values by column index (same

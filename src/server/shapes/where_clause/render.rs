@@ -98,6 +98,20 @@ impl Writer {
                 }
                 self.sql.push(')');
             }
+            Node::InSubquery { column, subquery } => {
+                self.ident(&column.name);
+                self.sql.push_str(" IN (SELECT ");
+                self.ident(&subquery.table.columns[subquery.column].name);
+                self.sql.push_str(" FROM ");
+                self.ident(&subquery.table.schema);
+                self.sql.push('.');
+                self.ident(&subquery.table.name);
+                if let Some(inner) = &subquery.where_clause {
+                    self.sql.push_str(" WHERE ");
+                    self.node(inner.root(), Context::Top);
+                }
+                self.sql.push(')');
+            }
             Node::Not(inner) => {
                 self.sql.push_str("NOT ");
                 self.node(inner, Context::Tight);

@@ -1,6 +1,9 @@
 //! The compiled form of a where clause — the tree `compile` builds and `eval` and `render`
 //! walk — and the errors compiling can end in.
 
+use std::sync::Arc;
+
+use super::subquery::Subquery;
 use super::value::{Const, SqlType};
 
 /// Where a change's rows can be looked up: the clause can only match a row whose value in
@@ -38,6 +41,8 @@ fn at(location: &Option<usize>) -> String {
 pub enum Problem {
     #[error("unknown column {0}")]
     UnknownColumn(String),
+    #[error("unknown table {0} (or it is not synced)")]
+    UnknownTable(String),
     /// Any SQL outside the supported grammar; the text names the construct.
     #[error("unsupported construct in where clause: {0}")]
     Unsupported(String),
@@ -91,6 +96,11 @@ pub(super) enum Node {
     And(Vec<Node>),
     /// Flattened: no direct child is itself an `Or`.
     Or(Vec<Node>),
+    /// `<column> IN (SELECT …)`: true while the row's value is in the subquery's current set.
+    InSubquery {
+        column: Column,
+        subquery: Arc<Subquery>,
+    },
     /// `<node> IS [NOT] TRUE/FALSE/UNKNOWN`.
     Truth {
         node: Box<Node>,
@@ -136,9 +146,10 @@ impl Node {
     pub(super) fn collect_columns(&self, out: &mut Vec<usize>) {
         match self {
             Node::Literal(_) => {}
-            Node::BoolColumn(column) | Node::IsNull { column, .. } | Node::In { column, .. } => {
-                out.push(column.index)
-            }
+            Node::BoolColumn(column)
+            | Node::IsNull { column, .. }
+            | Node::In { column, .. }
+            | Node::InSubquery { column, .. } => out.push(column.index),
             Node::Compare { column, rhs, .. } => {
                 out.push(column.index);
                 if let Operand::Column(other, _) = rhs {
@@ -147,6 +158,18 @@ impl Node {
             }
             Node::Not(node) | Node::Truth { node, .. } => node.collect_columns(out),
             Node::And(nodes) | Node::Or(nodes) => nodes.iter().for_each(|n| n.collect_columns(out)),
+        }
+    }
+}
+
+impl Node {
+    /// True when a subquery appears anywhere in the expression.
+    pub(super) fn has_subquery(&self) -> bool {
+        match self {
+            Node::InSubquery { .. } => true,
+            Node::Not(node) | Node::Truth { node, .. } => node.has_subquery(),
+            Node::And(nodes) | Node::Or(nodes) => nodes.iter().any(Node::has_subquery),
+            _ => false,
         }
     }
 }

@@ -1,0 +1,251 @@
+//! `<column> IN (SELECT <column> FROM <table> [WHERE …])`: a shape whose rows depend on another
+//! table. The inner query is compiled like any where clause (against the inner table, nested
+//! subqueries refused), and its current values are kept in a [`ValueSet`] — a count per value
+//! of the inner rows that produce it — which the outer clause reads when it evaluates a row.
+//!
+//! Electric's restrictions, kept here: the subquery selects one plain column of one table, with
+//! no joins, grouping, ordering or limits; the two columns have the same type (one of those
+//! whose text output is canonical: uuid, text, integers, bool); `NOT IN (SELECT …)` and
+//! subqueries under `OR`/`NOT` are refused, so a row is in the shape exactly when every
+//! subquery holds its value — which is what makes moves in and out exact.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use sqlparser::ast::{Expr, InTarget, Query, SelectItem, SetExpr, TableFactor};
+
+use super::WhereClause;
+use super::compile::Compiler;
+use super::tree::{Node, Problem, WhereError};
+use crate::server::shapes::schema::{TableInfo, parse_table_name};
+
+/// The inner tables a where clause's subqueries name, resolved by the caller before compiling.
+pub type InnerTables = HashMap<(String, String), Arc<TableInfo>>;
+
+/// One subquery of a shape's where clause, and the values it currently yields.
+#[derive(Debug)]
+pub struct Subquery {
+    pub table: Arc<TableInfo>,
+    /// The selected column's index in the inner table.
+    pub column: usize,
+    pub where_clause: Option<WhereClause>,
+    pub values: ValueSet,
+}
+
+impl Subquery {
+    /// The value an inner row contributes: its selected column, when the row matches.
+    pub fn value_of<'a>(&self, row: &[Option<&'a str>]) -> Option<&'a str> {
+        let matches = self.where_clause.as_ref().is_none_or(|w| w.matches(row));
+        matches
+            .then(|| row.get(self.column).copied().flatten())
+            .flatten()
+    }
+}
+
+/// How many inner rows yield each value. A value is in the set while its count is above zero.
+#[derive(Debug, Default)]
+pub struct ValueSet {
+    counts: RwLock<HashMap<String, u32>>,
+}
+
+impl ValueSet {
+    pub fn contains(&self, value: &str) -> bool {
+        self.read().contains_key(value)
+    }
+
+    /// Counts one more row for `value`; true when the value was not in the set before.
+    pub fn add(&self, value: &str) -> bool {
+        let mut counts = self.counts.write().unwrap_or_else(|e| e.into_inner());
+        let count = counts.entry(value.to_owned()).or_insert(0);
+        *count += 1;
+        *count == 1
+    }
+
+    /// Counts one row fewer for `value`; true when that took the value out of the set.
+    pub fn remove(&self, value: &str) -> bool {
+        let mut counts = self.counts.write().unwrap_or_else(|e| e.into_inner());
+        match counts.get_mut(value) {
+            Some(1) => {
+                counts.remove(value);
+                true
+            }
+            Some(count) => {
+                *count -= 1;
+                false
+            }
+            None => false,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.read().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.read().is_empty()
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, u32>> {
+        self.counts.read().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// The `(schema, table)` names the where text's subqueries select from, for the caller to load
+/// before compiling. Text that does not parse names none (compiling reports the error).
+pub fn subquery_tables(sql: &str) -> Vec<(String, String)> {
+    let mut names = Vec::new();
+    if let Ok(expr) = super::parse::parse_expression(sql) {
+        collect_tables(&expr, &mut names);
+    }
+    names.sort();
+    names.dedup();
+    names
+}
+
+fn collect_tables(expr: &Expr, out: &mut Vec<(String, String)>) {
+    match expr {
+        Expr::Nested(inner) | Expr::UnaryOp { expr: inner, .. } => collect_tables(inner, out),
+        Expr::BinaryOp { left, right, .. } => {
+            collect_tables(left, out);
+            collect_tables(right, out);
+        }
+        Expr::In {
+            target: InTarget::Subquery(subquery),
+            ..
+        } => {
+            if let Some((table, _, _)) = plain_select(subquery) {
+                out.extend(parse_table_name(&table).ok());
+            }
+        }
+        _ => {}
+    }
+}
+
+/// `SELECT <item> FROM <table> [WHERE <selection>]` and nothing else: (table as written, the
+/// item, the selection).
+fn plain_select(query: &Query) -> Option<(String, &Expr, Option<&Expr>)> {
+    if query.with.is_some()
+        || query.order_by.is_some()
+        || query.limit_clause.is_some()
+        || query.fetch.is_some()
+        || !query.locks.is_empty()
+    {
+        return None;
+    }
+    let SetExpr::Select(select) = query.body.as_ref() else {
+        return None;
+    };
+    let [SelectItem::UnnamedExpr(item)] = select.projection.as_slice() else {
+        return None;
+    };
+    let [from] = select.from.as_slice() else {
+        return None;
+    };
+    let TableFactor::Table {
+        name, alias: None, ..
+    } = &from.relation
+    else {
+        return None;
+    };
+    // Anything beyond the plain form (DISTINCT, joins, GROUP BY, HAVING…) prints differently.
+    let mut plain = format!("SELECT {item} FROM {name}");
+    if let Some(selection) = &select.selection {
+        plain.push_str(&format!(" WHERE {selection}"));
+    }
+    (select.to_string() == plain).then(|| (name.to_string(), item, select.selection.as_ref()))
+}
+
+impl Compiler<'_> {
+    pub(super) fn in_subquery(
+        &self,
+        expr: &Expr,
+        left: &Expr,
+        query: &Query,
+        negated: bool,
+    ) -> Result<Node, WhereError> {
+        if negated {
+            return Err(self.invalid(expr, Problem::Unsupported("NOT IN with a subquery".into())));
+        }
+        let unsupported = |what: &str| self.invalid(expr, Problem::Unsupported(what.into()));
+        let (table_name, item, selection) = plain_select(query).ok_or_else(|| {
+            unsupported("subquery other than SELECT <column> FROM <table> [WHERE …]")
+        })?;
+        let key = parse_table_name(&table_name).map_err(|_| unsupported("subquery table name"))?;
+        let Some(table) = self.inner_tables.and_then(|t| t.get(&key)) else {
+            return Err(match self.inner_tables {
+                None => unsupported("nested subquery"),
+                Some(_) => self.invalid(
+                    expr,
+                    Problem::UnknownTable(format!("\"{}\".\"{}\"", key.0, key.1)),
+                ),
+            });
+        };
+        let inner = Compiler {
+            sql: self.sql,
+            params: self.params,
+            columns: &table.columns,
+            inner_tables: None,
+        };
+        let super::compile::Term::Column(inner_ref) = inner.term(item)? else {
+            return Err(unsupported(
+                "subquery selecting something other than a column",
+            ));
+        };
+        let (inner_column, inner_ty) = inner.typed(item, inner_ref)?;
+        let super::compile::Term::Column(outer_ref) = self.term(left)? else {
+            return Err(unsupported(
+                "IN (SELECT …) with something other than a column on the left",
+            ));
+        };
+        let (column, ty) = self.typed(left, outer_ref)?;
+        if ty != inner_ty || !super::eval::routable(ty) {
+            return Err(self.invalid(
+                expr,
+                Problem::TypeMismatch(format!(
+                    "column {} of type {} and the subquery's column {} of type {} must have \
+                     the same type, one of uuid, text, integer or bool",
+                    column.name,
+                    ty.name(),
+                    inner_column.name,
+                    inner_ty.name()
+                )),
+            ));
+        }
+        let where_clause = selection
+            .map(|selection| inner.condition(selection).map(WhereClause::from_root))
+            .transpose()?;
+        Ok(Node::InSubquery {
+            column,
+            subquery: Arc::new(Subquery {
+                table: table.clone(),
+                column: inner_column.index,
+                where_clause,
+                values: ValueSet::default(),
+            }),
+        })
+    }
+}
+
+/// Subqueries may only be ANDed with the rest of the clause (or be all of it).
+pub(super) fn check_placement(root: &Node, sql: &str) -> Result<(), WhereError> {
+    let top: &[Node] = match root {
+        Node::And(nodes) => nodes,
+        node => std::slice::from_ref(node),
+    };
+    let nested = top.iter().any(|node| match node {
+        Node::InSubquery { .. } => false,
+        other => other.has_subquery(),
+    });
+    if nested {
+        return Err(WhereError::Invalid {
+            location: sql
+                .to_lowercase()
+                .find("select")
+                .map(|i| sql[..i].chars().count()),
+            problem: Problem::Unsupported(
+                "subquery under OR or NOT (a subquery may only be ANDed with the rest)".into(),
+            ),
+        });
+    }
+    Ok(())
+}
