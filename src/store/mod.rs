@@ -49,6 +49,7 @@ const SCRIPTS: &[&str] = &[
     include_str!("../../migrations/sqlite/0003_seen_txids.sql"),
     include_str!("../../migrations/sqlite/0004_conflicts_and_notifications.sql"),
     include_str!("../../migrations/sqlite/0005_workspace_paths.sql"),
+    include_str!("../../migrations/sqlite/0006_row_tags.sql"),
 ];
 
 static MIGRATIONS: LazyLock<Migrations<'static>> =

@@ -16,6 +16,7 @@ use rusqlite::{CachedStatement, Connection, OptionalExtension, Transaction, para
 use serde_json::Value;
 
 use super::shape_client::{Batch, Change, Position};
+use super::tags;
 use crate::gitlink::linking;
 use crate::outbox;
 use crate::protocol::{self, Operation, SYNCED_TABLES};
@@ -45,6 +46,7 @@ pub fn begin_refetch(
     check_table(table)?;
     let tx = store::write_transaction(conn)?;
     tx.execute(&format!("DELETE FROM staging_{table}"), [])?;
+    tags::forget(&tx, &format!("staging_{table}"))?;
     tx.execute(
         "INSERT INTO electric_sync_state (table_name, handle, shape_offset, refetching) VALUES (?1, ?2, ?3, 1) \
          ON CONFLICT (table_name) DO UPDATE SET handle = ?2, shape_offset = ?3, refetching = 1",
@@ -121,13 +123,23 @@ fn write_batch(tx: &Transaction<'_>, table: &str, batch: &Batch) -> Result<Appli
     let known = stored_columns(tx, table)?;
     let mut writer = RowWriter::new(tx, &target, &known);
     let mut applied = Applied::default();
-    for change in &batch.changes {
+    let mut move_outs = batch.move_outs.iter().peekable();
+    for (index, change) in batch.changes.iter().enumerate() {
+        while let Some(event) = move_outs.next_if(|m| m.after == index) {
+            applied.rows += tags::move_out(tx, &target, &event.patterns)?;
+        }
         let written = writer.write(table, change)?;
         if !refetching {
             applied.rows += written;
         }
     }
+    for event in move_outs {
+        applied.rows += tags::move_out(tx, &target, &event.patterns)?;
+    }
     drop(writer);
+    if refetching {
+        applied.rows = 0;
+    }
     let swap = refetching && batch.up_to_date;
     if swap {
         swap_in_staging(tx, table, &known)?;
@@ -159,6 +171,7 @@ fn swap_in_staging(
         [],
     )?;
     tx.execute(&format!("DELETE FROM staging_{table}"), [])?;
+    tags::swap_in_staging(tx, table)?;
     Ok(())
 }
 
@@ -210,6 +223,7 @@ impl<'t> RowWriter<'t> {
             .filter(|(column, _)| self.known.contains(column.as_str()))
             .map(|(column, value)| (column.as_str(), value))
             .collect();
+        tags::record(self.tx, self.target, id, change)?;
         match change.operation {
             Operation::Insert => self.insert(&values),
             Operation::Update => self.update(id, &values),
@@ -298,6 +312,7 @@ pub fn clear(conn: &mut Connection) -> Result<(), StoreError> {
         tx.execute(&format!("DELETE FROM staging_{table}"), [])?;
     }
     tx.execute("DELETE FROM electric_sync_state", [])?;
+    tx.execute("DELETE FROM synced_row_tags", [])?;
     tx.commit()?;
     Ok(())
 }

@@ -5,7 +5,7 @@
 //! From the bottom up: `retry` classifies answers and backs off; `shape_client` is the sans-IO
 //! protocol state machine; `session` holds the sign-in (access token, rotating refresh token,
 //! single-flight refresh) and `token_vault` keeps the refresh token in the OS keyring;
-//! `apply` commits a batch to SQLite; `events` is what the window hears; `context` is what the
+//! `apply` commits a batch to SQLite (`tags` keeps subquery shapes' row tags for move-outs); `events` is what the window hears; `context` is what the
 //! engine's tasks share; `stream` runs one table, `sender` the outbox; `engine` starts and
 //! stops them all. `requests` makes one-off API calls as the signed-in person.
 
@@ -19,6 +19,7 @@ mod sender;
 pub mod session;
 pub mod shape_client;
 mod stream;
+mod tags;
 pub mod token_vault;
 
 #[cfg(test)]

@@ -59,12 +59,32 @@ pub struct Change {
     pub values: serde_json::Map<String, Value>,
     /// For replicated changes, the transaction it came in.
     pub txids: Vec<u64>,
+    /// Subquery shapes: why the row is in the shape (`tags`), and reasons it no longer has.
+    pub tags: Vec<String>,
+    pub removed_tags: Vec<String>,
+}
+
+/// A `move-out` pattern: rows whose tag has `value` at part `pos` lose that tag, and rows left
+/// with no tag leave the shape.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MovePattern {
+    pub pos: usize,
+    pub value: String,
+}
+
+/// A move-out event, placed after the batch's first `after` changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MoveOut {
+    pub after: usize,
+    pub patterns: Vec<MovePattern>,
 }
 
 /// Changes to apply, and the position to store with them in the same transaction.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Batch {
     pub changes: Vec<Change>,
+    /// Subquery shapes' move-out events, in order among the changes.
+    pub move_outs: Vec<MoveOut>,
     pub handle: String,
     pub offset: String,
     /// The shape is complete up to `offset`: a refetch may swap in now, and the stream goes live.
@@ -239,9 +259,17 @@ impl ShapeClient {
             Err(e) => return Step::Fatal(e),
         };
         let mut changes = Vec::new();
+        let mut move_outs = Vec::new();
         let mut up_to_date = false;
         for message in messages {
             up_to_date = message["headers"]["control"] == control::UP_TO_DATE;
+            if message["headers"]["event"] == "move-out" {
+                if let Some(patterns) = self.move_out(&message["headers"]) {
+                    let after = changes.len();
+                    move_outs.push(MoveOut { after, patterns });
+                }
+                continue;
+            }
             match self.change(message) {
                 Ok(Some(change)) => changes.push(change),
                 Ok(None) => {}
@@ -262,6 +290,7 @@ impl ShapeClient {
         }
         Step::Apply(Batch {
             changes,
+            move_outs,
             handle,
             offset,
             up_to_date,
@@ -305,19 +334,24 @@ impl ShapeClient {
         let Some(operation) = headers["operation"].as_str().and_then(Operation::parse) else {
             return Ok(None);
         };
-        if let (Some(lsn), Some(op)) = (
-            headers["lsn"].as_str().and_then(|l| l.parse::<u64>().ok()),
-            headers["op_position"].as_u64(),
-        ) {
-            if self.last_change.is_some_and(|last| (lsn, op) <= last) {
-                return Ok(None);
-            }
-            self.last_change = Some((lsn, op));
+        if self.seen_before(headers) {
+            return Ok(None);
         }
         let txids = headers["txids"]
             .as_array()
             .map(|ids| ids.iter().filter_map(Value::as_u64).collect())
             .unwrap_or_default();
+        let strings = |name: &str| -> Vec<String> {
+            headers[name]
+                .as_array()
+                .map(|tags| {
+                    tags.iter()
+                        .filter_map(|t| t.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let (tags, removed_tags) = (strings("tags"), strings("removed_tags"));
         let Value::String(key) = message["key"].take() else {
             return Err(ShapeError::BadBody("a change without a key".into()));
         };
@@ -330,7 +364,43 @@ impl ShapeClient {
             key,
             values: typed(values, schema),
             txids,
+            tags,
+            removed_tags,
         }))
+    }
+
+    /// True for a replicated message at or before the last one applied (delivered twice);
+    /// otherwise remembers it as the last.
+    fn seen_before(&mut self, headers: &Value) -> bool {
+        let (Some(lsn), Some(op)) = (
+            headers["lsn"].as_str().and_then(|l| l.parse::<u64>().ok()),
+            headers["op_position"].as_u64(),
+        ) else {
+            return false;
+        };
+        if self.last_change.is_some_and(|last| (lsn, op) <= last) {
+            return true;
+        }
+        self.last_change = Some((lsn, op));
+        false
+    }
+
+    /// A move-out event's patterns; `None` when it was delivered before or names none.
+    fn move_out(&mut self, headers: &Value) -> Option<Vec<MovePattern>> {
+        if self.seen_before(headers) {
+            return None;
+        }
+        let patterns: Vec<MovePattern> = headers["patterns"]
+            .as_array()?
+            .iter()
+            .filter_map(|p| {
+                Some(MovePattern {
+                    pos: usize::try_from(p["pos"].as_u64()?).ok()?,
+                    value: p["value"].as_str()?.to_owned(),
+                })
+            })
+            .collect();
+        (!patterns.is_empty()).then_some(patterns)
     }
 }
 

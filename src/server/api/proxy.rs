@@ -67,27 +67,21 @@ pub async fn scope(
             organizations: orgs,
         });
     }
-    let (column, ids): (&str, Vec<Uuid>) = match table {
-        "organizations" => ("id", orgs.clone()),
-        // People the user works with: members of any of their organizations.
-        "users" => (
-            "id",
-            client
-                .query(
-                    "SELECT DISTINCT user_id FROM organization_members WHERE organization_id = ANY($1) ORDER BY user_id",
-                    &[&orgs],
-                )
-                .await?
-                .iter()
-                .map(|r| r.get(0))
-                .collect(),
+    let placeholders: Vec<String> = (1..=orgs.len()).map(|i| format!("${i}")).collect();
+    let organizations = placeholders.join(", ");
+    let where_clause = match table {
+        "organizations" => format!("id IN ({organizations})"),
+        // People the user works with: members of any of their organizations. A subquery
+        // shape, so a teammate joining or leaving moves their row in or out; only the user's
+        // own memberships change the shape.
+        "users" => format!(
+            "id IN (SELECT user_id FROM organization_members WHERE organization_id IN ({organizations}))"
         ),
-        _ => ("organization_id", orgs.clone()),
+        _ => format!("organization_id IN ({organizations})"),
     };
-    let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
     Ok(Scope {
-        where_clause: format!("{column} IN ({})", placeholders.join(", ")),
-        params: ids.iter().map(Uuid::to_string).collect(),
+        where_clause,
+        params: orgs.iter().map(Uuid::to_string).collect(),
         organizations: orgs,
     })
 }

@@ -132,6 +132,8 @@ fn encode(
                 let event = json!({"headers": {
                     "event": "move-out",
                     "patterns": [{"pos": position, "value": tag_part(&value)}],
+                    "lsn": lsn.to_string(),
+                    "op_position": op_position,
                     "txids": [xid],
                 }});
                 bytes.extend_from_slice(event.to_string().as_bytes());

@@ -135,3 +135,80 @@ async fn a_restarted_server_with_new_shapes_and_keys_is_recovered_without_signin
     desktop.stop().await;
     setup.stop().await;
 }
+
+/// The `users` shape is a subquery over memberships: a teammate joining one of the user's
+/// organizations moves their row in, leaving moves it out — and the desktop's shape is never
+/// refetched (its handle stays the same).
+#[tokio::test]
+async fn a_teammate_joining_and_leaving_moves_their_row_without_a_refetch() {
+    let (setup, profile, user, desktop) = Setup::live_desktop(50).await;
+    let pg = setup.sql().await;
+    converge(&pg, profile.path(), user.id, Duration::from_secs(10)).await;
+    let db = profile::database_path(profile.path());
+    let users_handle = || -> String {
+        let conn = store::open(&db).unwrap();
+        conn.query_row(
+            "SELECT handle FROM electric_sync_state WHERE table_name = 'users'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    let has_user = |id: uuid::Uuid| -> bool {
+        let conn = store::open(&db).unwrap();
+        conn.query_row(
+            "SELECT count(*) FROM users WHERE id = ?1",
+            [id.to_string()],
+            |r| r.get::<_, i64>(0),
+        )
+        .unwrap()
+            == 1
+    };
+    let handle = users_handle();
+    let newcomer: uuid::Uuid = pg
+        .query_one(
+            "INSERT INTO users (email, name) VALUES ('newcomer@example.com', 'New Comer') RETURNING id",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    let org = setup.team.organizations[0].id;
+    let wait_for = |present: bool| async move {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while has_user(newcomer) != present {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the newcomer's row did not {} the desktop",
+                if present { "reach" } else { "leave" }
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    wait_for(false).await;
+    for round in 0..3 {
+        pg.execute(
+            "INSERT INTO organization_members (organization_id, user_id) VALUES ($1, $2)",
+            &[&org, &newcomer],
+        )
+        .await
+        .unwrap();
+        wait_for(true).await;
+        pg.execute(
+            "DELETE FROM organization_members WHERE organization_id = $1 AND user_id = $2",
+            &[&org, &newcomer],
+        )
+        .await
+        .unwrap();
+        wait_for(false).await;
+        assert_eq!(
+            users_handle(),
+            handle,
+            "round {round}: the users shape was refetched"
+        );
+    }
+    converge(&pg, profile.path(), user.id, Duration::from_secs(10)).await;
+    assert_eq!(users_handle(), handle, "the users shape was refetched");
+    desktop.stop().await;
+    setup.stop().await;
+}

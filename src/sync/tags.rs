@@ -1,0 +1,139 @@
+//! The tags of subquery shapes' rows (`synced_row_tags`): set when a row arrives, changed by
+//! updates that bring `removed_tags`, and consumed by move-out events — a row whose last tag a
+//! move-out pattern matches is deleted. Tags are composite (`part|part`, `\` escaping), and a
+//! pattern names one part by position. Tables without subqueries never have tags, and nothing
+//! here runs for them.
+
+use rusqlite::{Transaction, params};
+
+use super::shape_client::{Change, MovePattern};
+use crate::protocol::Operation;
+use crate::store::StoreError;
+
+/// Records `change`'s tags for row `id` of `target`.
+pub fn record(
+    tx: &Transaction<'_>,
+    target: &str,
+    id: &str,
+    change: &Change,
+) -> Result<(), StoreError> {
+    let replaces = matches!(change.operation, Operation::Insert | Operation::Delete);
+    if replaces && change.operation == Operation::Insert && change.tags.is_empty() {
+        return Ok(());
+    }
+    if replaces {
+        tx.prepare_cached("DELETE FROM synced_row_tags WHERE table_name = ?1 AND row_id = ?2")?
+            .execute(params![target, id])?;
+    }
+    if change.operation == Operation::Delete {
+        return Ok(());
+    }
+    for tag in &change.removed_tags {
+        tx.prepare_cached(
+            "DELETE FROM synced_row_tags WHERE table_name = ?1 AND row_id = ?2 AND tag = ?3",
+        )?
+        .execute(params![target, id, tag])?;
+    }
+    for tag in &change.tags {
+        tx.prepare_cached(
+            "INSERT OR IGNORE INTO synced_row_tags (table_name, row_id, tag) VALUES (?1, ?2, ?3)",
+        )?
+        .execute(params![target, id, tag])?;
+    }
+    Ok(())
+}
+
+/// Applies a move-out to `target`: removes the tags `patterns` match and deletes the rows left
+/// without one. Returns the rows deleted.
+pub fn move_out(
+    tx: &Transaction<'_>,
+    target: &str,
+    patterns: &[MovePattern],
+) -> Result<usize, StoreError> {
+    let tagged: Vec<(String, String)> = tx
+        .prepare_cached("SELECT row_id, tag FROM synced_row_tags WHERE table_name = ?1")?
+        .query_map([target], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut touched: Vec<&str> = Vec::new();
+    for (row_id, tag) in &tagged {
+        let parts = split_tag(tag);
+        let matched = patterns
+            .iter()
+            .any(|p| parts.get(p.pos).is_some_and(|part| *part == p.value));
+        if matched {
+            tx.prepare_cached(
+                "DELETE FROM synced_row_tags WHERE table_name = ?1 AND row_id = ?2 AND tag = ?3",
+            )?
+            .execute(params![target, row_id, tag])?;
+            touched.push(row_id);
+        }
+    }
+    touched.sort_unstable();
+    touched.dedup();
+    let mut deleted = 0;
+    for row_id in touched {
+        let left: i64 = tx
+            .prepare_cached(
+                "SELECT count(*) FROM synced_row_tags WHERE table_name = ?1 AND row_id = ?2",
+            )?
+            .query_row(params![target, row_id], |r| r.get(0))?;
+        if left == 0 {
+            deleted += tx
+                .prepare_cached(&format!("DELETE FROM {target} WHERE id = ?1"))?
+                .execute([row_id])?;
+        }
+    }
+    Ok(deleted)
+}
+
+/// A finished refetch's tags replace the visible table's.
+pub fn swap_in_staging(tx: &Transaction<'_>, table: &str) -> Result<(), StoreError> {
+    tx.execute("DELETE FROM synced_row_tags WHERE table_name = ?1", [table])?;
+    tx.execute(
+        "UPDATE synced_row_tags SET table_name = ?1 WHERE table_name = ?2",
+        params![table, format!("staging_{table}")],
+    )?;
+    Ok(())
+}
+
+/// Forgets the tags of `target`'s rows (staging before a refetch; everything on sign-out).
+pub fn forget(tx: &Transaction<'_>, target: &str) -> Result<(), StoreError> {
+    tx.execute(
+        "DELETE FROM synced_row_tags WHERE table_name = ?1",
+        [target],
+    )?;
+    Ok(())
+}
+
+/// The parts of a composite tag, split at each `|` that is not escaped, escapes kept (patterns
+/// carry parts escaped the same way).
+fn split_tag(tag: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let (mut start, mut escaped) = (0, false);
+    for (i, c) in tag.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            '|' => {
+                parts.push(&tag[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&tag[start..]);
+    parts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_tag;
+
+    #[test]
+    fn composite_tags_split_at_unescaped_bars() {
+        assert_eq!(split_tag("a"), ["a"]);
+        assert_eq!(split_tag("a|b"), ["a", "b"]);
+        assert_eq!(split_tag(r"a\|b|c"), [r"a\|b", "c"]);
+        assert_eq!(split_tag(r"a\\|b"), [r"a\\", "b"]);
+    }
+}
