@@ -5,6 +5,7 @@
 mod derived;
 mod evaluation;
 mod rejection;
+mod subqueries;
 mod values;
 
 use std::collections::BTreeMap;
