@@ -6,5 +6,6 @@ mod conformance_subqueries;
 mod conformance_subsets;
 mod consistency;
 mod protocol;
+mod subqueries;
 mod subsets;
 mod support;
