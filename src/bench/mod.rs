@@ -6,7 +6,8 @@
 //! the way `@electric-sql/client` does. Scenarios: `serve` (one client, a 1M-row shape),
 //! `live` (commit → client latency across 1,000 live shapes), `throughput` (row changes per
 //! second through replication to clients) and `fanout` (2,000 clients fetch one 500-row shape
-//! at once), `proxy` (what the API's proxy adds per request) and `desktop` (the desktop engine's
+//! at once), `proxy` (what the API's proxy adds per request), `moves` (a subquery shape's move-in and
+//! move-out latency against a plain update on the same shape) and `desktop` (the desktop engine's
 //! initial sync, commit → SQLite latency and idle writes) and `window` (cold start, frame CPU and
 //! organization switch with 100k tasks). Everything runs on this machine: client, service and Postgres share its cores.
 
@@ -17,6 +18,7 @@ mod desktop;
 pub mod env;
 mod flood;
 mod live;
+mod moves;
 mod options;
 mod proxy;
 mod report;
@@ -79,6 +81,7 @@ pub fn run(scenario: Scenario, options: &Options) -> anyhow::Result<bool> {
                 Scenario::Fanout,
                 Scenario::Proxy,
                 Scenario::Flood,
+                Scenario::Moves,
                 Scenario::Desktop,
                 Scenario::Window,
             ],
@@ -97,6 +100,7 @@ pub fn run(scenario: Scenario, options: &Options) -> anyhow::Result<bool> {
                 Scenario::Fanout => serve::fanout(&bench).await,
                 Scenario::Proxy => proxy::overhead(&bench).await,
                 Scenario::Flood => flood::login_flood(&bench).await,
+                Scenario::Moves => moves::latency(&bench).await,
                 Scenario::Desktop => desktop::engine(&bench).await,
                 Scenario::Window => window::frames(&bench).await,
                 Scenario::All => continue,

@@ -17,6 +17,9 @@ pub enum Scenario {
     Proxy,
     /// `/api/me` p99 while 200 failed sign-ins arrive at once.
     Flood,
+    /// Subquery shapes: membership added / removed → rows moved in / out, against a plain
+    /// update on the same shape.
+    Moves,
     /// The desktop engine: initial sync of 100k tasks, commit → SQLite, idle writes.
     Desktop,
     /// The desktop window with 100k tasks: cold start, frame CPU, organization switch, memory.

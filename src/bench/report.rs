@@ -19,6 +19,8 @@ pub enum Unit {
     PerSecond,
     PerMinute,
     Megabytes,
+    /// A measured figure divided by its floor, measured in the same run.
+    Ratio,
 }
 
 impl Unit {
@@ -29,6 +31,7 @@ impl Unit {
             Unit::PerSecond => format!("{}/s", thousands(value.round() as u64)),
             Unit::PerMinute => format!("{value:.1}/min"),
             Unit::Megabytes => format!("{value:.0} MB"),
+            Unit::Ratio => format!("{value:.2}×"),
         }
     }
 }
