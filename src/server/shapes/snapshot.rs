@@ -30,13 +30,7 @@ pub fn quote_ident(name: &str) -> String {
 /// Reads the snapshot of `shape` into its log and returns what it saw.
 pub async fn take(client: &mut Client, shape: &Shape) -> Result<SnapshotFilter, SnapshotError> {
     let definition: &ShapeDefinition = &shape.definition;
-    let tx = client
-        .build_transaction()
-        .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
-        .read_only(true)
-        .start()
-        .await?;
-    let filter = visibility(&tx).await?;
+    let (tx, filter) = consistent_read(client).await?;
     load_subquery_values(&tx, definition).await?;
     // A changes-only log starts here: the snapshot's visibility is kept, its rows are not.
     let rows_written = match definition.log {
@@ -49,9 +43,23 @@ pub async fn take(client: &mut Client, shape: &Shape) -> Result<SnapshotFilter, 
     Ok(filter)
 }
 
+/// A read-only repeatable-read transaction, and what it sees: every read in it sees the same.
+pub async fn consistent_read(
+    client: &mut Client,
+) -> Result<(Transaction<'_>, SnapshotFilter), tokio_postgres::Error> {
+    let tx = client
+        .build_transaction()
+        .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()
+        .await?;
+    let seen = visibility(&tx).await?;
+    Ok((tx, seen))
+}
+
 /// What the transaction `tx` sees: `pg_current_snapshot()` and the WAL position. Must be the
 /// first statement of a repeatable-read transaction, so that every later read sees the same.
-pub async fn visibility(tx: &Transaction<'_>) -> Result<SnapshotFilter, tokio_postgres::Error> {
+async fn visibility(tx: &Transaction<'_>) -> Result<SnapshotFilter, tokio_postgres::Error> {
     let row = tx
         .query_one(
             "SELECT pg_snapshot_xmin(s)::text::int8, pg_snapshot_xmax(s)::text::int8, \

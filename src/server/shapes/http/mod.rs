@@ -25,7 +25,7 @@ use replies::{bad_request, json_response, no_store, schema_header, serve_error, 
 use super::log::{Slice, read_range_into};
 use super::message;
 use super::offset::{LogOffset, RequestOffset};
-use super::request::ShapeRequest;
+use super::request::{FieldErrors, ShapeRequest};
 use super::service::ShapeService;
 use super::shape::{Shape, Status, Woken, wait_for_change};
 use super::sse::EventStream;
@@ -165,15 +165,8 @@ async fn get_shape(
     method: Method,
     headers: HeaderMap,
 ) -> Response {
-    let mut response = match ShapeRequest::parse(query.as_deref().unwrap_or("")) {
-        Ok(request) => handle_shape(&service, request, &headers).await,
-        Err(errors) => bad_request(&errors),
-    };
-    add_common(
-        &mut response,
-        &headers,
-        &service.config.limits.allowed_origins,
-    );
+    let parsed = ShapeRequest::parse(query.as_deref().unwrap_or(""));
+    let mut response = answer(&service, parsed, &headers).await;
     if method == Method::HEAD {
         *response.body_mut() = Body::empty();
     }
@@ -191,13 +184,22 @@ async fn post_shape(
         request.subset = Some(SubsetRequest::from_body(&body)?);
         Ok(request)
     });
+    answer(&service, parsed, &headers).await
+}
+
+/// The answer to a parsed (or refused) shape request, with the headers every answer carries.
+async fn answer(
+    service: &Arc<ShapeService>,
+    parsed: Result<ShapeRequest, FieldErrors>,
+    headers: &HeaderMap,
+) -> Response {
     let mut response = match parsed {
-        Ok(request) => handle_shape(&service, request, &headers).await,
+        Ok(request) => handle_shape(service, request, headers).await,
         Err(errors) => bad_request(&errors),
     };
     add_common(
         &mut response,
-        &headers,
+        headers,
         &service.config.limits.allowed_origins,
     );
     response

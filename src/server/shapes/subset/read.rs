@@ -12,7 +12,7 @@ use tokio_postgres::Client;
 use super::plan::{OrderItem, Subset};
 use crate::server::shapes::definition::ShapeDefinition;
 use crate::server::shapes::snapshot::{
-    SnapshotError, for_each_row, quote_ident, select_all_as_text, visibility,
+    SnapshotError, consistent_read, for_each_row, quote_ident, select_all_as_text,
 };
 
 /// A subset read: the JSON body and how many rows it holds.
@@ -32,13 +32,7 @@ pub async fn read(
     subset: &Subset,
 ) -> Result<SubsetReply, SnapshotError> {
     let (query, params) = query(definition, subset);
-    let tx = client
-        .build_transaction()
-        .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
-        .read_only(true)
-        .start()
-        .await?;
-    let seen = visibility(&tx).await?;
+    let (tx, seen) = consistent_read(client).await?;
     let mark = next_mark();
     let extra = format!("\"snapshot_mark\":{mark}");
     let mut data = Vec::with_capacity(4096);
