@@ -195,7 +195,7 @@ impl Registry {
             .map(|w| w.subqueries())
             .unwrap_or_default();
         for (position, (_, subquery)) in subqueries.into_iter().enumerate() {
-            let routing = subquery.where_clause.as_ref().and_then(|w| w.routing());
+            let routing = subquery.routing();
             inner
                 .dependencies
                 .entry(subquery.table.oid)

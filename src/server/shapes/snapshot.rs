@@ -128,10 +128,7 @@ async fn load_subquery_values(
     };
     for (_, subquery) in clause.subqueries() {
         let table = &subquery.table;
-        let (where_sql, params) = match &subquery.where_clause {
-            Some(inner) => inner.to_sql(1),
-            None => ("true".to_owned(), Vec::new()),
-        };
+        let (where_sql, params) = subquery.where_sql(1);
         let query = format!(
             "SELECT {}::text FROM {}.{} WHERE {where_sql}",
             quote_ident(&table.columns[subquery.column].name),

@@ -26,8 +26,7 @@ use sqlparser::ast::{
 };
 
 use super::parse::{offset, parse_expression};
-use super::subquery::{InnerTables, check_placement};
-use super::tree::{CmpOp, Column, Node, Operand, Problem, TruthTest, WhereError};
+use super::tree::{CmpOp, Column, InnerTables, Node, Operand, Problem, TruthTest, WhereError};
 use super::value::{Const, SqlType};
 use crate::server::shapes::schema::ColumnInfo;
 
@@ -41,15 +40,13 @@ pub(super) fn compile(
         return Err(WhereError::ParamsNotSequential);
     }
     let expr = parse_expression(sql)?;
-    let root = Compiler {
+    Compiler {
         sql,
         params,
         columns,
         inner_tables: Some(inner_tables),
     }
-    .condition(&expr)?;
-    check_placement(&root, sql)?;
-    Ok(root)
+    .condition(&expr)
 }
 
 /// An operand of a comparison, before it is given a type.

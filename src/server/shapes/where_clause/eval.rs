@@ -3,7 +3,7 @@
 
 use std::cmp::Ordering;
 
-use super::tree::{CmpOp, Node, Operand, Routing, TruthTest};
+use super::tree::{CmpOp, Node, Operand, Routing, Subquery, TruthTest};
 use super::value::{Datum, SqlType};
 
 impl Node {
@@ -143,4 +143,22 @@ pub(super) fn routing(root: &Node) -> Option<Routing> {
 /// Types whose text output is the same whatever the session's TimeZone and DateStyle.
 pub(super) fn routable(ty: SqlType) -> bool {
     matches!(ty, SqlType::Uuid | SqlType::Text | SqlType::Bool) || ty.is_integer()
+}
+
+impl Subquery {
+    /// The value an inner row contributes: its selected column, when the row matches.
+    pub fn value_of<'a>(&self, row: &[Option<&'a str>]) -> Option<&'a str> {
+        let matches = self
+            .where_clause
+            .as_ref()
+            .is_none_or(|w| w.eval(row) == Some(true));
+        matches
+            .then(|| row.get(self.column).copied().flatten())
+            .flatten()
+    }
+
+    /// The routing key of the inner where clause (see [`super::WhereClause::routing`]).
+    pub fn routing(&self) -> Option<Routing> {
+        self.where_clause.as_ref().and_then(routing)
+    }
 }

@@ -26,13 +26,15 @@ mod subquery;
 mod tests;
 mod tree;
 mod value;
+mod value_set;
 
 use std::collections::BTreeMap;
 
 use super::schema::ColumnInfo;
-pub use subquery::{InnerTables, Subquery, ValueSet, subquery_tables};
+pub use subquery::subquery_tables;
 use tree::Node;
-pub use tree::{Problem, Routing, WhereError};
+pub use tree::{InnerTables, Problem, Routing, Subquery, WhereError};
+pub use value_set::ValueSet;
 
 /// A compiled where clause. Cheap to evaluate: every constant is parsed at compile time.
 #[derive(Debug, Clone)]
@@ -58,15 +60,9 @@ impl WhereClause {
         columns: &[ColumnInfo],
         inner_tables: &InnerTables,
     ) -> Result<Self, WhereError> {
-        compile::compile(sql, params, columns, inner_tables).map(Self::from_root)
-    }
-
-    fn from_root(root: Node) -> Self {
-        Self { root }
-    }
-
-    fn root(&self) -> &Node {
-        &self.root
+        let root = compile::compile(sql, params, columns, inner_tables)?;
+        subquery::check_placement(&root, sql)?;
+        Ok(Self { root })
     }
 
     /// The clause's subqueries with the outer column each constrains, in order: a row's tag

@@ -2,7 +2,7 @@
 //! inline literals as the canonical text of a shape's identity. One writer serves both, so the
 //! two never disagree on structure.
 
-use super::tree::{CmpOp, Node, Operand, TruthTest};
+use super::tree::{CmpOp, Node, Operand, Subquery, TruthTest};
 use super::value::{Const, SqlType};
 
 pub(super) fn to_sql(root: &Node, first_param: usize) -> (String, Vec<String>) {
@@ -108,7 +108,7 @@ impl Writer {
                 self.ident(&subquery.table.name);
                 if let Some(inner) = &subquery.where_clause {
                     self.sql.push_str(" WHERE ");
-                    self.node(inner.root(), Context::Top);
+                    self.node(inner, Context::Top);
                 }
                 self.sql.push(')');
             }
@@ -190,6 +190,16 @@ impl TruthTest {
             TruthTest::NotFalse => " IS NOT FALSE",
             TruthTest::Unknown => " IS UNKNOWN",
             TruthTest::NotUnknown => " IS NOT UNKNOWN",
+        }
+    }
+}
+
+impl Subquery {
+    /// SQL for the inner where clause (see [`super::WhereClause::to_sql`]); `true` when none.
+    pub fn where_sql(&self, first_param: usize) -> (String, Vec<String>) {
+        match &self.where_clause {
+            Some(node) => to_sql(node, first_param),
+            None => ("true".to_owned(), Vec::new()),
         }
     }
 }

@@ -1,6 +1,6 @@
 //! `<column> IN (SELECT <column> FROM <table> [WHERE …])`: a shape whose rows depend on another
 //! table. The inner query is compiled like any where clause (against the inner table, nested
-//! subqueries refused), and its current values are kept in a [`ValueSet`] — a count per value
+//! subqueries refused), and its current values are kept in a `ValueSet` — a count per value
 //! of the inner rows that produce it — which the outer clause reads when it evaluates a row.
 //!
 //! Electric's restrictions, kept here: the subquery selects one plain column of one table, with
@@ -9,86 +9,14 @@
 //! subqueries under `OR`/`NOT` are refused, so a row is in the shape exactly when every
 //! subquery holds its value — which is what makes moves in and out exact.
 
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use sqlparser::ast::{Expr, InTarget, Query, SelectItem, SetExpr, TableFactor};
 
-use super::WhereClause;
 use super::compile::Compiler;
-use super::tree::{Node, Problem, WhereError};
-use crate::server::shapes::schema::{TableInfo, parse_table_name};
-
-/// The inner tables a where clause's subqueries name, resolved by the caller before compiling.
-pub type InnerTables = HashMap<(String, String), Arc<TableInfo>>;
-
-/// One subquery of a shape's where clause, and the values it currently yields.
-#[derive(Debug)]
-pub struct Subquery {
-    pub table: Arc<TableInfo>,
-    /// The selected column's index in the inner table.
-    pub column: usize,
-    pub where_clause: Option<WhereClause>,
-    pub values: ValueSet,
-}
-
-impl Subquery {
-    /// The value an inner row contributes: its selected column, when the row matches.
-    pub fn value_of<'a>(&self, row: &[Option<&'a str>]) -> Option<&'a str> {
-        let matches = self.where_clause.as_ref().is_none_or(|w| w.matches(row));
-        matches
-            .then(|| row.get(self.column).copied().flatten())
-            .flatten()
-    }
-}
-
-/// How many inner rows yield each value. A value is in the set while its count is above zero.
-#[derive(Debug, Default)]
-pub struct ValueSet {
-    counts: RwLock<HashMap<String, u32>>,
-}
-
-impl ValueSet {
-    pub fn contains(&self, value: &str) -> bool {
-        self.read().contains_key(value)
-    }
-
-    /// Counts one more row for `value`; true when the value was not in the set before.
-    pub fn add(&self, value: &str) -> bool {
-        let mut counts = self.counts.write().unwrap_or_else(|e| e.into_inner());
-        let count = counts.entry(value.to_owned()).or_insert(0);
-        *count += 1;
-        *count == 1
-    }
-
-    /// Counts one row fewer for `value`; true when that took the value out of the set.
-    pub fn remove(&self, value: &str) -> bool {
-        let mut counts = self.counts.write().unwrap_or_else(|e| e.into_inner());
-        match counts.get_mut(value) {
-            Some(1) => {
-                counts.remove(value);
-                true
-            }
-            Some(count) => {
-                *count -= 1;
-                false
-            }
-            None => false,
-        }
-    }
-
-    pub fn len(&self) -> usize {
-        self.read().len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.read().is_empty()
-    }
-
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, u32>> {
-        self.counts.read().unwrap_or_else(|e| e.into_inner())
-    }
-}
+use super::tree::{Node, Problem, Subquery, WhereError};
+use super::value_set::ValueSet;
+use crate::server::shapes::schema::parse_table_name;
 
 /// The `(schema, table)` names the where text's subqueries select from, for the caller to load
 /// before compiling. Text that does not parse names none (compiling reports the error).
@@ -212,7 +140,7 @@ impl Compiler<'_> {
             ));
         }
         let where_clause = selection
-            .map(|selection| inner.condition(selection).map(WhereClause::from_root))
+            .map(|selection| inner.condition(selection))
             .transpose()?;
         Ok(Node::InSubquery {
             column,

@@ -1,10 +1,12 @@
 //! The compiled form of a where clause — the tree `compile` builds and `eval` and `render`
 //! walk — and the errors compiling can end in.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::subquery::Subquery;
 use super::value::{Const, SqlType};
+use super::value_set::ValueSet;
+use crate::server::shapes::schema::TableInfo;
 
 /// Where a change's rows can be looked up: the clause can only match a row whose value in
 /// `column` (an index into the table's columns), as Postgres prints it, is one of `values`.
@@ -64,6 +66,20 @@ pub enum Problem {
     NullComparison,
     #[error("WHERE clause must return a boolean, found {0}")]
     NotBoolean(String),
+}
+
+/// The inner tables a where clause's subqueries name, resolved by the caller before compiling.
+pub type InnerTables = HashMap<(String, String), Arc<TableInfo>>;
+
+/// One subquery of a shape's where clause, and the values it currently yields.
+#[derive(Debug)]
+pub struct Subquery {
+    pub table: Arc<TableInfo>,
+    /// The selected column's index in the inner table.
+    pub column: usize,
+    /// The inner where clause, compiled against the inner table.
+    pub(super) where_clause: Option<Node>,
+    pub values: ValueSet,
 }
 
 /// The compiled expression. Comparisons always have the column on the left.
