@@ -75,7 +75,8 @@ impl<T: Clone> TableRoutes<T> {
     }
 }
 
-/// A subquery shape filed under an inner table: the shape and which of its subqueries.
+/// A subquery shape filed under an inner table: the shape and which of its subqueries (an index
+/// into `WhereClause::all_subqueries`).
 pub type Dependent = (Arc<Shape>, usize);
 
 #[derive(Debug, Default)]
@@ -188,19 +189,19 @@ impl Registry {
             .entry(shape.definition.table.oid)
             .or_default()
             .add(shape.clone(), routing);
-        let subqueries = shape
+        let dependencies = shape
             .definition
             .where_clause
             .as_ref()
-            .map(|w| w.subqueries())
+            .map(|w| w.all_subqueries())
             .unwrap_or_default();
-        for (position, (_, subquery)) in subqueries.into_iter().enumerate() {
-            let routing = subquery.routing();
+        for (index, dependency) in dependencies.into_iter().enumerate() {
+            let routing = dependency.subquery.routing();
             inner
                 .dependencies
-                .entry(subquery.table.oid)
+                .entry(dependency.subquery.table.oid)
                 .or_default()
-                .add((shape.clone(), position), routing);
+                .add((shape.clone(), index), routing);
         }
         (shape, true)
     }

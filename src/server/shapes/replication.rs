@@ -308,9 +308,9 @@ impl Replicator {
         }
         for shape in self.registry.dependents_of_table(oid) {
             let reads_changed_table = shape.definition.where_clause.as_ref().is_some_and(|w| {
-                w.subqueries()
-                    .iter()
-                    .any(|(_, q)| q.table.oid == oid && !same_columns(&q.table, &relation))
+                w.all_subqueries().iter().any(|d| {
+                    d.subquery.table.oid == oid && !same_columns(&d.subquery.table, &relation)
+                })
             });
             if reads_changed_table {
                 tracing::info!(handle = %shape.handle, table = %relation.name, "a subquery's table changed; retiring shape");
@@ -385,8 +385,8 @@ impl Replicator {
                 .chain(change.new.iter())
                 .map(Vec::as_slice)
                 .collect();
-            for (shape, position) in self.registry.dependents(*oid, &rows) {
-                let step = Step::Inner { index, position };
+            for (shape, dependency) in self.registry.dependents(*oid, &rows) {
+                let step = Step::Inner { index, dependency };
                 moving
                     .entry(Arc::as_ptr(&shape) as usize)
                     .or_insert_with(|| (shape.clone(), Vec::new()))

@@ -32,9 +32,12 @@ impl SnapshotFilter {
     /// True when the transaction `xid` (pgoutput's 32-bit xid) committed with `commit_lsn` is
     /// already in the snapshot. Comparisons are modulo 2^32, as Postgres compares xids.
     pub fn contains(&self, xid: u32, commit_lsn: u64) -> bool {
-        if commit_lsn > self.lsn {
-            return false;
-        }
+        commit_lsn <= self.lsn && self.sees(xid)
+    }
+
+    /// True when the transaction `xid` is visible in this snapshot (committed before it was
+    /// taken), by Postgres's rule, comparing modulo 2^32.
+    pub fn sees(&self, xid: u32) -> bool {
         let precedes = |a: u32, b: u64| (a.wrapping_sub(b as u32) as i32) < 0;
         precedes(xid, self.xmin)
             || (precedes(xid, self.xmax) && !self.xip.iter().any(|&x| x as u32 == xid))

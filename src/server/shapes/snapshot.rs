@@ -12,6 +12,7 @@ use tokio_postgres::{Client, Transaction};
 use super::definition::{LogMode, ShapeDefinition};
 use super::message;
 use super::offset::LogOffset;
+use super::schema::TableInfo;
 use super::shape::{Shape, SnapshotFilter};
 
 /// Rows per batch handed to the log: big enough to amortise locking, small enough to keep
@@ -83,7 +84,11 @@ async fn visibility(tx: &Transaction<'_>) -> Result<SnapshotFilter, tokio_postgr
 
 /// `SELECT <every column as text> FROM <table>`, the start of every row query.
 pub fn select_all_as_text(definition: &ShapeDefinition) -> String {
-    let table = &definition.table;
+    select_all_of(&definition.table)
+}
+
+/// `SELECT <every column as text> FROM <table>` for any table.
+pub fn select_all_of(table: &TableInfo) -> String {
     let columns: Vec<String> = table
         .columns
         .iter()
@@ -118,7 +123,8 @@ pub async fn for_each_row(
     Ok(())
 }
 
-/// Fills each subquery's value set from the same Postgres snapshot as the rows.
+/// Fills each subquery's value set (nested ones too) from the same Postgres snapshot as the
+/// rows.
 async fn load_subquery_values(
     tx: &Transaction<'_>,
     definition: &ShapeDefinition,
@@ -126,19 +132,16 @@ async fn load_subquery_values(
     let Some(clause) = &definition.where_clause else {
         return Ok(());
     };
-    for (_, subquery) in clause.subqueries() {
-        let table = &subquery.table;
+    // Children first: a parent's rows count only through its nested sets, filled by then.
+    for dependency in clause.all_subqueries().into_iter().rev() {
+        let subquery = &dependency.subquery;
         let (where_sql, params) = subquery.where_sql(1);
-        let query = format!(
-            "SELECT {}::text FROM {}.{} WHERE {where_sql}",
-            quote_ident(&table.columns[subquery.column].name),
-            quote_ident(&table.schema),
-            quote_ident(&table.name)
-        );
-        for_each_row(tx, &query, &params, 1, |row| {
-            if let Some(value) = row[0] {
-                subquery.values.add(value);
-            }
+        let query = format!("{} WHERE {where_sql}", select_all_of(&subquery.table));
+        let width = subquery.table.columns.len();
+        for_each_row(tx, &query, &params, width, |row| {
+            subquery
+                .values
+                .set_row(&subquery.key_of(row), subquery.contribution(row));
             Ok(())
         })
         .await?;

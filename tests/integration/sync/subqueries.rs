@@ -1,7 +1,9 @@
 //! Subquery shapes as plain HTTP: the rows a subquery shape serves are Postgres's for the same
 //! where clause; memberships added and removed while tasks move between organizations end in
-//! Postgres's rows with no 409 (moves racing with outer-row updates); and subqueries the
-//! service must not serve (unsynced tables, nesting, OR) are refused with the shape unmade.
+//! Postgres's rows with no 409 (moves racing with outer-row updates); a nested subquery (the
+//! user's teammates, through their organizations) follows memberships changing at both levels;
+//! and subqueries the service must not serve (unsynced tables, deep nesting, OR) are refused
+//! with the shape unmade.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
@@ -32,10 +34,15 @@ struct Follower {
 
 impl Follower {
     fn new(user: Uuid) -> Self {
+        Self::of("tasks", MEMBER_TASKS, user)
+    }
+
+    /// Follows `table` where `where_text`, `$1` being `user`.
+    fn of(table: &str, where_text: &str, user: Uuid) -> Self {
         Self {
             query: format!(
-                "table=tasks&where={}&params%5B1%5D={user}",
-                encode(MEMBER_TASKS)
+                "table={table}&where={}&params%5B1%5D={user}",
+                encode(where_text)
             ),
             handle: None,
             offset: "-1".into(),
@@ -154,6 +161,33 @@ impl Follower {
         }
     }
 
+    /// Follows until `held` equals `expected` (at most 20 s); the last rows held.
+    async fn until_equal<T: PartialEq + std::fmt::Debug>(
+        &mut self,
+        base: &str,
+        held: impl Fn(&Self) -> T,
+        expected: T,
+        what: &str,
+    ) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while held(self) != expected {
+            assert!(
+                Instant::now() < deadline,
+                "{what}: held {:?}, Postgres has {expected:?}",
+                held(self)
+            );
+            self.step(base).await;
+        }
+    }
+
+    /// The ids of the rows held.
+    fn ids(&self) -> BTreeSet<String> {
+        self.rows
+            .values()
+            .map(|(row, _)| row["id"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
     /// (id, organization_id, title) of every row held.
     fn held(&self) -> BTreeSet<(String, String, String)> {
         self.rows
@@ -242,8 +276,10 @@ async fn moves_racing_with_task_updates_end_in_postgres_rows_without_a_409() {
     }
     memberships.await.unwrap();
     tasks.await.unwrap();
-    follower.settle(fx.base()).await;
-    assert_eq!(follower.held(), postgres_rows(&fx, user).await);
+    let expected = postgres_rows(&fx, user).await;
+    follower
+        .until_equal(fx.base(), Follower::held, expected, "after the writes")
+        .await;
     assert_eq!(follower.conflicts, 0, "no 409 while rows moved");
     fx.finish().await;
 }
@@ -257,8 +293,10 @@ async fn subqueries_the_service_must_not_serve_are_refused() {
             "unknown table",
         ),
         (
-            "organization_id IN (SELECT organization_id FROM organization_members WHERE user_id IN (SELECT id FROM users))",
-            "nested subquery",
+            "organization_id IN (SELECT organization_id FROM organization_members WHERE user_id IN \
+             (SELECT id FROM users WHERE id IN (SELECT user_id FROM organization_members WHERE \
+             organization_id IN (SELECT organization_id FROM organization_members))))",
+            "nested more than 3 deep",
         ),
         (
             "title = 'x' OR organization_id IN (SELECT organization_id FROM organization_members)",
@@ -278,5 +316,72 @@ async fn subqueries_the_service_must_not_serve_are_refused() {
         fx.server.service.registry().is_empty(),
         "no shape was made for a refused subquery"
     );
+    fx.finish().await;
+}
+
+/// The user's teammates: members of any organization the user belongs to.
+const TEAMMATES: &str = "id IN (SELECT user_id FROM organization_members WHERE organization_id IN \
+     (SELECT organization_id FROM organization_members WHERE user_id = $1))";
+
+#[tokio::test]
+async fn a_nested_subquery_follows_memberships_at_both_levels_without_a_409() {
+    let fx = Fixture::start_with(|c| c.long_poll = Duration::from_millis(300)).await;
+    let user = fx.team.users[0].id;
+    let orgs: Vec<Uuid> = fx.team.organizations.iter().map(|o| o.id).collect();
+    let others: Vec<Uuid> = fx
+        .team
+        .users
+        .iter()
+        .map(|u| u.id)
+        .filter(|id| *id != user)
+        .collect();
+    let expected = || async {
+        let rows = fx
+            .sql()
+            .await
+            .query(
+                &format!("SELECT id::text FROM users WHERE {TEAMMATES}"),
+                &[&user],
+            )
+            .await
+            .unwrap();
+        rows.iter()
+            .map(|r| r.get::<_, String>(0))
+            .collect::<BTreeSet<String>>()
+    };
+    let mut follower = Follower::of("users", TEAMMATES, user);
+    follower.settle(fx.base()).await;
+    assert_eq!(follower.ids(), expected().await, "the snapshot");
+    let sql = fx.sql().await;
+    let mut rng = 7_u64;
+    let mut next = |n: usize| {
+        rng = rng
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (rng >> 33) as usize % n
+    };
+    for round in 0..60 {
+        // Half the time the user's own memberships (the inner level), half a teammate's.
+        let member = if round % 2 == 0 {
+            user
+        } else {
+            others[next(others.len())]
+        };
+        let org = orgs[next(orgs.len())];
+        let statement = if next(3) == 0 {
+            "DELETE FROM organization_members WHERE organization_id = $1 AND user_id = $2"
+        } else {
+            "INSERT INTO organization_members (organization_id, user_id) VALUES ($1, $2) \
+             ON CONFLICT DO NOTHING"
+        };
+        sql.execute(statement, &[&org, &member]).await.unwrap();
+        if round % 10 == 9 {
+            let what = format!("after round {round}");
+            follower
+                .until_equal(fx.base(), Follower::ids, expected().await, &what)
+                .await;
+        }
+    }
+    assert_eq!(follower.conflicts, 0, "no 409 while memberships changed");
     fx.finish().await;
 }

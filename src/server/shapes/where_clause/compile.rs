@@ -45,6 +45,7 @@ pub(super) fn compile(
         params,
         columns,
         inner_tables: Some(inner_tables),
+        depth: 0,
     }
     .condition(&expr)
 }
@@ -98,8 +99,10 @@ pub(super) struct Compiler<'a> {
     pub(super) sql: &'a str,
     pub(super) params: &'a BTreeMap<usize, String>,
     pub(super) columns: &'a [ColumnInfo],
-    /// The tables subqueries may name; `None` inside a subquery (no nesting).
+    /// The tables subqueries may name; `None` where no subquery may appear.
     pub(super) inner_tables: Option<&'a InnerTables>,
+    /// How many subqueries this expression is inside.
+    pub(super) depth: usize,
 }
 
 impl Compiler<'_> {

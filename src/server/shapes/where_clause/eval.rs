@@ -5,6 +5,7 @@ use std::cmp::Ordering;
 
 use super::tree::{CmpOp, Node, Operand, Routing, Subquery, TruthTest};
 use super::value::{Datum, SqlType};
+use super::value_set::Contribution;
 
 impl Node {
     /// `Some(true)`, `Some(false)`, or `None` for SQL's unknown.
@@ -146,15 +147,36 @@ pub(super) fn routable(ty: SqlType) -> bool {
 }
 
 impl Subquery {
-    /// The value an inner row contributes: its selected column, when the row matches.
-    pub fn value_of<'a>(&self, row: &[Option<&'a str>]) -> Option<&'a str> {
+    /// What an inner row gives this subquery: its selected column (and its values in the
+    /// columns nested subqueries constrain), when the row matches.
+    pub fn contribution(&self, row: &[Option<&str>]) -> Option<Contribution> {
         let matches = self
             .where_clause
             .as_ref()
             .is_none_or(|w| w.eval(row) == Some(true));
-        matches
-            .then(|| row.get(self.column).copied().flatten())
+        let value = row
+            .get(self.column)
+            .copied()
             .flatten()
+            .filter(|_| matches)?;
+        Some(Contribution {
+            value: value.to_owned(),
+            pinned: self
+                .nested
+                .iter()
+                .map(|(column, _)| row.get(*column).copied().flatten().map(str::to_owned))
+                .collect(),
+        })
+    }
+
+    /// The inner row's identity: its key columns' values.
+    pub fn key_of(&self, row: &[Option<&str>]) -> String {
+        let mut key = String::new();
+        for column in self.table.key_columns() {
+            key.push_str(row.get(column).copied().flatten().unwrap_or("\u{0}"));
+            key.push('\u{1}');
+        }
+        key
     }
 
     /// The routing key of the inner where clause (see [`super::WhereClause::routing`]).

@@ -29,12 +29,24 @@ mod value;
 mod value_set;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use super::schema::ColumnInfo;
 pub use subquery::subquery_tables;
 use tree::Node;
 pub use tree::{InnerTables, Problem, Routing, Subquery, WhereError};
-pub use value_set::ValueSet;
+pub use value_set::{Contribution, Transitions, ValueSet};
+
+/// One subquery of a clause, where it sits: under the shape itself (`parent: None`, and
+/// `position` is its part of a row's tag) or under another subquery (`parent`, and `position`
+/// in that one's `nested`); `column` is the column it constrains in the table above it.
+#[derive(Debug, Clone)]
+pub struct Dependency {
+    pub subquery: Arc<Subquery>,
+    pub parent: Option<usize>,
+    pub position: usize,
+    pub column: usize,
+}
 
 /// A compiled where clause. Cheap to evaluate: every constant is parsed at compile time.
 #[derive(Debug, Clone)]
@@ -67,17 +79,35 @@ impl WhereClause {
 
     /// The clause's subqueries with the outer column each constrains, in order: a row's tag
     /// has one part per subquery, in this order.
-    pub fn subqueries(&self) -> Vec<(usize, &std::sync::Arc<Subquery>)> {
-        let top = match &self.root {
-            Node::And(nodes) => nodes.as_slice(),
-            node => std::slice::from_ref(node),
-        };
-        top.iter()
-            .filter_map(|node| match node {
-                Node::InSubquery { column, subquery } => Some((column.index, subquery)),
-                _ => None,
-            })
-            .collect()
+    pub fn subqueries(&self) -> Vec<(usize, Arc<Subquery>)> {
+        subquery::top_level_subqueries(&self.root)
+    }
+
+    /// Every subquery, nested ones too, parents before their children.
+    pub fn all_subqueries(&self) -> Vec<Dependency> {
+        let mut all = Vec::new();
+        let mut pending: Vec<(Option<usize>, usize, usize, Arc<Subquery>)> = self
+            .subqueries()
+            .into_iter()
+            .enumerate()
+            .map(|(position, (column, subquery))| (None, position, column, subquery))
+            .collect();
+        pending.reverse();
+        while let Some((parent, position, column, subquery)) = pending.pop() {
+            let index = all.len();
+            for (nested_position, (nested_column, nested)) in
+                subquery.nested.iter().enumerate().rev()
+            {
+                pending.push((Some(index), nested_position, *nested_column, nested.clone()));
+            }
+            all.push(Dependency {
+                subquery,
+                parent,
+                position,
+                column,
+            });
+        }
+        all
     }
 
     /// Evaluates against a row given as Postgres *text output* values by column index (same

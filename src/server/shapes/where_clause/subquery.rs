@@ -1,6 +1,6 @@
 //! `<column> IN (SELECT <column> FROM <table> [WHERE …])`: a shape whose rows depend on another
-//! table. The inner query is compiled like any where clause (against the inner table, nested
-//! subqueries refused), and its current values are kept in a `ValueSet` — a count per value
+//! table. The inner query is compiled like any where clause (against the inner table; it may
+//! hold subqueries of its own, three levels deep at most), and its current values are kept in a `ValueSet` — a count per value
 //! of the inner rows that produce it — which the outer clause reads when it evaluates a row.
 //!
 //! Electric's restrictions, kept here: the subquery selects one plain column of one table, with
@@ -41,8 +41,11 @@ fn collect_tables(expr: &Expr, out: &mut Vec<(String, String)>) {
             target: InTarget::Subquery(subquery),
             ..
         } => {
-            if let Some((table, _, _)) = plain_select(subquery) {
+            if let Some((table, _, selection)) = plain_select(subquery) {
                 out.extend(parse_table_name(&table).ok());
+                if let Some(selection) = selection {
+                    collect_tables(selection, out);
+                }
             }
         }
         _ => {}
@@ -83,6 +86,9 @@ fn plain_select(query: &Query) -> Option<(String, &Expr, Option<&Expr>)> {
     (select.to_string() == plain).then(|| (name.to_string(), item, select.selection.as_ref()))
 }
 
+/// Subqueries inside subqueries inside subqueries, and no deeper.
+const MAX_DEPTH: usize = 3;
+
 impl Compiler<'_> {
     pub(super) fn in_subquery(
         &self,
@@ -99,20 +105,21 @@ impl Compiler<'_> {
             unsupported("subquery other than SELECT <column> FROM <table> [WHERE …]")
         })?;
         let key = parse_table_name(&table_name).map_err(|_| unsupported("subquery table name"))?;
+        if self.depth >= MAX_DEPTH {
+            return Err(unsupported("subqueries nested more than 3 deep"));
+        }
         let Some(table) = self.inner_tables.and_then(|t| t.get(&key)) else {
-            return Err(match self.inner_tables {
-                None => unsupported("nested subquery"),
-                Some(_) => self.invalid(
-                    expr,
-                    Problem::UnknownTable(format!("\"{}\".\"{}\"", key.0, key.1)),
-                ),
-            });
+            return Err(self.invalid(
+                expr,
+                Problem::UnknownTable(format!("\"{}\".\"{}\"", key.0, key.1)),
+            ));
         };
         let inner = Compiler {
             sql: self.sql,
             params: self.params,
             columns: &table.columns,
-            inner_tables: None,
+            inner_tables: self.inner_tables,
+            depth: self.depth + 1,
         };
         let super::compile::Term::Column(inner_ref) = inner.term(item)? else {
             return Err(unsupported(
@@ -142,16 +149,39 @@ impl Compiler<'_> {
         let where_clause = selection
             .map(|selection| inner.condition(selection))
             .transpose()?;
+        if let Some(inner_root) = &where_clause {
+            check_placement(inner_root, self.sql)?;
+        }
+        let nested = where_clause
+            .as_ref()
+            .map(top_level_subqueries)
+            .unwrap_or_default();
         Ok(Node::InSubquery {
             column,
             subquery: Arc::new(Subquery {
                 table: table.clone(),
                 column: inner_column.index,
                 where_clause,
+                nested,
                 values: ValueSet::default(),
             }),
         })
     }
+}
+
+/// The subqueries ANDed at the top of `root` (where `check_placement` allows them), with the
+/// column each constrains.
+pub(super) fn top_level_subqueries(root: &Node) -> Vec<(usize, Arc<Subquery>)> {
+    let top: &[Node] = match root {
+        Node::And(nodes) => nodes,
+        node => std::slice::from_ref(node),
+    };
+    top.iter()
+        .filter_map(|node| match node {
+            Node::InSubquery { column, subquery } => Some((column.index, subquery.clone())),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Subqueries may only be ANDed with the rest of the clause (or be all of it).

@@ -79,6 +79,8 @@ pub struct Subquery {
     pub column: usize,
     /// The inner where clause, compiled against the inner table.
     pub(super) where_clause: Option<Node>,
+    /// The subqueries of the inner where clause, with the inner table's column each constrains.
+    pub nested: Vec<(usize, Arc<Subquery>)>,
     pub values: ValueSet,
 }
 

@@ -48,28 +48,33 @@ fn a_subquery_reads_its_value_set() {
     let clause = compile(&format!("{SUBQUERY} AND done"), &["u1"]).unwrap();
     let subqueries = clause.subqueries();
     assert_eq!(subqueries.len(), 1);
-    let (column, subquery) = subqueries[0];
+    let (column, subquery) = subqueries[0].clone();
     assert_eq!(columns()[column].name, "organization_id");
     assert_eq!(subquery.table.name, "members");
     let inner_row = |org: &'static str, user: &'static str, active: &'static str| {
         vec![Some("1"), Some(org), Some(user), Some(active)]
     };
-    assert_eq!(subquery.value_of(&inner_row(ORG, "u1", "t")), Some(ORG));
-    assert_eq!(subquery.value_of(&inner_row(ORG, "u2", "t")), None);
-    assert_eq!(subquery.value_of(&inner_row(ORG, "u1", "f")), None);
+    let value = |row: &[Option<&str>]| subquery.contribution(row).map(|c| c.value);
+    assert_eq!(value(&inner_row(ORG, "u1", "t")).as_deref(), Some(ORG));
+    assert_eq!(value(&inner_row(ORG, "u2", "t")), None);
+    assert_eq!(value(&inner_row(ORG, "u1", "f")), None);
     let mut row = vec![None; columns().len()];
     row[5] = Some(ORG);
     row[6] = Some("t");
     assert!(!clause.matches(&row), "an empty set holds nothing");
-    assert!(subquery.values.add(ORG));
+    let member = |key: &str| {
+        let inner = inner_row(ORG, "u1", "t");
+        subquery.values.set_row(key, subquery.contribution(&inner))
+    };
+    assert_eq!(member("m1").gained, [ORG]);
+    assert!(member("m2").is_empty(), "a second row with the same value");
+    assert!(clause.matches(&row));
     assert!(
-        !subquery.values.add(ORG),
-        "a second row with the same value"
+        subquery.values.set_row("m1", None).is_empty(),
+        "one row still yields it"
     );
     assert!(clause.matches(&row));
-    assert!(!subquery.values.remove(ORG), "one row still yields it");
-    assert!(clause.matches(&row));
-    assert!(subquery.values.remove(ORG));
+    assert_eq!(subquery.values.set_row("m2", None).lost, [ORG]);
     assert!(!clause.matches(&row));
     row[5] = Some(ORG2);
     assert!(!clause.matches(&row));
@@ -148,9 +153,16 @@ fn what_electric_refuses_is_refused() {
             "unknown column",
         ),
         (
-            "organization_id IN (SELECT organization_id FROM members WHERE \
+            "organization_id IN (SELECT organization_id FROM members WHERE organization_id IN \
+             (SELECT organization_id FROM members WHERE organization_id IN (SELECT \
+             organization_id FROM members WHERE organization_id IN (SELECT organization_id \
+             FROM members))))",
+            "nested more than 3 deep",
+        ),
+        (
+            "organization_id IN (SELECT organization_id FROM members WHERE active OR \
              organization_id IN (SELECT organization_id FROM members))",
-            "nested subquery",
+            "under OR or NOT",
         ),
         (
             "organization_id IN (SELECT organization_id FROM members WHERE user_id = $1)",
@@ -170,4 +182,44 @@ fn what_electric_refuses_is_refused() {
     // Without the inner tables (a subset's where), the table is unknown.
     let plain = WhereClause::compile(SUBQUERY, &params(&["u1"]), &columns());
     assert!(plain.unwrap_err().to_string().contains("unknown table"));
+}
+
+#[test]
+fn subqueries_nest_and_list_parents_before_children() {
+    let clause = compile(
+        "organization_id IN (SELECT organization_id FROM members WHERE user_id IN \
+         (SELECT user_id FROM members WHERE organization_id = $1))",
+        &[ORG],
+    )
+    .unwrap();
+    let all = clause.all_subqueries();
+    assert_eq!(all.len(), 2);
+    assert_eq!((all[0].parent, all[0].position), (None, 0));
+    assert_eq!((all[1].parent, all[1].position), (Some(0), 0));
+    assert_eq!(all[1].subquery.table.columns[all[1].column].name, "user_id");
+    let (sql, values) = clause.to_sql(1);
+    assert!(
+        sql.contains("WHERE \"user_id\" IN (SELECT \"user_id\" FROM \"public\".\"members\" WHERE \"organization_id\" = $1::text::uuid)"),
+        "{sql}"
+    );
+    assert_eq!(values, [ORG]);
+    // A member row of the outer subquery counts only while its user is in the inner set.
+    let outer = &all[0].subquery;
+    let inner = &all[1].subquery;
+    let row = [Some("1"), Some(ORG2), Some("u1"), Some("t")];
+    assert_eq!(
+        outer.contribution(&row),
+        None,
+        "u1 is not in the inner set yet"
+    );
+    inner.values.set_row(
+        "k",
+        Some(crate::server::shapes::where_clause::Contribution {
+            value: "u1".into(),
+            pinned: Vec::new(),
+        }),
+    );
+    let contribution = outer.contribution(&row).unwrap();
+    assert_eq!(contribution.value, ORG2);
+    assert_eq!(contribution.pinned, [Some("u1".to_owned())]);
 }
