@@ -8,6 +8,10 @@
 //! is removed from one of its organizations meanwhile (`removals`), the held request ends at
 //! once — a long-poll with a 409 (the client fetches afresh, without that organization), an
 //! event stream by closing — so nothing more of that organization reaches them.
+//!
+//! With `?organization_id=<id>` the shape is that one organization's, the same for all its
+//! members (so the sync service keeps one per organization, not one per set of memberships);
+//! without it, older desktops get all their organizations in one shape, as before.
 
 use std::future::Future;
 
@@ -86,6 +90,39 @@ pub async fn scope(
     })
 }
 
+/// `table` in one organization the user belongs to (`?organization_id=`): the same shape for
+/// every member, so they share it (and a cache in front of the sync service can too). Not a
+/// member: 403, checked on every request.
+pub async fn organization_scope(
+    client: &impl tokio_postgres::GenericClient,
+    table: &str,
+    user: Uuid,
+    organization: Uuid,
+) -> AppResult<Scope> {
+    let member = client
+        .query_opt(
+            "SELECT 1 FROM organization_members WHERE organization_id = $1 AND user_id = $2",
+            &[&organization, &user],
+        )
+        .await?
+        .is_some();
+    if !member {
+        return Err(AppError::Forbidden(
+            "you are not a member of this organization".into(),
+        ));
+    }
+    let where_clause = match table {
+        "organizations" => "id = $1",
+        "users" => "id IN (SELECT user_id FROM organization_members WHERE organization_id = $1)",
+        _ => "organization_id = $1",
+    };
+    Ok(Scope {
+        where_clause: where_clause.to_owned(),
+        params: vec![organization.to_string()],
+        organizations: vec![organization],
+    })
+}
+
 pub async fn electric(
     State(state): State<ApiState>,
     PathParams(table): PathParams<String>,
@@ -98,9 +135,23 @@ pub async fn electric(
     let client_params: Vec<(String, String)> =
         serde_urlencoded::from_str(query.as_deref().unwrap_or(""))
             .map_err(|e| AppError::BadRequest(format!("the query string cannot be parsed: {e}")))?;
+    let organization = client_params
+        .iter()
+        .find(|(k, _)| k == "organization_id")
+        .map(|(_, v)| {
+            v.parse::<Uuid>().map_err(|_| {
+                AppError::BadRequest(format!("organization_id {v:?} is not an organization id"))
+            })
+        })
+        .transpose()?;
     let scope = {
         let client = state.pool.get().await?;
-        scope(&**client, &table, user.id).await?
+        match organization {
+            Some(organization) => {
+                organization_scope(&**client, &table, user.id, organization).await?
+            }
+            None => scope(&**client, &table, user.id).await?,
+        }
     };
     let upstream = upstream_query(&table, &scope, &client_params);
     let live = client_params

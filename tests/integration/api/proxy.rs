@@ -301,3 +301,106 @@ async fn a_removed_member_must_refetch_and_loses_the_org() {
     );
     api.finish().await;
 }
+
+/// The ids of `table`'s rows that belong to organization `org` alone.
+async fn ids_of_organization(
+    sql: &tokio_postgres::Client,
+    table: &str,
+    org: Uuid,
+) -> BTreeSet<String> {
+    let condition = match table {
+        "organizations" => "id = $1",
+        "users" => "id IN (SELECT user_id FROM organization_members WHERE organization_id = $1)",
+        _ => "organization_id = $1",
+    };
+    sql.query(
+        &format!("SELECT id::text FROM {table} WHERE {condition}"),
+        &[&org],
+    )
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| r.get(0))
+    .collect()
+}
+
+#[tokio::test]
+async fn an_organizations_shapes_are_shared_by_its_members_and_refused_to_others() {
+    let api = Api::start().await;
+    let sql = api.sql().await;
+    let org = api.org(0);
+    let (a, b) = (api.only_in(0, "member"), api.multi_org_user());
+    assert!(api.orgs_of(b).contains(&0));
+    let outsider = api.only_in(1, "member");
+    for table in SYNCED_TABLES {
+        let mut handles = Vec::new();
+        for member in [a, b] {
+            let mut shape = api.shape(table, &api.token(api.user(member)));
+            shape.suffix = format!("organization_id={org}");
+            shape.catch_up().await;
+            assert_eq!(
+                shape.ids(),
+                ids_of_organization(&sql, table, org).await,
+                "{table} of one organization"
+            );
+            handles.push(shape.handle.clone());
+        }
+        assert_eq!(
+            handles[0], handles[1],
+            "{table}: both members share one shape"
+        );
+        let path = format!("/api/electric/{table}?offset=-1&organization_id={org}");
+        let refused = api.get(&path, Some(&api.token(api.user(outsider)))).await;
+        assert_eq!(refused.status, 403, "{table}: {}", refused.body);
+        assert!(refused.body.contains("not a member"), "{}", refused.body);
+        let bad = format!("/api/electric/{table}?offset=-1&organization_id=nope");
+        let refused = api.get(&bad, Some(&api.token(api.user(a)))).await;
+        assert_eq!(refused.status, 400, "{table}: {}", refused.body);
+    }
+    api.finish().await;
+}
+
+#[tokio::test]
+async fn removal_ends_a_held_request_for_that_organizations_shape_within_a_second() {
+    let api = Api::start().await;
+    let member = api.multi_org_user();
+    let member_id = api.user(member);
+    let orgs = api.orgs_of(member);
+    let lost = *orgs
+        .iter()
+        .find(|&&o| api.role(member, o) != Some("owner"))
+        .expect("the member is not the owner of every org");
+    let owner = api.with_role(lost, "owner");
+    let mut shape = api.shape("tasks", &api.token(member_id));
+    shape.suffix = format!("organization_id={}", api.org(lost));
+    shape.catch_up().await;
+    let held = tokio::spawn(async move {
+        let reply = shape.step().await;
+        (reply.status, std::time::Instant::now())
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    api.delete(
+        &format!("/api/organizations/{}/members/{member_id}", api.org(lost)),
+        Some(&api.token(api.user(owner))),
+    )
+    .await
+    .ok(204);
+    let removed = std::time::Instant::now();
+    let (status, answered) = tokio::time::timeout(Duration::from_secs(5), held)
+        .await
+        .expect("the held request ended")
+        .unwrap();
+    assert_eq!(status, 409, "the held request is told to start over");
+    assert!(
+        answered.duration_since(removed) < Duration::from_secs(1),
+        "ended {:?} after the removal",
+        answered.duration_since(removed)
+    );
+    let path = format!(
+        "/api/electric/tasks?offset=-1&organization_id={}",
+        api.org(lost)
+    );
+    let refused = api.get(&path, Some(&api.token(member_id))).await;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    api.finish().await;
+}
