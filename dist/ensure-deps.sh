@@ -35,6 +35,8 @@ if [ "$purpose" = "test" ]; then
     # The window's smoke test runs the real binary on a virtual display.
     command -v xvfb-run >/dev/null 2>&1 || missing+=(xvfb)
     command -v xauth >/dev/null 2>&1 || missing+=(xauth)
+    # The deployment tests put a real nginx (cache, load balancer) in front of the servers.
+    command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
     # The packaging test validates the installed menu entry.
     command -v desktop-file-validate >/dev/null 2>&1 || missing+=(desktop-file-utils)
 fi

@@ -5,6 +5,7 @@ mod admin_cli;
 mod api;
 mod attacks;
 mod demo;
+mod deploy;
 mod desktop;
 mod layers;
 mod packaging;

@@ -8,4 +8,4 @@ mod consistency;
 mod protocol;
 mod subqueries;
 mod subsets;
-mod support;
+pub mod support;
