@@ -264,6 +264,9 @@ pub struct ServerOptions {
     pub listener: crate::server::ListenerConfig,
     pub api_limits: crate::server::api::ApiLimits,
     pub shape_limits: crate::server::shapes::ShapeLimits,
+    /// Where shapes come from: `None` for a sync service in this process (secret
+    /// `sync-secret`, a fresh slot), or another one (an API replica behind a shared service).
+    pub electric: Option<crate::server::app::ElectricConfig>,
 }
 
 impl Default for ServerOptions {
@@ -275,6 +278,7 @@ impl Default for ServerOptions {
             listener: Default::default(),
             api_limits: Default::default(),
             shape_limits: Default::default(),
+            electric: None,
         }
     }
 }
@@ -327,10 +331,12 @@ impl AppServer {
             database_url,
             data_dir,
             Some(options.jwt_secret),
-            crate::server::app::ElectricConfig::Local {
-                secret: Some("sync-secret".to_owned()),
-                slot: unique_name("slot"),
-            },
+            options
+                .electric
+                .unwrap_or_else(|| crate::server::app::ElectricConfig::Local {
+                    secret: Some("sync-secret".to_owned()),
+                    slot: unique_name("slot"),
+                }),
         );
         config.api_limits = options.api_limits;
         config.shape_limits = options.shape_limits;

@@ -3,3 +3,4 @@
 
 mod nginx;
 mod nginx_cache;
+mod replicas;
