@@ -37,6 +37,7 @@ if [ "$purpose" = "test" ]; then
     command -v xauth >/dev/null 2>&1 || missing+=(xauth)
     # The deployment tests put a real nginx (cache, load balancer) in front of the servers.
     command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+    command -v curl >/dev/null 2>&1 || missing+=(curl)
     # The packaging test validates the installed menu entry.
     command -v desktop-file-validate >/dev/null 2>&1 || missing+=(desktop-file-utils)
 fi
