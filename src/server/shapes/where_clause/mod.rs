@@ -25,6 +25,7 @@ mod subquery;
 #[cfg(test)]
 mod tests;
 mod tree;
+mod unsupported;
 mod value;
 mod value_set;
 
