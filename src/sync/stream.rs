@@ -185,6 +185,7 @@ impl TableStream {
         // A refetch must reach its swap even when the last page brings no rows.
         let unchanged = !self.refetching
             && batch.changes.is_empty()
+            && batch.move_outs.is_empty()
             && Some(&batch.handle) == self.stored.handle.as_ref()
             && batch.offset == self.stored.offset;
         if unchanged {
