@@ -295,3 +295,47 @@ fn a_change_delivered_twice_is_applied_once() {
     };
     assert!(again.changes.is_empty());
 }
+
+#[test]
+fn tags_and_move_out_events_reach_the_batch_in_order_once() {
+    let mut client = ShapeClient::new("users", Position::start());
+    let Step::Apply(_) = client.on_response(&snapshot_page(), 0.5) else {
+        panic!("expected a batch");
+    };
+    let body = r#"[
+        {"key":"k2","value":{"id":"b"},"headers":{"operation":"insert","relation":["public","users"],"lsn":"10","op_position":0,"txids":[5],"tags":["b"]}},
+        {"headers":{"event":"move-out","patterns":[{"pos":0,"value":"a"}],"lsn":"10","op_position":2,"txids":[5]}},
+        {"key":"k2","value":{"id":"b"},"headers":{"operation":"update","relation":["public","users"],"lsn":"11","op_position":0,"txids":[6],"tags":["c"],"removed_tags":["b"]}},
+        {"headers":{"control":"up-to-date"}}]"#;
+    let page = response(
+        200,
+        &[
+            ("electric-handle", "h1"),
+            ("electric-offset", "11_0"),
+            ("electric-schema", SCHEMA),
+            ("electric-cursor", "1"),
+        ],
+        body,
+    );
+    let Step::Apply(batch) = client.on_response(&page, 0.5) else {
+        panic!("expected a batch");
+    };
+    assert_eq!(batch.changes[0].tags, ["b"]);
+    assert_eq!(batch.changes[1].tags, ["c"]);
+    assert_eq!(batch.changes[1].removed_tags, ["b"]);
+    assert_eq!(
+        batch.move_outs,
+        [MoveOut {
+            after: 1,
+            patterns: vec![MovePattern {
+                pos: 0,
+                value: "a".into()
+            }]
+        }]
+    );
+    // The same page delivered again brings nothing twice.
+    let Step::Apply(again) = client.on_response(&page, 0.5) else {
+        panic!("expected a batch");
+    };
+    assert!(again.changes.is_empty() && again.move_outs.is_empty());
+}
