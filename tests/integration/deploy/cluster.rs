@@ -44,6 +44,9 @@ fn script(action: &str, dir: &Path, port: u16) -> std::process::Output {
 #[tokio::test]
 async fn the_local_cluster_comes_up_serves_through_both_tiers_and_goes_down() {
     let parent = tempfile::tempdir().unwrap();
+    // As root the script runs PostgreSQL as `postgres`, who must be able to reach the folder.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(parent.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     let dir = parent.path().join("cluster");
     let port = free_ports();
     let up = script("up", &dir, port);
