@@ -70,6 +70,12 @@ pub async fn transaction_messages(
         .as_ref()
         .map(|w| w.all_subqueries())
         .unwrap_or_default();
+    let moves = Moves {
+        pool,
+        xid,
+        definition,
+        dependencies: &dependencies,
+    };
     let mut outputs: Vec<Output<'_>> = Vec::new();
     for step in steps {
         match *step {
@@ -82,12 +88,6 @@ pub async fn transaction_messages(
             Step::Inner { index, dependency } => {
                 let subquery = &dependencies[dependency].subquery;
                 let transitions = row_changed(subquery, &changes[index].1);
-                let moves = Moves {
-                    pool,
-                    xid,
-                    definition,
-                    dependencies: &dependencies,
-                };
                 moves
                     .propagate(dependency, transitions, &mut outputs)
                     .await?;

@@ -59,6 +59,15 @@ impl<T: Clone> TableRoutes<T> {
         self.routed.retain(|_, by_value| !by_value.is_empty());
     }
 
+    /// Every entry (possibly repeated).
+    fn all(&self) -> impl Iterator<Item = &T> {
+        self.unrouted.iter().chain(
+            self.routed
+                .values()
+                .flat_map(|by_value| by_value.values().flatten()),
+        )
+    }
+
     /// The entries any of `rows` may concern (possibly repeated).
     fn lookup(&self, rows: &[&[Option<&str>]]) -> Vec<T> {
         let mut out: Vec<T> = self.unrouted.clone();
@@ -307,10 +316,7 @@ impl Registry {
         let Some(routes) = inner.dependencies.get(&oid) else {
             return Vec::new();
         };
-        let mut out: Vec<Arc<Shape>> = routes.lookup(&[]).into_iter().map(|(s, _)| s).collect();
-        for by_value in routes.routed.values() {
-            out.extend(by_value.values().flatten().map(|(s, _)| s.clone()));
-        }
+        let mut out: Vec<Arc<Shape>> = routes.all().map(|(s, _)| s.clone()).collect();
         out.sort_by_key(|s| Arc::as_ptr(s) as usize);
         out.dedup_by(|a, b| Arc::ptr_eq(a, b));
         out

@@ -83,11 +83,6 @@ async fn visibility(tx: &Transaction<'_>) -> Result<SnapshotFilter, tokio_postgr
 }
 
 /// `SELECT <every column as text> FROM <table>`, the start of every row query.
-pub fn select_all_as_text(definition: &ShapeDefinition) -> String {
-    select_all_of(&definition.table)
-}
-
-/// `SELECT <every column as text> FROM <table>` for any table.
 pub fn select_all_of(table: &TableInfo) -> String {
     let columns: Vec<String> = table
         .columns
@@ -156,7 +151,7 @@ async fn copy_rows(tx: &Transaction<'_>, shape: &Shape) -> Result<u64, SnapshotE
         Some(clause) => clause.to_sql(1),
         None => ("true".to_owned(), Vec::new()),
     };
-    let query = format!("{} WHERE {where_sql}", select_all_as_text(definition));
+    let query = format!("{} WHERE {where_sql}", select_all_of(&definition.table));
     let mut next_op = 0_u64;
     let mut batch = Vec::with_capacity(BATCH_ROWS);
     for_each_row(tx, &query, &params, definition.table.columns.len(), |row| {

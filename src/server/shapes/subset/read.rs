@@ -12,7 +12,7 @@ use tokio_postgres::Client;
 use super::plan::{OrderItem, Subset};
 use crate::server::shapes::definition::ShapeDefinition;
 use crate::server::shapes::snapshot::{
-    SnapshotError, consistent_read, for_each_row, quote_ident, select_all_as_text,
+    SnapshotError, consistent_read, for_each_row, quote_ident, select_all_of,
 };
 
 /// A subset read: the JSON body and how many rows it holds.
@@ -83,7 +83,7 @@ fn query(definition: &ShapeDefinition, subset: &Subset) -> (String, Vec<String>)
         conditions.push(format!("({sql})"));
         params.extend(values);
     }
-    let mut query = select_all_as_text(definition);
+    let mut query = select_all_of(&definition.table);
     if !conditions.is_empty() {
         let _ = write!(query, " WHERE {}", conditions.join(" AND "));
     }

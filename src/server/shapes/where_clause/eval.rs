@@ -172,7 +172,7 @@ impl Subquery {
     /// The inner row's identity: its key columns' values.
     pub fn key_of(&self, row: &[Option<&str>]) -> String {
         let mut key = String::new();
-        for column in self.table.key_columns() {
+        for &column in &self.key_columns {
             key.push_str(row.get(column).copied().flatten().unwrap_or("\u{0}"));
             key.push('\u{1}');
         }

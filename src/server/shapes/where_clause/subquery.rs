@@ -1,7 +1,7 @@
 //! `<column> IN (SELECT <column> FROM <table> [WHERE …])`: a shape whose rows depend on another
 //! table. The inner query is compiled like any where clause (against the inner table; it may
-//! hold subqueries of its own, three levels deep at most), and its current values are kept in a `ValueSet` — a count per value
-//! of the inner rows that produce it — which the outer clause reads when it evaluates a row.
+//! hold subqueries of its own, three levels deep at most); the inner rows that match it are
+//! kept by key in a `ValueSet`, which the outer clause reads when it evaluates a row.
 //!
 //! Electric's restrictions, kept here: the subquery selects one plain column of one table, with
 //! no joins, grouping, ordering or limits; the two columns have the same type (one of those
@@ -161,6 +161,7 @@ impl Compiler<'_> {
             subquery: Arc::new(Subquery {
                 table: table.clone(),
                 column: inner_column.index,
+                key_columns: table.key_columns(),
                 where_clause,
                 nested,
                 values: ValueSet::default(),

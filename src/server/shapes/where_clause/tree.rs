@@ -77,6 +77,8 @@ pub struct Subquery {
     pub table: Arc<TableInfo>,
     /// The selected column's index in the inner table.
     pub column: usize,
+    /// The inner table's key columns, which identify its rows in `values`.
+    pub(super) key_columns: Vec<usize>,
     /// The inner where clause, compiled against the inner table.
     pub(super) where_clause: Option<Node>,
     /// The subqueries of the inner where clause, with the inner table's column each constrains.
