@@ -71,23 +71,30 @@ pub async fn scope(
             organizations: orgs,
         });
     }
-    let placeholders: Vec<String> = (1..=orgs.len()).map(|i| format!("${i}")).collect();
-    let organizations = placeholders.join(", ");
-    let where_clause = match table {
-        "organizations" => format!("id IN ({organizations})"),
-        // People the user works with: members of any of their organizations. A subquery
-        // shape, so a teammate joining or leaving moves their row in or out; only the user's
-        // own memberships change the shape.
-        "users" => format!(
-            "id IN (SELECT user_id FROM organization_members WHERE organization_id IN ({organizations}))"
-        ),
-        _ => format!("organization_id IN ({organizations})"),
-    };
-    Ok(Scope {
-        where_clause,
-        params: orgs.iter().map(Uuid::to_string).collect(),
-        organizations: orgs,
-    })
+    Ok(Scope::of(table, orgs))
+}
+
+impl Scope {
+    /// `table` limited to `organizations` (not empty), each a bound param.
+    fn of(table: &str, organizations: Vec<Uuid>) -> Self {
+        let placeholders: Vec<String> =
+            (1..=organizations.len()).map(|i| format!("${i}")).collect();
+        let listed = placeholders.join(", ");
+        let where_clause = match table {
+            "organizations" => format!("id IN ({listed})"),
+            // People the user works with: members of those organizations. A subquery shape, so
+            // a teammate joining or leaving moves their row in or out.
+            "users" => format!(
+                "id IN (SELECT user_id FROM organization_members WHERE organization_id IN ({listed}))"
+            ),
+            _ => format!("organization_id IN ({listed})"),
+        };
+        Self {
+            where_clause,
+            params: organizations.iter().map(Uuid::to_string).collect(),
+            organizations,
+        }
+    }
 }
 
 /// `table` in one organization the user belongs to (`?organization_id=`): the same shape for
@@ -111,16 +118,7 @@ pub async fn organization_scope(
             "you are not a member of this organization".into(),
         ));
     }
-    let where_clause = match table {
-        "organizations" => "id = $1",
-        "users" => "id IN (SELECT user_id FROM organization_members WHERE organization_id = $1)",
-        _ => "organization_id = $1",
-    };
-    Ok(Scope {
-        where_clause: where_clause.to_owned(),
-        params: vec![organization.to_string()],
-        organizations: vec![organization],
-    })
+    Ok(Scope::of(table, vec![organization]))
 }
 
 pub async fn electric(
