@@ -22,26 +22,13 @@ impl Compiler<'_> {
                 Problem::Unsupported(format!("{op} ANY (only = ANY is supported)")),
             ));
         }
-        let Term::Column(c) = self.term(left)? else {
-            return Err(self.invalid(
-                left,
-                Problem::Unsupported("ANY with something other than a column on the left".into()),
-            ));
-        };
-        let (column, ty) = self.typed(left, c)?;
+        let (column, ty) = self.column_on_left(left, "ANY")?;
         let mut values = Vec::new();
         for (text, param) in self.array_elements(right)? {
             let term = Term::Untyped { text, param };
             values.push(self.constant(right, term, ty, &column)?);
         }
-        values.sort();
-        values.dedup();
-        Ok(Node::In {
-            column,
-            ty,
-            values,
-            negated: false,
-        })
+        Ok(Node::one_of(column, ty, values, false))
     }
 
     /// The non-NULL elements of the array (a NULL element can never equal anything), each

@@ -291,13 +291,7 @@ impl Compiler<'_> {
     }
 
     fn in_list(&self, left: &Expr, items: &[Expr], negated: bool) -> Result<Node, WhereError> {
-        let Term::Column(c) = self.term(left)? else {
-            return Err(self.invalid(
-                left,
-                Problem::Unsupported("IN with something other than a column on the left".into()),
-            ));
-        };
-        let (column, ty) = self.typed(left, c)?;
+        let (column, ty) = self.column_on_left(left, "IN")?;
         let mut values = Vec::with_capacity(items.len());
         for item in items {
             match self.term(item)? {
@@ -309,14 +303,24 @@ impl Compiler<'_> {
                 term => values.push(self.constant(item, term, ty, &column)?),
             }
         }
-        values.sort();
-        values.dedup();
-        Ok(Node::In {
-            column,
-            ty,
-            values,
-            negated,
-        })
+        Ok(Node::one_of(column, ty, values, negated))
+    }
+
+    /// The column on the left of `keyword` (IN, ANY), typed.
+    pub(super) fn column_on_left(
+        &self,
+        left: &Expr,
+        keyword: &str,
+    ) -> Result<(Column, SqlType), WhereError> {
+        let Term::Column(c) = self.term(left)? else {
+            return Err(self.invalid(
+                left,
+                Problem::Unsupported(format!(
+                    "{keyword} with something other than a column on the left"
+                )),
+            ));
+        };
+        self.typed(left, c)
     }
 
     /// A column compared with something, with its type if where clauses can compare it.

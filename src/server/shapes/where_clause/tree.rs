@@ -193,3 +193,22 @@ impl Node {
         }
     }
 }
+
+impl Node {
+    /// `column [NOT] IN (values)`, the values sorted and deduplicated as `In` requires.
+    pub(super) fn one_of(
+        column: Column,
+        ty: SqlType,
+        mut values: Vec<Const>,
+        negated: bool,
+    ) -> Self {
+        values.sort();
+        values.dedup();
+        Node::In {
+            column,
+            ty,
+            values,
+            negated,
+        }
+    }
+}
