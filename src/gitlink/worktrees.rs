@@ -185,15 +185,25 @@ fn add(
     Ok(Placed { path, how })
 }
 
-/// Forgets the worktrees whose folder is gone (unlocked ones only), as `git worktree prune`.
-fn prune_vanished(repo: &Repository, root: &Path) -> Result<(), WorktreeError> {
+/// The clone's worktrees that git can still open, with their names.
+fn worktrees(
+    repo: &Repository,
+    root: &Path,
+) -> Result<Vec<(String, git2::Worktree)>, WorktreeError> {
     let names = repo
         .worktrees()
         .map_err(|e| git("list the worktrees", root, e))?;
-    for name in names.iter().flatten().flatten() {
-        let Ok(worktree) = repo.find_worktree(name) else {
-            continue;
-        };
+    Ok(names
+        .iter()
+        .flatten()
+        .flatten()
+        .filter_map(|name| Some((name.to_owned(), repo.find_worktree(name).ok()?)))
+        .collect())
+}
+
+/// Forgets the worktrees whose folder is gone (unlocked ones only), as `git worktree prune`.
+fn prune_vanished(repo: &Repository, root: &Path) -> Result<(), WorktreeError> {
+    for (_, worktree) in worktrees(repo, root)? {
         if worktree.validate().is_err() && worktree.is_prunable(None).unwrap_or(false) {
             worktree
                 .prune(None)
@@ -230,15 +240,9 @@ fn checked_out(
             how: Placement::Clone,
         }));
     }
-    let names = repo
-        .worktrees()
-        .map_err(|e| git("list the worktrees", root, e))?;
-    for name in names.iter().flatten().flatten() {
-        let Ok(worktree) = repo.find_worktree(name) else {
-            continue;
-        };
+    for (name, worktree) in worktrees(repo, root)? {
         let path: PathBuf = worktree.path().components().collect();
-        if worktree_branch(repo, name).as_deref() != Some(branch) {
+        if worktree_branch(repo, &name).as_deref() != Some(branch) {
             continue;
         }
         if worktree.validate().is_err() {
