@@ -150,7 +150,8 @@ pub async fn drop_replication_slots(database_url: &str) {
 }
 
 /// Follows one shape the way the official client does: insert = set, update = merge,
-/// delete = remove, 409 = start over with the new handle.
+/// delete = remove, 409 = start over with the new handle; for subquery shapes, each row's tags
+/// are kept and a move-out event removes the rows left with none.
 pub struct ShapeFollower {
     http: reqwest::Client,
     url: String,
@@ -165,6 +166,8 @@ pub struct ShapeFollower {
     pub offset: String,
     pub cursor: String,
     pub rows: BTreeMap<String, serde_json::Map<String, Value>>,
+    /// Subquery shapes: the tags each row holds.
+    pub tags: BTreeMap<String, BTreeSet<String>>,
     pub up_to_date: bool,
     pub refetches: usize,
     /// Every change message applied, in order.
@@ -215,6 +218,7 @@ impl ShapeFollower {
             offset: "-1".to_owned(),
             cursor: String::new(),
             rows: BTreeMap::new(),
+            tags: BTreeMap::new(),
             up_to_date: false,
             refetches: 0,
             log: Vec::new(),
@@ -273,6 +277,7 @@ impl ShapeFollower {
                 self.handle = reply.header("electric-handle").map(str::to_owned);
                 self.offset = "-1".to_owned();
                 self.rows.clear();
+                self.tags.clear();
                 self.up_to_date = false;
                 self.refetches += 1;
             }
@@ -282,24 +287,71 @@ impl ShapeFollower {
     }
 
     fn apply(&mut self, message: &Value) {
-        let Some(operation) = message["headers"]["operation"].as_str() else {
+        let headers = &message["headers"];
+        if headers["event"] == "move-out" {
+            self.move_out(&headers["patterns"]);
+            return;
+        }
+        let Some(operation) = headers["operation"].as_str() else {
             return;
         };
         let key = message["key"].as_str().expect("a key").to_owned();
         let value = message["value"].as_object().expect("a value").clone();
+        let strings = |name: &str| -> Vec<String> {
+            headers[name]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|t| t.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
         match operation {
             "insert" => {
+                let tags = strings("tags");
+                if !tags.is_empty() {
+                    self.tags.insert(key.clone(), tags.into_iter().collect());
+                }
                 self.rows.insert(key, value);
             }
             "update" => {
+                let (added, removed) = (strings("tags"), strings("removed_tags"));
+                if !added.is_empty() || !removed.is_empty() {
+                    let tags = self.tags.entry(key.clone()).or_default();
+                    tags.retain(|t| !removed.contains(t));
+                    tags.extend(added);
+                }
                 self.rows.entry(key).or_default().extend(value);
             }
             "delete" => {
+                self.tags.remove(&key);
                 self.rows.remove(&key);
             }
             other => panic!("unknown operation {other}"),
         }
         self.log.push(message.clone());
+    }
+
+    /// Removes the tags a move-out event's single-part patterns name; rows left with none go.
+    fn move_out(&mut self, patterns: &Value) {
+        let values: Vec<&str> = patterns
+            .as_array()
+            .expect("move-out patterns")
+            .iter()
+            .map(|p| {
+                assert_eq!(p["pos"], 0, "one subquery: one tag part");
+                p["value"].as_str().expect("a pattern value")
+            })
+            .collect();
+        self.tags.retain(|key, tags| {
+            tags.retain(|t| !values.contains(&t.as_str()));
+            let keep = !tags.is_empty();
+            if !keep {
+                self.rows.remove(key);
+            }
+            keep
+        });
     }
 
     /// Requests (non-live) until up to date.

@@ -5,13 +5,12 @@
 //! and subqueries the service must not serve (unsynced tables, deep nesting, OR) are refused
 //! with the shape unmade.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::time::{Duration, Instant};
+use std::collections::BTreeSet;
+use std::time::Duration;
 
-use serde_json::Value;
 use uuid::Uuid;
 
-use super::support::{Fixture, get};
+use super::support::{Fixture, ShapeFollower, get};
 
 fn encode(text: &str) -> String {
     let pair = serde_urlencoded::to_string([("v", text)]).unwrap();
@@ -21,183 +20,42 @@ fn encode(text: &str) -> String {
 const MEMBER_TASKS: &str =
     "organization_id IN (SELECT organization_id FROM organization_members WHERE user_id = $1)";
 
-/// Follows a subquery shape as a client does: rows with their tags, move-outs by pattern.
-struct Follower {
-    query: String,
-    handle: Option<String>,
-    offset: String,
-    cursor: String,
-    live: bool,
-    rows: BTreeMap<String, (serde_json::Map<String, Value>, BTreeSet<String>)>,
-    conflicts: usize,
+/// A follower of `table` where `where_text`, `$1` being `user`, straight from the service.
+fn follow(fx: &Fixture, table: &str, where_text: &str, user: Uuid) -> ShapeFollower {
+    fx.follow(&format!(
+        "table={table}&where={}&params%5B1%5D={user}",
+        encode(where_text)
+    ))
 }
 
-impl Follower {
-    fn new(user: Uuid) -> Self {
-        Self::of("tasks", MEMBER_TASKS, user)
-    }
+/// Follows until `held` equals `expected` (at most 20 s), every row held by its tags.
+async fn until_equal<T: PartialEq>(
+    follower: &mut ShapeFollower,
+    held: impl Fn(&ShapeFollower) -> T,
+    expected: T,
+) {
+    follower
+        .until(Duration::from_secs(20), |f| held(f) == expected)
+        .await;
+    assert!(
+        follower
+            .rows
+            .keys()
+            .all(|key| follower.tags.contains_key(key)),
+        "every row of a subquery shape carries tags"
+    );
+}
 
-    /// Follows `table` where `where_text`, `$1` being `user`.
-    fn of(table: &str, where_text: &str, user: Uuid) -> Self {
-        Self {
-            query: format!(
-                "table={table}&where={}&params%5B1%5D={user}",
-                encode(where_text)
-            ),
-            handle: None,
-            offset: "-1".into(),
-            cursor: String::new(),
-            live: false,
-            rows: BTreeMap::new(),
-            conflicts: 0,
-        }
-    }
-
-    /// One request; returns how many messages it brought.
-    async fn step(&mut self, base: &str) -> usize {
-        let mut query = format!("{}&offset={}", self.query, self.offset);
-        if let Some(handle) = &self.handle {
-            query.push_str(&format!("&handle={handle}"));
-        }
-        if self.live {
-            query.push_str(&format!("&live=true&cursor={}", self.cursor));
-        }
-        let reply = get(base, &query).await;
-        if reply.status == 409 {
-            self.conflicts += 1;
-            self.handle = reply.header("electric-handle").map(str::to_owned);
-            self.offset = "-1".into();
-            self.rows.clear();
-            self.live = false;
-            return 0;
-        }
-        assert_eq!(reply.status, 200, "{}", reply.body);
-        self.handle = reply.header("electric-handle").map(str::to_owned);
-        self.offset = reply.header("electric-offset").unwrap().to_owned();
-        if let Some(cursor) = reply.header("electric-cursor") {
-            self.cursor = cursor.to_owned();
-        }
-        let messages = reply.messages();
-        for message in &messages {
-            self.apply(message);
-        }
-        if messages
-            .last()
-            .is_some_and(|m| m["headers"]["control"] == "up-to-date")
-        {
-            self.live = true;
-        }
-        messages
-            .iter()
-            .filter(|m| m["headers"]["control"].is_null())
-            .count()
-    }
-
-    fn apply(&mut self, message: &Value) {
-        let headers = &message["headers"];
-        let strings = |name: &str| -> Vec<String> {
-            headers[name]
-                .as_array()
-                .map(|a| a.iter().map(|t| t.as_str().unwrap().to_owned()).collect())
-                .unwrap_or_default()
-        };
-        if headers["event"] == "move-out" {
-            let patterns: Vec<String> = headers["patterns"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|p| {
-                    assert_eq!(p["pos"], 0, "one subquery: one tag part");
-                    p["value"].as_str().unwrap().to_owned()
-                })
-                .collect();
-            self.rows.retain(|_, (_, tags)| {
-                tags.retain(|t| !patterns.contains(t));
-                !tags.is_empty()
-            });
-            return;
-        }
-        let Some(operation) = headers["operation"].as_str() else {
-            return;
-        };
-        let key = message["key"].as_str().unwrap().to_owned();
-        let value = message["value"].as_object().unwrap().clone();
-        match operation {
-            "insert" => {
-                let tags: BTreeSet<String> = strings("tags").into_iter().collect();
-                assert!(
-                    !tags.is_empty(),
-                    "a subquery shape's row carries tags: {message}"
-                );
-                self.rows.insert(key, (value, tags));
-            }
-            "update" => {
-                let entry = self.rows.entry(key).or_default();
-                entry.0.extend(value);
-                for tag in strings("removed_tags") {
-                    entry.1.remove(&tag);
-                }
-                entry.1.extend(strings("tags"));
-            }
-            "delete" => {
-                self.rows.remove(&key);
-            }
-            other => panic!("unknown operation {other}"),
-        }
-    }
-
-    /// Requests until a live request brings nothing for a while.
-    async fn settle(&mut self, base: &str) {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        let mut quiet = 0;
-        while quiet < 2 {
-            assert!(Instant::now() < deadline, "the shape did not settle");
-            let brought = self.step(base).await;
-            quiet = if self.live && brought == 0 {
-                quiet + 1
-            } else {
-                0
-            };
-        }
-    }
-
-    /// Follows until `held` equals `expected` (at most 20 s); the last rows held.
-    async fn until_equal<T: PartialEq + std::fmt::Debug>(
-        &mut self,
-        base: &str,
-        held: impl Fn(&Self) -> T,
-        expected: T,
-        what: &str,
-    ) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while held(self) != expected {
-            assert!(
-                Instant::now() < deadline,
-                "{what}: held {:?}, Postgres has {expected:?}",
-                held(self)
-            );
-            self.step(base).await;
-        }
-    }
-
-    /// The ids of the rows held.
-    fn ids(&self) -> BTreeSet<String> {
-        self.rows
-            .values()
-            .map(|(row, _)| row["id"].as_str().unwrap().to_owned())
-            .collect()
-    }
-
-    /// (id, organization_id, title) of every row held.
-    fn held(&self) -> BTreeSet<(String, String, String)> {
-        self.rows
-            .values()
-            .map(|(row, _)| {
-                let text = |c: &str| row[c].as_str().unwrap().to_owned();
-                (text("id"), text("organization_id"), text("title"))
-            })
-            .collect()
-    }
+/// (id, organization_id, title) of every row held.
+fn held(follower: &ShapeFollower) -> BTreeSet<(String, String, String)> {
+    follower
+        .rows
+        .values()
+        .map(|row| {
+            let text = |c: &str| row[c].as_str().unwrap().to_owned();
+            (text("id"), text("organization_id"), text("title"))
+        })
+        .collect()
 }
 
 async fn postgres_rows(fx: &Fixture, user: Uuid) -> BTreeSet<(String, String, String)> {
@@ -222,13 +80,8 @@ async fn moves_racing_with_task_updates_end_in_postgres_rows_without_a_409() {
     let fx = Fixture::start_with(|c| c.long_poll = Duration::from_millis(300)).await;
     let user = fx.team.users[0].id;
     let orgs: Vec<Uuid> = fx.team.organizations.iter().map(|o| o.id).collect();
-    let mut follower = Follower::new(user);
-    follower.settle(fx.base()).await;
-    assert_eq!(
-        follower.held(),
-        postgres_rows(&fx, user).await,
-        "the snapshot"
-    );
+    let mut follower = follow(&fx, "tasks", MEMBER_TASKS, user);
+    until_equal(&mut follower, held, postgres_rows(&fx, user).await).await;
     let url = fx.database_url.clone();
     let memberships = {
         let (url, orgs) = (url.clone(), orgs.clone());
@@ -272,15 +125,13 @@ async fn moves_racing_with_task_updates_end_in_postgres_rows_without_a_409() {
     });
     // Follow while the writers run, then until quiet.
     while !(memberships.is_finished() && tasks.is_finished()) {
-        follower.step(fx.base()).await;
+        follower.step().await;
     }
     memberships.await.unwrap();
     tasks.await.unwrap();
     let expected = postgres_rows(&fx, user).await;
-    follower
-        .until_equal(fx.base(), Follower::held, expected, "after the writes")
-        .await;
-    assert_eq!(follower.conflicts, 0, "no 409 while rows moved");
+    until_equal(&mut follower, held, expected).await;
+    assert_eq!(follower.refetches, 0, "no 409 while rows moved");
     fx.finish().await;
 }
 
@@ -349,9 +200,8 @@ async fn a_nested_subquery_follows_memberships_at_both_levels_without_a_409() {
             .map(|r| r.get::<_, String>(0))
             .collect::<BTreeSet<String>>()
     };
-    let mut follower = Follower::of("users", TEAMMATES, user);
-    follower.settle(fx.base()).await;
-    assert_eq!(follower.ids(), expected().await, "the snapshot");
+    let mut follower = follow(&fx, "users", TEAMMATES, user);
+    until_equal(&mut follower, ShapeFollower::ids, expected().await).await;
     let sql = fx.sql().await;
     let mut rng = 7_u64;
     let mut next = |n: usize| {
@@ -376,12 +226,9 @@ async fn a_nested_subquery_follows_memberships_at_both_levels_without_a_409() {
         };
         sql.execute(statement, &[&org, &member]).await.unwrap();
         if round % 10 == 9 {
-            let what = format!("after round {round}");
-            follower
-                .until_equal(fx.base(), Follower::ids, expected().await, &what)
-                .await;
+            until_equal(&mut follower, ShapeFollower::ids, expected().await).await;
         }
     }
-    assert_eq!(follower.conflicts, 0, "no 409 while memberships changed");
+    assert_eq!(follower.refetches, 0, "no 409 while memberships changed");
     fx.finish().await;
 }
