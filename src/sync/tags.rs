@@ -10,35 +10,40 @@ use super::shape_client::{Change, MovePattern};
 use crate::protocol::Operation;
 use crate::store::StoreError;
 
-/// Records `change`'s tags for row `id` of `target`.
+const DELETE_TAG: &str =
+    "DELETE FROM synced_row_tags WHERE table_name = ?1 AND row_id = ?2 AND tag = ?3";
+
+/// Records `change`'s tags for row `id` of `target`. Changes without tags (every change of a
+/// shape without subqueries) cost nothing here.
 pub fn record(
     tx: &Transaction<'_>,
     target: &str,
     id: &str,
     change: &Change,
 ) -> Result<(), StoreError> {
-    let replaces = matches!(change.operation, Operation::Insert | Operation::Delete);
-    if replaces && change.operation == Operation::Insert && change.tags.is_empty() {
+    if change.tags.is_empty() && change.removed_tags.is_empty() {
         return Ok(());
     }
-    if replaces {
-        tx.prepare_cached("DELETE FROM synced_row_tags WHERE table_name = ?1 AND row_id = ?2")?
-            .execute(params![target, id])?;
+    match change.operation {
+        // An insert replaces the row and its tags; a delete takes both away.
+        Operation::Insert | Operation::Delete => {
+            tx.prepare_cached("DELETE FROM synced_row_tags WHERE table_name = ?1 AND row_id = ?2")?
+                .execute(params![target, id])?;
+        }
+        Operation::Update => {
+            for tag in &change.removed_tags {
+                tx.prepare_cached(DELETE_TAG)?
+                    .execute(params![target, id, tag])?;
+            }
+        }
     }
-    if change.operation == Operation::Delete {
-        return Ok(());
-    }
-    for tag in &change.removed_tags {
-        tx.prepare_cached(
-            "DELETE FROM synced_row_tags WHERE table_name = ?1 AND row_id = ?2 AND tag = ?3",
-        )?
-        .execute(params![target, id, tag])?;
-    }
-    for tag in &change.tags {
-        tx.prepare_cached(
-            "INSERT OR IGNORE INTO synced_row_tags (table_name, row_id, tag) VALUES (?1, ?2, ?3)",
-        )?
-        .execute(params![target, id, tag])?;
+    if change.operation != Operation::Delete {
+        for tag in &change.tags {
+            tx.prepare_cached(
+                "INSERT OR IGNORE INTO synced_row_tags (table_name, row_id, tag) VALUES (?1, ?2, ?3)",
+            )?
+            .execute(params![target, id, tag])?;
+        }
     }
     Ok(())
 }
@@ -61,10 +66,8 @@ pub fn move_out(
             .iter()
             .any(|p| parts.get(p.pos).is_some_and(|part| *part == p.value));
         if matched {
-            tx.prepare_cached(
-                "DELETE FROM synced_row_tags WHERE table_name = ?1 AND row_id = ?2 AND tag = ?3",
-            )?
-            .execute(params![target, row_id, tag])?;
+            tx.prepare_cached(DELETE_TAG)?
+                .execute(params![target, row_id, tag])?;
             touched.push(row_id);
         }
     }
