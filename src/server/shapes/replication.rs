@@ -347,7 +347,7 @@ impl Replicator {
         let mut per_shape: Vec<(Arc<Shape>, Vec<PlannedOp>)> = Vec::new();
         let mut slot_of: HashMap<usize, usize> = HashMap::new();
         // Subquery shapes: their steps in order, applied after the others (they may read).
-        let mut moving: HashMap<usize, (Arc<Shape>, Vec<Step>)> = HashMap::new();
+        let mut moving = Moving::new();
         let mut decoded: Vec<(u32, Option<Tuple>, Option<Tuple>)> =
             Vec::with_capacity(tx.changes.len());
         for change in tx.changes {
@@ -386,21 +386,11 @@ impl Replicator {
                 .map(Vec::as_slice)
                 .collect();
             for (shape, dependency) in self.registry.dependents(*oid, &rows) {
-                let step = Step::Inner { index, dependency };
-                moving
-                    .entry(Arc::as_ptr(&shape) as usize)
-                    .or_insert_with(|| (shape.clone(), Vec::new()))
-                    .1
-                    .push(step);
+                add_step(&mut moving, shape, Step::Inner { index, dependency });
             }
             for shape in self.registry.candidates(*oid, &rows) {
                 if shape.definition.has_subqueries() {
-                    let step = Step::Outer(index);
-                    moving
-                        .entry(Arc::as_ptr(&shape) as usize)
-                        .or_insert_with(|| (shape.clone(), Vec::new()))
-                        .1
-                        .push(step);
+                    add_step(&mut moving, shape, Step::Outer(index));
                     continue;
                 }
                 let ops = shape.definition.convert(change);
@@ -511,6 +501,17 @@ impl Replicator {
             }
         }
     }
+}
+
+/// Subquery shapes' steps of a transaction, by shape, in order.
+type Moving = HashMap<usize, (Arc<Shape>, Vec<Step>)>;
+
+fn add_step(moving: &mut Moving, shape: Arc<Shape>, step: Step) {
+    moving
+        .entry(Arc::as_ptr(&shape) as usize)
+        .or_insert_with(|| (shape, Vec::new()))
+        .1
+        .push(step);
 }
 
 /// One op of a transaction for one shape: (op position, index of the change, what to write).
