@@ -65,7 +65,7 @@ pub async fn invitations(
     }
 }
 
-/// Per-table position, row count and last sync time, plus pending writes.
+/// Per-table row counts, each stream's position and last sync time, and pending writes.
 pub fn status(data_dir: &Path) -> Result<String, CommandError> {
     let conn = store::open(&profile::database_path(data_dir))?;
     let mut out = match session::load(data_dir) {
@@ -81,26 +81,31 @@ pub fn status(data_dir: &Path) -> Result<String, CommandError> {
         }
         None => "not signed in\n\n".to_owned(),
     };
-    out.push_str(&format!(
-        "{:<22} {:>7}  {:<28} {:<24} {}\n",
-        "table", "rows", "handle", "offset", "last synced"
-    ));
+    out.push_str(&format!("{:<22} {:>7}\n", "table", "rows"));
     for table in SYNCED_TABLES {
         let rows: i64 = conn
             .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
             .map_err(store::StoreError::from)?;
-        let state = conn
-            .query_row(
-                "SELECT coalesce(handle, '-'), shape_offset, coalesce(last_synced_at, 'never'), refetching \
-                 FROM electric_sync_state WHERE table_name = ?1",
-                [table],
-                |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?)),
-            )
-            .unwrap_or_else(|_| ("-".into(), "-1".into(), "never".into(), 0));
-        let refetch = if state.3 != 0 { " (refetching)" } else { "" };
+        out.push_str(&format!("{table:<22} {rows:>7}\n"));
+    }
+    out.push_str(&format!(
+        "\n{:<60} {:<28} {:<24} {}\n",
+        "stream", "handle", "offset", "last synced"
+    ));
+    let streams: Vec<(String, String, String, String, i64)> = conn
+        .prepare(
+            "SELECT table_name, coalesce(handle, '-'), shape_offset, coalesce(last_synced_at, 'never'), \
+             refetching FROM electric_sync_state ORDER BY table_name",
+        )
+        .and_then(|mut s| {
+            s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?
+                .collect()
+        })
+        .map_err(store::StoreError::from)?;
+    for (stream, handle, offset, synced, refetching) in streams {
+        let refetch = if refetching != 0 { " (refetching)" } else { "" };
         out.push_str(&format!(
-            "{table:<22} {rows:>7}  {:<28} {:<24} {}{refetch}\n",
-            state.0, state.1, state.2
+            "{stream:<60} {handle:<28} {offset:<24} {synced}{refetch}\n"
         ));
     }
     let pending: i64 = conn

@@ -50,6 +50,7 @@ const SCRIPTS: &[&str] = &[
     include_str!("../../migrations/sqlite/0004_conflicts_and_notifications.sql"),
     include_str!("../../migrations/sqlite/0005_workspace_paths.sql"),
     include_str!("../../migrations/sqlite/0006_row_tags.sql"),
+    include_str!("../../migrations/sqlite/0007_organization_streams.sql"),
 ];
 
 static MIGRATIONS: LazyLock<Migrations<'static>> =

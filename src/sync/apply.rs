@@ -7,7 +7,8 @@
 //! outbox writes the batch carries back. After a must-refetch the new snapshot goes into
 //! `staging_<table>` while the old rows stay visible; the batch that brings the shape up to
 //! date swaps staging in, in the same transaction, so the UI never sees an empty table and
-//! rows that left the shape disappear at the swap.
+//! rows that left the shape disappear at the swap. Each stream is one table of one
+//! organization (see `slices`): its staging, swap and deletes touch only its own rows.
 
 use std::collections::HashSet;
 
@@ -16,41 +17,69 @@ use rusqlite::{CachedStatement, Connection, OptionalExtension, Transaction, para
 use serde_json::Value;
 
 use super::shape_client::{Batch, Change, Position};
+use super::slices::{self, StreamKey};
 use super::tags;
 use crate::gitlink::linking;
 use crate::outbox;
 use crate::protocol::{self, Operation, SYNCED_TABLES};
 use crate::store::{self, StoreError};
 
-/// The stored position of `table`'s stream, and whether a refetch is under way.
-pub fn position(conn: &Connection, table: &str) -> Result<(Position, bool), StoreError> {
-    let row = conn
+/// The stored position of `key`'s stream, and whether a refetch is under way (`None`: never
+/// synced).
+fn stored_position(
+    conn: &Connection,
+    key: &StreamKey,
+) -> Result<Option<(Position, bool)>, StoreError> {
+    Ok(conn
         .query_row(
             "SELECT handle, shape_offset, refetching FROM electric_sync_state WHERE table_name = ?1",
-            [table],
+            [key.name()],
             |r| Ok((r.get::<_, Option<String>>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)? != 0)),
         )
-        .optional()?;
-    Ok(match row {
-        Some((handle, offset, refetching)) => (Position { handle, offset }, refetching),
-        None => (Position::start(), false),
-    })
+        .optional()?
+        .map(|(handle, offset, refetching)| (Position { handle, offset }, refetching)))
 }
 
-/// Records that `table` must be fetched afresh with `handle`: later batches go to staging.
+/// Where `key`'s stream resumes, and whether a refetch is under way. An organization's stream
+/// that never synced, over rows already here (kept from an older version's shape), loads its
+/// first snapshot into staging, so those rows stay visible until it replaces them; people always
+/// do (their rows are shared, and a finished snapshot is what lets leftovers be swept).
+pub fn resume(conn: &mut Connection, key: &StreamKey) -> Result<(Position, bool), StoreError> {
+    if let Some(stored) = stored_position(conn, key)? {
+        return Ok(stored);
+    }
+    let Some(organization) = &key.organization else {
+        return Ok((Position::start(), false));
+    };
+    let rows_here = key.table == "users"
+        || conn.query_row(
+            &format!(
+                "SELECT EXISTS (SELECT 1 FROM {} WHERE organization_id = ?1)",
+                key.table
+            ),
+            [organization],
+            |r| r.get::<_, bool>(0),
+        )?;
+    if rows_here {
+        begin_refetch(conn, key, None)?;
+    }
+    Ok((Position::start(), rows_here))
+}
+
+/// Records that `key`'s stream must be fetched afresh with `handle`: later batches go to
+/// staging.
 pub fn begin_refetch(
     conn: &mut Connection,
-    table: &str,
+    key: &StreamKey,
     handle: Option<&str>,
 ) -> Result<(), StoreError> {
-    check_table(table)?;
+    check_table(key.table)?;
     let tx = store::write_transaction(conn)?;
-    tx.execute(&format!("DELETE FROM staging_{table}"), [])?;
-    tags::forget(&tx, &format!("staging_{table}"))?;
+    slices::clear_staging(&tx, key)?;
     tx.execute(
         "INSERT INTO electric_sync_state (table_name, handle, shape_offset, refetching) VALUES (?1, ?2, ?3, 1) \
          ON CONFLICT (table_name) DO UPDATE SET handle = ?2, shape_offset = ?3, refetching = 1",
-        params![table, handle, protocol::START_OFFSET],
+        params![key.name(), handle, protocol::START_OFFSET],
     )?;
     tx.commit()?;
     Ok(())
@@ -82,18 +111,23 @@ impl Applied {
     }
 }
 
-/// Applies `batch` to `table` in one transaction: its rows (or staging), the swap that ends a
-/// refetch, the new position, folder links when repositories changed, and outbox confirmations.
+/// Applies `batch` to `key`'s stream in one transaction: its rows (or staging), the swap that
+/// ends a refetch, the new position, folder links when repositories changed, and outbox
+/// confirmations.
 pub fn commit_batch(
     conn: &mut Connection,
-    table: &str,
+    key: &StreamKey,
     batch: &Batch,
 ) -> Result<Applied, StoreError> {
+    let table = key.table;
     check_table(table)?;
     let tx = store::write_transaction(conn)?;
-    let mut applied = write_batch(&tx, table, batch)?;
+    let mut applied = write_batch(&tx, key, batch)?;
     if table == "repositories" && (applied.rows > 0 || applied.swapped) {
         linking::rematch(&tx)?;
+    }
+    if table == "users" && applied.swapped {
+        applied.rows += slices::sweep_people(&tx)?;
     }
     let txids: Vec<u64> = batch
         .changes
@@ -106,11 +140,16 @@ pub fn commit_batch(
 }
 
 /// The batch's rows and position, inside the caller's transaction.
-fn write_batch(tx: &Transaction<'_>, table: &str, batch: &Batch) -> Result<Applied, StoreError> {
+fn write_batch(
+    tx: &Transaction<'_>,
+    key: &StreamKey,
+    batch: &Batch,
+) -> Result<Applied, StoreError> {
+    let table = key.table;
     let refetching: bool = tx
         .query_row(
             "SELECT refetching FROM electric_sync_state WHERE table_name = ?1",
-            [table],
+            [key.name()],
             |r| r.get::<_, i64>(0),
         )
         .optional()?
@@ -120,21 +159,22 @@ fn write_batch(tx: &Transaction<'_>, table: &str, batch: &Batch) -> Result<Appli
     } else {
         table.to_owned()
     };
+    let scope = key.tag_scope(&target);
     let known = stored_columns(tx, table)?;
-    let mut writer = RowWriter::new(tx, &target, &known);
+    let mut writer = RowWriter::new(tx, key, &target, &known);
     let mut applied = Applied::default();
     let mut move_outs = batch.move_outs.iter().peekable();
     for (index, change) in batch.changes.iter().enumerate() {
         while let Some(event) = move_outs.next_if(|m| m.after == index) {
-            applied.rows += tags::move_out(tx, &target, &event.patterns)?;
+            applied.rows += tags::move_out(tx, &scope, &target, &event.patterns)?;
         }
-        let written = writer.write(table, change)?;
+        let written = writer.write(change)?;
         if !refetching {
             applied.rows += written;
         }
     }
     for event in move_outs {
-        applied.rows += tags::move_out(tx, &target, &event.patterns)?;
+        applied.rows += tags::move_out(tx, &scope, &target, &event.patterns)?;
     }
     drop(writer);
     if refetching {
@@ -142,10 +182,11 @@ fn write_batch(tx: &Transaction<'_>, table: &str, batch: &Batch) -> Result<Appli
     }
     let swap = refetching && batch.up_to_date;
     if swap {
-        swap_in_staging(tx, table, &known)?;
+        let columns: Vec<String> = known.iter().map(|c| format!("\"{c}\"")).collect();
+        slices::swap_in_staging(tx, key, &columns.join(", "))?;
         applied.swapped = true;
     }
-    store_position(tx, table, batch, refetching && !swap)?;
+    store_position(tx, key, batch, refetching && !swap)?;
     Ok(applied)
 }
 
@@ -157,27 +198,9 @@ fn stored_columns(conn: &Connection, table: &str) -> Result<HashSet<String>, Sto
         .collect::<Result<_, _>>()?)
 }
 
-/// Replaces the visible rows with the finished refetch.
-fn swap_in_staging(
-    tx: &Transaction<'_>,
-    table: &str,
-    known: &HashSet<String>,
-) -> Result<(), StoreError> {
-    tx.execute(&format!("DELETE FROM {table}"), [])?;
-    let columns: Vec<String> = known.iter().map(|c| format!("\"{c}\"")).collect();
-    let columns = columns.join(", ");
-    tx.execute(
-        &format!("INSERT INTO {table} ({columns}) SELECT {columns} FROM staging_{table}"),
-        [],
-    )?;
-    tx.execute(&format!("DELETE FROM staging_{table}"), [])?;
-    tags::swap_in_staging(tx, table)?;
-    Ok(())
-}
-
 fn store_position(
     tx: &Transaction<'_>,
-    table: &str,
+    key: &StreamKey,
     batch: &Batch,
     still_refetching: bool,
 ) -> Result<(), StoreError> {
@@ -186,7 +209,7 @@ fn store_position(
          VALUES (?1, ?2, ?3, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?4) \
          ON CONFLICT (table_name) DO UPDATE SET handle = ?2, shape_offset = ?3, \
              last_synced_at = excluded.last_synced_at, refetching = ?4",
-        params![table, batch.handle, batch.offset, i64::from(still_refetching)],
+        params![key.name(), batch.handle, batch.offset, i64::from(still_refetching)],
     )?;
     Ok(())
 }
@@ -195,26 +218,36 @@ fn store_position(
 /// columns: they share one prepared statement.
 struct RowWriter<'t> {
     tx: &'t Transaction<'t>,
+    key: &'t StreamKey,
     target: &'t str,
+    scope: String,
     known: &'t HashSet<String>,
     insert: Option<(Vec<String>, CachedStatement<'t>)>,
 }
 
 impl<'t> RowWriter<'t> {
-    fn new(tx: &'t Transaction<'t>, target: &'t str, known: &'t HashSet<String>) -> Self {
+    fn new(
+        tx: &'t Transaction<'t>,
+        key: &'t StreamKey,
+        target: &'t str,
+        known: &'t HashSet<String>,
+    ) -> Self {
         Self {
             tx,
+            key,
             target,
+            scope: key.tag_scope(target),
             known,
             insert: None,
         }
     }
 
     /// Applies one change; returns the rows it touched.
-    fn write(&mut self, table: &str, change: &Change) -> Result<usize, StoreError> {
+    fn write(&mut self, change: &Change) -> Result<usize, StoreError> {
         let Some(id) = change.values.get("id").and_then(Value::as_str) else {
             return Err(StoreError::BadChange(format!(
-                "a {table} change without an id"
+                "a {} change without an id",
+                self.key.table
             )));
         };
         let values: Vec<(&str, &Value)> = change
@@ -223,14 +256,11 @@ impl<'t> RowWriter<'t> {
             .filter(|(column, _)| self.known.contains(column.as_str()))
             .map(|(column, value)| (column.as_str(), value))
             .collect();
-        tags::record(self.tx, self.target, id, change)?;
+        tags::record(self.tx, &self.scope, id, change)?;
         match change.operation {
             Operation::Insert => self.insert(&values),
             Operation::Update => self.update(id, &values),
-            Operation::Delete => Ok(self
-                .tx
-                .prepare_cached(&format!("DELETE FROM {} WHERE id = ?1", self.target))?
-                .execute([id])?),
+            Operation::Delete => slices::delete_row(self.tx, self.key, self.target, id),
         }
     }
 
@@ -302,6 +332,24 @@ impl rusqlite::ToSql for Param<'_> {
             other => ToSqlOutput::Owned(SqlValue::Text(other.to_string())),
         })
     }
+}
+
+/// Purges every organization something local belongs to that the directory no longer lists
+/// (the user left it, also while the engine was stopped): its rows, staged rows, tags and
+/// positions, in one transaction; the others are not touched. Returns the rows removed.
+pub fn purge_unlisted(conn: &mut Connection) -> Result<usize, StoreError> {
+    let tx = store::write_transaction(conn)?;
+    let listed = slices::listed_organizations(&tx)?;
+    let mut removed = 0;
+    for organization in slices::held_organizations(&tx)?.difference(&listed) {
+        removed += slices::purge(&tx, organization)?;
+    }
+    removed += slices::sweep_people(&tx)?;
+    if removed > 0 {
+        linking::rematch(&tx)?;
+    }
+    tx.commit()?;
+    Ok(removed)
 }
 
 /// Forgets everything synced: rows, positions and staging (sign out).

@@ -1,5 +1,5 @@
 //! What every task of a running engine shares — the profile's database file, the session, the
-//! HTTP client and the hub it reports to — and the two waits they all make: for blocking
+//! HTTP client, the hub it reports to and the directory's change signal — and the two waits they all make: for blocking
 //! database work on tokio's blocking pool, and for a pause that ends early when the engine
 //! stops.
 
@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rusqlite::Connection;
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 
 use super::events::Hub;
 use super::session::Session;
@@ -20,6 +20,8 @@ pub(super) struct Context {
     pub(super) session: Arc<Session>,
     pub(super) http: reqwest::Client,
     pub(super) hub: Arc<Hub>,
+    /// The directory's rows changed: the supervisor starts and stops organizations' streams.
+    pub(super) organizations_changed: Notify,
 }
 
 /// One task's own connection to the profile's database.

@@ -1,6 +1,7 @@
-//! The running engine: one `stream` per synced table and the outbox `sender`, spawned on tokio, stopped together. The window and the command
-//! line start it with a profile's database, session and HTTP client, and read what it does
-//! through [`Events`].
+//! The running engine: the `organizations` supervisor (the directory's stream and one stream
+//! per table of each organization the user belongs to) and the outbox `sender`, spawned on
+//! tokio, stopped together. The window and the command line start it with a profile's
+//! database, session and HTTP client, and read what it does through [`Events`].
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -10,8 +11,7 @@ use tokio::sync::{Notify, watch};
 use super::context::Context;
 use super::events::{Events, Hub};
 use super::session::Session;
-use super::{sender, stream};
-use crate::protocol::SYNCED_TABLES;
+use super::{organizations, sender};
 
 /// A running engine; dropping it stops the streams.
 pub struct Engine {
@@ -21,8 +21,7 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// Starts one stream per synced table and the outbox sender. `waker` is called after every
-    /// event.
+    /// Starts the streams and the outbox sender. `waker` is called after every event.
     pub fn start(
         db_path: PathBuf,
         session: Arc<Session>,
@@ -35,14 +34,14 @@ impl Engine {
             session,
             http,
             hub,
+            organizations_changed: Notify::new(),
         });
         let (stop, stopped) = watch::channel(false);
         let outbox = Arc::new(Notify::new());
-        let mut tasks: Vec<_> = SYNCED_TABLES
-            .iter()
-            .map(|table| tokio::spawn(stream::run(context.clone(), table, stopped.clone())))
-            .collect();
-        tasks.push(tokio::spawn(sender::run(context, outbox.clone(), stopped)));
+        let tasks = vec![
+            tokio::spawn(organizations::run(context.clone(), stopped.clone())),
+            tokio::spawn(sender::run(context, outbox.clone(), stopped)),
+        ];
         (
             Self {
                 stop,

@@ -3,8 +3,8 @@
 //!
 //! Events go over a bounded channel; a table change that finds the channel full is kept and
 //! merged into the next [`Events::drain`], so nothing is lost and nothing piles up. Each stream
-//! reports its own `TableState`; the hub folds them into one [`SyncStatus`] and sends it only
-//! when it changes. After each event the hub calls the waker (the window passes
+//! (by its name: `organizations`, `tasks@<organization id>`, …) reports its own `TableState`;
+//! the hub folds those it expects into one [`SyncStatus`] and sends it only when it changes. After each event the hub calls the waker (the window passes
 //! `ctx.request_repaint`).
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use time::OffsetDateTime;
 use tokio::sync::mpsc;
 
-use crate::protocol::SYNCED_TABLES;
+use super::slices::StreamKey;
 
 /// What the window hears from the engine.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,7 +31,7 @@ pub enum SyncEvent {
 #[derive(Debug, Clone, PartialEq)]
 pub enum SyncStatus {
     Connecting,
-    /// First sync (or a refetch) under way: `live` of `total` tables are complete.
+    /// First sync (or a refetch) under way: `live` of `total` streams are complete.
     Syncing {
         live: usize,
         total: usize,
@@ -70,24 +70,22 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 pub(super) struct Hub {
     events: mpsc::Sender<SyncEvent>,
     pending_tables: Mutex<BTreeSet<&'static str>>,
-    tables: Mutex<BTreeMap<&'static str, TableState>>,
+    streams: Mutex<BTreeMap<String, TableState>>,
     last_status: Mutex<Option<SyncStatus>>,
     waker: Waker,
 }
 
 impl Hub {
-    /// A hub with every table connecting, and the window's end of its events.
+    /// A hub expecting the directory's stream, and the window's end of its events.
     pub(super) fn new(waker: impl Fn() + Send + Sync + 'static) -> (Arc<Self>, Events) {
         let (sender, receiver) = mpsc::channel(64);
         let hub = Arc::new(Self {
             events: sender,
             pending_tables: Mutex::new(BTreeSet::new()),
-            tables: Mutex::new(
-                SYNCED_TABLES
-                    .iter()
-                    .map(|t| (*t, TableState::Connecting))
-                    .collect(),
-            ),
+            streams: Mutex::new(BTreeMap::from([(
+                StreamKey::directory().name(),
+                TableState::Connecting,
+            )])),
             last_status: Mutex::new(None),
             waker: Box::new(waker),
         });
@@ -119,24 +117,52 @@ impl Hub {
         self.tables_changed("outbox");
     }
 
-    /// When `table` went offline, if it is offline now.
-    pub(super) fn offline_since(&self, table: &'static str) -> Option<OffsetDateTime> {
-        match lock(&self.tables).get(table) {
+    /// When stream `name` went offline, if it is offline now.
+    pub(super) fn offline_since(&self, name: &str) -> Option<OffsetDateTime> {
+        match lock(&self.streams).get(name) {
             Some(TableState::Offline { since, .. }) => Some(*since),
             _ => None,
         }
     }
 
-    pub(super) fn set_state(&self, table: &'static str, state: TableState) {
+    /// These streams are about to run: until they are live, the engine is not.
+    pub(super) fn expect(&self, keys: &[StreamKey]) {
+        let mut streams = lock(&self.streams);
+        for key in keys {
+            streams.entry(key.name()).or_insert(TableState::Connecting);
+        }
+        let status = aggregate(&streams);
+        drop(streams);
+        self.publish(status);
+    }
+
+    /// These streams stopped for good (the user left their organization).
+    pub(super) fn forget(&self, keys: &[StreamKey]) {
+        let mut streams = lock(&self.streams);
+        for key in keys {
+            streams.remove(&key.name());
+        }
+        let status = aggregate(&streams);
+        drop(streams);
+        self.publish(status);
+    }
+
+    /// Stream `name` is in `state` now. A stream already forgotten stays forgotten.
+    pub(super) fn set_state(&self, name: &str, state: TableState) {
         let status = {
-            let mut tables = lock(&self.tables);
-            if tables.get(table) == Some(&state) {
-                return;
+            let mut streams = lock(&self.streams);
+            match streams.get_mut(name) {
+                Some(current) if *current != state => *current = state,
+                _ => return,
             }
-            tables.insert(table, state);
-            aggregate(&tables)
+            aggregate(&streams)
         };
-        tracing::debug!(table, ?status, "table state changed");
+        tracing::debug!(name, ?status, "stream state changed");
+        self.publish(status);
+    }
+
+    /// Sends `status` when it differs from the last one sent.
+    fn publish(&self, status: SyncStatus) {
         let mut last = lock(&self.last_status);
         if last.as_ref() != Some(&status) {
             *last = Some(status.clone());
@@ -148,7 +174,7 @@ impl Hub {
     }
 
     fn status(&self) -> SyncStatus {
-        aggregate(&lock(&self.tables))
+        aggregate(&lock(&self.streams))
     }
 
     fn take_pending_tables(&self) -> BTreeSet<&'static str> {
@@ -157,8 +183,8 @@ impl Hub {
 }
 
 /// The worst state wins: sign-in, then failure, then offline (the earliest), then progress.
-fn aggregate(tables: &BTreeMap<&'static str, TableState>) -> SyncStatus {
-    let states: Vec<&TableState> = tables.values().collect();
+fn aggregate(streams: &BTreeMap<String, TableState>) -> SyncStatus {
+    let states: Vec<&TableState> = streams.values().collect();
     if let Some(TableState::NeedsSignIn(why)) = states
         .iter()
         .find(|s| matches!(s, TableState::NeedsSignIn(_)))
@@ -187,14 +213,14 @@ fn aggregate(tables: &BTreeMap<&'static str, TableState>) -> SyncStatus {
         .iter()
         .filter(|s| matches!(s, TableState::Live))
         .count();
-    if live == SYNCED_TABLES.len() {
+    if live == states.len() {
         SyncStatus::Live
     } else if states.iter().all(|s| matches!(s, TableState::Connecting)) {
         SyncStatus::Connecting
     } else {
         SyncStatus::Syncing {
             live,
-            total: SYNCED_TABLES.len(),
+            total: states.len(),
         }
     }
 }

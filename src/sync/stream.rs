@@ -1,11 +1,12 @@
-//! One synced table's stream: its [`ShapeClient`] run over HTTP through the API's proxy, each
-//! batch committed to SQLite with its position, and its state reported to the hub.
+//! One stream — a synced table, of one organization or of all the user's (see `slices`): its
+//! [`ShapeClient`] run over HTTP through the API's proxy, each batch committed to SQLite with
+//! its position, and its state reported to the hub.
 //!
 //! A [`TableStream`] makes one request per [`step`](TableStream::step) and carries out what
 //! the shape client says: apply a batch (fetching the next catch-up page while this one is
 //! written), begin a refetch, wait and retry, refresh the token, or stop for a while and start
 //! again from what is stored. A live request that times out with nothing new writes nothing
-//! and reports nothing.
+//! and reports nothing. When the directory's rows change, the supervisor hears of it.
 
 use std::ops::ControlFlow;
 use std::sync::Arc;
@@ -23,6 +24,7 @@ use super::session::SessionError;
 use super::shape_client::{
     Batch, Position, ShapeClient, ShapeError, ShapeRequest, ShapeResponse, Step,
 };
+use super::slices::{self, DIRECTORY, StreamKey};
 
 /// Whether the stream goes on after a step.
 type Flow = ControlFlow<()>;
@@ -38,13 +40,9 @@ enum FetchError {
 
 type Fetch = JoinHandle<Result<ShapeResponse, FetchError>>;
 
-/// Runs `table`'s stream until the engine stops.
-pub(super) async fn run(
-    context: Arc<Context>,
-    table: &'static str,
-    stopped: watch::Receiver<bool>,
-) {
-    let Some(mut stream) = TableStream::open(context, table, stopped).await else {
+/// Runs `key`'s stream until `stopped`.
+pub(super) async fn run(context: Arc<Context>, key: StreamKey, stopped: watch::Receiver<bool>) {
+    let Some(mut stream) = TableStream::open(context, key, stopped).await else {
         return;
     };
     while stream.step().await.is_continue() {}
@@ -52,7 +50,9 @@ pub(super) async fn run(
 
 struct TableStream {
     context: Arc<Context>,
-    table: &'static str,
+    key: StreamKey,
+    /// `key`'s name, which the hub knows it by.
+    name: String,
     db: Database,
     client: ShapeClient,
     /// The position committed to SQLite last.
@@ -67,28 +67,31 @@ impl TableStream {
     /// Opens the table's database connection and resumes from its stored position.
     async fn open(
         context: Arc<Context>,
-        table: &'static str,
+        key: StreamKey,
         stopped: watch::Receiver<bool>,
     ) -> Option<Self> {
+        let name = key.name();
         let failed = |e: crate::store::StoreError| {
             context
                 .hub
-                .set_state(table, TableState::Failed(e.to_string()))
+                .set_state(&name, TableState::Failed(e.to_string()))
         };
         let db = Database::open(&context).await.map_err(failed).ok()?;
+        let resumed = key.clone();
         let (position, refetching) = db
-            .run(move |c| apply::position(c, table))
+            .run(move |c| apply::resume(c, &resumed))
             .await
             .map_err(failed)
             .ok()?;
-        let client = ShapeClient::new(table, position);
+        let client = ShapeClient::new(key.table, position);
         let stored = client.position().clone();
         if !refetching && !stored.is_start() {
-            context.hub.set_state(table, TableState::Syncing);
+            context.hub.set_state(&name, TableState::Syncing);
         }
         Some(Self {
             context,
-            table,
+            key,
+            name,
             db,
             client,
             stored,
@@ -115,6 +118,9 @@ impl TableStream {
         };
         let jitter: f64 = rand::rng().random();
         let (step, failure) = match response {
+            Ok(response) if response.status == 403 && self.key.organization.is_some() => {
+                return self.wait_for_directory().await;
+            }
             Ok(response) => {
                 let failure = format!("the server answered {}", response.status);
                 (self.client.on_response(&response, jitter), failure)
@@ -149,7 +155,7 @@ impl TableStream {
 
     /// The request in flight: the prefetched one when it is this request, else a new one.
     fn send(&mut self, server: &str, token: &str, request: &ShapeRequest) -> Fetch {
-        let url = shape_url(server, self.table, request);
+        let url = shape_url(server, &self.key, request);
         match self.prefetched.take() {
             Some((fetched_url, task)) if fetched_url == url => task,
             _ => self.fetch(url, token, request.live),
@@ -197,16 +203,17 @@ impl TableStream {
         let up_to_date = batch.up_to_date;
         if !up_to_date {
             let next = self.client.next_request();
-            let url = shape_url(server, self.table, &next);
+            let url = shape_url(server, &self.key, &next);
             self.prefetched = Some((url.clone(), self.fetch(url, token, next.live)));
         }
-        let (table, rows) = (self.table, batch.changes.len());
+        let (key, rows) = (self.key.clone(), batch.changes.len());
         let started = std::time::Instant::now();
         let result = self
             .db
-            .run(move |c| apply::commit_batch(c, table, &batch))
+            .run(move |c| apply::commit_batch(c, &key, &batch))
             .await;
-        tracing::debug!(table, rows, elapsed = ?started.elapsed(), "applied a batch");
+        let stream = &self.name;
+        tracing::debug!(stream, rows, elapsed = ?started.elapsed(), "applied a batch");
         let applied = match result {
             Ok(applied) => applied,
             // The database refused the batch: start again from what is stored.
@@ -221,7 +228,10 @@ impl TableStream {
             self.refetching = false;
         }
         if applied.changed_rows() {
-            self.context.hub.tables_changed(table);
+            self.context.hub.tables_changed(self.key.table);
+            if self.key.table == DIRECTORY {
+                self.directory_changed().await;
+            }
         }
         let live = up_to_date && self.client.is_live();
         self.set(if live {
@@ -234,10 +244,10 @@ impl TableStream {
 
     /// The shape was replaced: later pages go to staging until the new snapshot is complete.
     async fn begin_refetch(&mut self) -> Flow {
-        let (table, handle) = (self.table, self.client.position().handle.clone());
+        let (key, handle) = (self.key.clone(), self.client.position().handle.clone());
         let began = self
             .db
-            .run(move |c| apply::begin_refetch(c, table, handle.as_deref()))
+            .run(move |c| apply::begin_refetch(c, &key, handle.as_deref()))
             .await;
         if let Err(e) = began {
             // Never stream a new snapshot over the old rows: start over from the store.
@@ -257,7 +267,7 @@ impl TableStream {
             let since = self
                 .context
                 .hub
-                .offline_since(self.table)
+                .offline_since(&self.name)
                 .unwrap_or_else(OffsetDateTime::now_utc);
             self.set(TableState::Offline { since, reason });
         }
@@ -278,7 +288,7 @@ impl TableStream {
     /// The server refused the shape: configuration problems are rarely fixed in seconds, so
     /// try again gently.
     async fn stop_for(&mut self, error: ShapeError) -> Flow {
-        tracing::warn!(table = self.table, %error, "shape stream stopped");
+        tracing::warn!(stream = self.name, %error, "shape stream stopped");
         self.restart_from_store(error.to_string(), Duration::from_secs(30))
             .await
     }
@@ -287,13 +297,13 @@ impl TableStream {
     async fn restart_from_store(&mut self, reason: String, wait: Duration) -> Flow {
         self.set(TableState::Failed(reason));
         self.wait(wait).await?;
-        let table = self.table;
+        let key = self.key.clone();
         let (position, refetching) = self
             .db
-            .run(move |c| apply::position(c, table))
+            .run(move |c| apply::resume(c, &key))
             .await
             .unwrap_or((Position::start(), false));
-        self.client = ShapeClient::new(table, position);
+        self.client = ShapeClient::new(self.key.table, position);
         self.stored = self.client.position().clone();
         self.refetching = refetching;
         self.prefetched = None;
@@ -307,7 +317,7 @@ impl TableStream {
                 since: self
                     .context
                     .hub
-                    .offline_since(self.table)
+                    .offline_since(&self.name)
                     .unwrap_or_else(OffsetDateTime::now_utc),
                 reason: error.to_string(),
             },
@@ -317,7 +327,31 @@ impl TableStream {
     }
 
     fn set(&self, state: TableState) {
-        self.context.hub.set_state(self.table, state);
+        self.context.hub.set_state(&self.name, state);
+    }
+
+    /// The directory's rows changed: the hub expects the streams of every organization it
+    /// lists before the directory reports itself live (so "live" never means "before the
+    /// organizations' streams began"), and the supervisor starts and stops them.
+    async fn directory_changed(&self) {
+        if let Ok(listed) = self.db.run(|c| slices::listed_organizations(c)).await {
+            for organization in &listed {
+                self.context
+                    .hub
+                    .expect(&StreamKey::of_organization(organization));
+            }
+        }
+        self.context.organizations_changed.notify_one();
+    }
+
+    /// This organization refused the stream (the user is no longer a member): the directory
+    /// hears of it too and the supervisor stops this stream; until then, ask again gently.
+    async fn wait_for_directory(&mut self) -> Flow {
+        tracing::info!(
+            stream = self.name,
+            "no longer a member; waiting for the directory"
+        );
+        self.wait(Duration::from_secs(5)).await
     }
 
     async fn wait(&mut self, duration: Duration) -> Flow {
@@ -329,10 +363,16 @@ impl TableStream {
     }
 }
 
-/// Where a shape request goes: the API's proxy for `table`, with the client's query.
-fn shape_url(server: &str, table: &str, request: &ShapeRequest) -> String {
+/// Where a shape request goes: the API's proxy for the stream's table (and organization), with
+/// the client's query.
+fn shape_url(server: &str, key: &StreamKey, request: &ShapeRequest) -> String {
+    let mut query = request.query.clone();
+    if let Some(organization) = &key.organization {
+        query.push(("organization_id".to_owned(), organization.clone()));
+    }
     format!(
-        "{server}/api/electric/{table}?{}",
-        serde_urlencoded::to_string(&request.query).unwrap_or_default()
+        "{server}/api/electric/{}?{}",
+        key.table,
+        serde_urlencoded::to_string(&query).unwrap_or_default()
     )
 }

@@ -1,8 +1,10 @@
 //! The tags of subquery shapes' rows (`synced_row_tags`): set when a row arrives, changed by
 //! updates that bring `removed_tags`, and consumed by move-out events — a row whose last tag a
-//! move-out pattern matches is deleted. Tags are composite (`part|part`, `\` escaping), and a
+//! move-out pattern matches is deleted. Each stream keeps its tags under its own scope
+//! (`users@<organization id>`, see `slices`), so a person two organizations' streams hold keeps
+//! their row until neither tags it. Tags are composite (`part|part`, `\` escaping), and a
 //! pattern names one part by position. Tables without subqueries never have tags, and nothing
-//! here runs for them.
+//! here runs for them but a deleted row's cleanup.
 
 use rusqlite::{Transaction, params};
 
@@ -13,27 +15,28 @@ use crate::store::StoreError;
 const DELETE_TAG: &str =
     "DELETE FROM synced_row_tags WHERE table_name = ?1 AND row_id = ?2 AND tag = ?3";
 
-/// Records `change`'s tags for row `id` of `target`. Changes without tags (every change of a
-/// shape without subqueries) cost nothing here.
+/// Records `change`'s tags for row `id` under `scope`. Inserts and updates without tags (every
+/// change of a shape without subqueries) cost nothing here.
 pub fn record(
     tx: &Transaction<'_>,
-    target: &str,
+    scope: &str,
     id: &str,
     change: &Change,
 ) -> Result<(), StoreError> {
-    if change.tags.is_empty() && change.removed_tags.is_empty() {
+    let untagged = change.tags.is_empty() && change.removed_tags.is_empty();
+    if untagged && change.operation != Operation::Delete {
         return Ok(());
     }
     match change.operation {
         // An insert replaces the row and its tags; a delete takes both away.
         Operation::Insert | Operation::Delete => {
             tx.prepare_cached("DELETE FROM synced_row_tags WHERE table_name = ?1 AND row_id = ?2")?
-                .execute(params![target, id])?;
+                .execute(params![scope, id])?;
         }
         Operation::Update => {
             for tag in &change.removed_tags {
                 tx.prepare_cached(DELETE_TAG)?
-                    .execute(params![target, id, tag])?;
+                    .execute(params![scope, id, tag])?;
             }
         }
     }
@@ -42,22 +45,34 @@ pub fn record(
             tx.prepare_cached(
                 "INSERT OR IGNORE INTO synced_row_tags (table_name, row_id, tag) VALUES (?1, ?2, ?3)",
             )?
-            .execute(params![target, id, tag])?;
+            .execute(params![scope, id, tag])?;
         }
     }
     Ok(())
 }
 
-/// Applies a move-out to `target`: removes the tags `patterns` match and deletes the rows left
-/// without one. Returns the rows deleted.
+/// True when any stream still tags row `id` of `target` (a table or its staging).
+pub fn held(tx: &Transaction<'_>, target: &str, id: &str) -> Result<bool, StoreError> {
+    let tags: i64 = tx
+        .prepare_cached(
+            "SELECT count(*) FROM synced_row_tags WHERE row_id = ?2 \
+             AND (table_name = ?1 OR table_name GLOB ?1 || '@*')",
+        )?
+        .query_row(params![target, id], |r| r.get(0))?;
+    Ok(tags > 0)
+}
+
+/// Applies a move-out to `target` for the stream whose tags are under `scope`: removes the tags
+/// `patterns` match and deletes the rows no stream tags any more. Returns the rows deleted.
 pub fn move_out(
     tx: &Transaction<'_>,
+    scope: &str,
     target: &str,
     patterns: &[MovePattern],
 ) -> Result<usize, StoreError> {
     let tagged: Vec<(String, String)> = tx
         .prepare_cached("SELECT row_id, tag FROM synced_row_tags WHERE table_name = ?1")?
-        .query_map([target], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .query_map([scope], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?;
     let mut touched: Vec<&str> = Vec::new();
     for (row_id, tag) in &tagged {
@@ -67,7 +82,7 @@ pub fn move_out(
             .any(|p| parts.get(p.pos).is_some_and(|part| *part == p.value));
         if matched {
             tx.prepare_cached(DELETE_TAG)?
-                .execute(params![target, row_id, tag])?;
+                .execute(params![scope, row_id, tag])?;
             touched.push(row_id);
         }
     }
@@ -75,37 +90,13 @@ pub fn move_out(
     touched.dedup();
     let mut deleted = 0;
     for row_id in touched {
-        let left: i64 = tx
-            .prepare_cached(
-                "SELECT count(*) FROM synced_row_tags WHERE table_name = ?1 AND row_id = ?2",
-            )?
-            .query_row(params![target, row_id], |r| r.get(0))?;
-        if left == 0 {
+        if !held(tx, target, row_id)? {
             deleted += tx
                 .prepare_cached(&format!("DELETE FROM {target} WHERE id = ?1"))?
                 .execute([row_id])?;
         }
     }
     Ok(deleted)
-}
-
-/// A finished refetch's tags replace the visible table's.
-pub fn swap_in_staging(tx: &Transaction<'_>, table: &str) -> Result<(), StoreError> {
-    tx.execute("DELETE FROM synced_row_tags WHERE table_name = ?1", [table])?;
-    tx.execute(
-        "UPDATE synced_row_tags SET table_name = ?1 WHERE table_name = ?2",
-        params![table, format!("staging_{table}")],
-    )?;
-    Ok(())
-}
-
-/// Forgets the tags of `target`'s rows (staging before a refetch; everything on sign-out).
-pub fn forget(tx: &Transaction<'_>, target: &str) -> Result<(), StoreError> {
-    tx.execute(
-        "DELETE FROM synced_row_tags WHERE table_name = ?1",
-        [target],
-    )?;
-    Ok(())
 }
 
 /// The parts of a composite tag, split at each `|` that is not escaped, escapes kept (patterns

@@ -412,3 +412,50 @@ async fn the_publication_holds_exactly_the_six_synced_tables_with_full_replica_i
         assert_eq!(identity as u8, b'f', "{table} has REPLICA IDENTITY FULL");
     }
 }
+
+#[tokio::test]
+async fn a_row_never_moves_to_another_organization() {
+    let client = migrated().await;
+    let (org, _, _) = minimal_team(&client).await;
+    let other: uuid::Uuid = client
+        .query_one(
+            "INSERT INTO organizations (name, slug) VALUES ('Other', 'other') RETURNING id",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    let task: uuid::Uuid = client
+        .query_one(
+            "INSERT INTO tasks (organization_id, title) VALUES ($1, 'Stays') RETURNING id",
+            &[&org],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    let moved = client
+        .execute(
+            "UPDATE tasks SET organization_id = $1 WHERE id = $2",
+            &[&other, &task],
+        )
+        .await;
+    let error = moved.unwrap_err();
+    let message = error.as_db_error().map(|e| e.message().to_owned());
+    assert!(
+        message
+            .as_deref()
+            .is_some_and(|m| m.contains("cannot move to another organization")),
+        "{error:?}"
+    );
+    let still: uuid::Uuid = client
+        .query_one("SELECT organization_id FROM tasks WHERE id = $1", &[&task])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(still, org);
+    // Other columns change as before.
+    client
+        .execute("UPDATE tasks SET title = 'Renamed' WHERE id = $1", &[&task])
+        .await
+        .unwrap();
+}

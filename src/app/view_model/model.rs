@@ -38,6 +38,7 @@ pub struct Person {
 pub struct Organization {
     pub id: String,
     pub name: String,
+    /// The user's role in it; empty for the moment before its members have synced.
     pub role: String,
 }
 

@@ -53,8 +53,10 @@ impl ViewModel {
         me: Option<&str>,
     ) -> Result<(), StoreError> {
         let mut statement = conn.prepare_cached(
-            "SELECT o.id, o.name, m.role FROM organizations o \
-             JOIN organization_members m ON m.organization_id = o.id AND m.user_id = ?1 \
+            // Every synced organization is one of the user's (the directory); the role comes
+            // with that organization's own streams, a moment later.
+            "SELECT o.id, o.name, coalesce(m.role, '') FROM organizations o \
+             LEFT JOIN organization_members m ON m.organization_id = o.id AND m.user_id = ?1 \
              ORDER BY o.name COLLATE NOCASE, o.id",
         )?;
         self.organizations = statement

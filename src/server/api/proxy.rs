@@ -7,7 +7,9 @@
 //! A live request (long-poll or event stream) is held open by the sync service; if the caller
 //! is removed from one of its organizations meanwhile (`removals`), the held request ends at
 //! once — a long-poll with a 409 (the client fetches afresh, without that organization), an
-//! event stream by closing — so nothing more of that organization reaches them.
+//! event stream by closing — so nothing more of that organization reaches them. A request
+//! without `organization_id` (all the user's organizations) ends the same way when the user
+//! joins another organization: its shape is then another.
 //!
 //! With `?organization_id=<id>` the shape is that one organization's, the same for all its
 //! members (so the sync service keeps one per organization, not one per set of memberships);
@@ -158,9 +160,13 @@ pub async fn electric(
     if !live {
         return Ok(privately_cached(forward(&state, upstream).await?));
     }
-    // Subscribed before the request goes up, so no removal slips between.
-    let removed_while_held = state.removals.removed(user.id, scope.organizations.clone());
-    let removed_while_streaming = state.removals.removed(user.id, scope.organizations);
+    // Subscribed before the request goes up, so no removal slips between. A shape of all the
+    // user's organizations is another shape once they join one: it ends then too.
+    let joins = organization.is_none();
+    let removed_while_held = state
+        .removals
+        .removed(user.id, scope.organizations.clone(), joins);
+    let removed_while_streaming = state.removals.removed(user.id, scope.organizations, joins);
     let response = tokio::select! {
         response = forward(&state, upstream) => ends_on(response?, removed_while_streaming),
         () = removed_while_held => removed_response(),

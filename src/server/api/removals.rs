@@ -1,7 +1,9 @@
-//! Membership removals as they happen. Postgres notifies `superset_membership_removed` when a
-//! member row is deleted (a trigger, in the same transaction); every API replica listens and
-//! tells the proxy's live requests, so a removed person's held long-poll or event stream ends at
-//! once instead of delivering the organization's changes until it times out.
+//! Membership changes as they happen. Postgres notifies `superset_membership_removed` when a
+//! member row is deleted or inserted (triggers, in the same transaction; a join says
+//! `"joined": true`); every API replica listens and tells the proxy's live requests, so a
+//! removed person's held long-poll or event stream ends at once instead of delivering the
+//! organization's changes until it times out, and a request whose shape covers all of a
+//! person's organizations ends when they join another.
 //!
 //! If the listening connection drops, it is made again (1 s, doubling to 30 s); meanwhile live
 //! requests end at their usual timeouts and every new request checks membership anyway.
@@ -17,11 +19,14 @@ use crate::server::db;
 
 const CHANNEL: &str = "superset_membership_removed";
 
-/// Someone left, or was removed from, an organization.
+/// Someone left, was removed from, or joined an organization.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 pub struct Removal {
     pub organization_id: Uuid,
     pub user_id: Uuid,
+    /// A join rather than a removal.
+    #[serde(default)]
+    pub joined: bool,
 }
 
 /// Where removals are announced within this process. The listening stops when the last clone
@@ -52,20 +57,26 @@ impl Removals {
         }
     }
 
-    /// Resolves when `user` is removed from any of `organizations` (or when removals were
-    /// missed, to be safe: the request ends and the next one checks membership afresh).
+    /// Resolves when `user` is removed from any of `organizations`, or, with `joins`, joins
+    /// any organization (or when changes were missed, to be safe: the request ends and the next
+    /// one checks membership afresh).
     pub fn removed(
         &self,
         user: Uuid,
         organizations: Vec<Uuid>,
+        joins: bool,
     ) -> impl Future<Output = ()> + Send + 'static {
         let mut receiver = self.sender.subscribe();
         async move {
             loop {
                 match receiver.recv().await {
-                    Ok(removal)
-                        if removal.user_id == user
-                            && organizations.contains(&removal.organization_id) =>
+                    Ok(change)
+                        if change.user_id == user
+                            && if change.joined {
+                                joins
+                            } else {
+                                organizations.contains(&change.organization_id)
+                            } =>
                     {
                         return;
                     }

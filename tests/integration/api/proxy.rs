@@ -374,6 +374,26 @@ async fn removal_ends_a_held_request_for_that_organizations_shape_within_a_secon
     let mut shape = api.shape("tasks", &api.token(member_id));
     shape.suffix = format!("organization_id={}", api.org(lost));
     shape.catch_up().await;
+    // An event stream of the same organization's shape, from where it is up to date.
+    let sse = format!(
+        "{}/api/electric/tasks?offset={}&handle={}&live=true&live_sse=true&organization_id={}",
+        api.base(),
+        shape.offset,
+        shape.handle.as_deref().unwrap(),
+        api.org(lost)
+    );
+    let stream = api
+        .http
+        .get(&sse)
+        .bearer_auth(api.token(member_id))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), 200, "{sse}");
+    let streaming = tokio::spawn(async move {
+        let body = stream.text().await.unwrap_or_default();
+        (body, std::time::Instant::now())
+    });
     let held = tokio::spawn(async move {
         let reply = shape.step().await;
         (reply.status, std::time::Instant::now())
@@ -396,11 +416,69 @@ async fn removal_ends_a_held_request_for_that_organizations_shape_within_a_secon
         "ended {:?} after the removal",
         answered.duration_since(removed)
     );
+    let (_, closed) = tokio::time::timeout(Duration::from_secs(5), streaming)
+        .await
+        .expect("the event stream ended")
+        .unwrap();
+    assert!(
+        closed.duration_since(removed) < Duration::from_secs(1),
+        "the event stream ended {:?} after the removal",
+        closed.duration_since(removed)
+    );
     let path = format!(
         "/api/electric/tasks?offset=-1&organization_id={}",
         api.org(lost)
     );
     let refused = api.get(&path, Some(&api.token(member_id))).await;
     assert_eq!(refused.status, 403, "{}", refused.body);
+    api.finish().await;
+}
+
+/// A shape of all the user's organizations (no `organization_id`) is another shape once they
+/// join one: its held request ends within a second and says to fetch afresh; an
+/// organization's own shape goes on.
+#[tokio::test]
+async fn joining_ends_a_held_request_for_all_organizations_within_a_second() {
+    let api = Api::start().await;
+    let org = 0;
+    let joiner = api.only_in(1, "member");
+    let joiner_id = api.user(joiner);
+    let token = api.token(joiner_id);
+    let mut all = api.shape("organizations", &token);
+    all.catch_up().await;
+    let mut own = api.shape("tasks", &token);
+    own.suffix = format!("organization_id={}", api.org(1));
+    own.catch_up().await;
+    let held_all = tokio::spawn(async move {
+        let reply = all.step().await;
+        (reply.status, std::time::Instant::now())
+    });
+    let held_own = tokio::spawn(async move { own.step().await.status });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    api.sql()
+        .await
+        .execute(
+            "INSERT INTO organization_members (organization_id, user_id) VALUES ($1, $2)",
+            &[&api.org(org), &joiner_id],
+        )
+        .await
+        .unwrap();
+    let joined = std::time::Instant::now();
+    let (status, answered) = tokio::time::timeout(Duration::from_secs(5), held_all)
+        .await
+        .expect("the held request ended")
+        .unwrap();
+    assert_eq!(status, 409, "the held request is told to start over");
+    assert!(
+        answered.duration_since(joined) < Duration::from_secs(1),
+        "ended {:?} after the join",
+        answered.duration_since(joined)
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        !held_own.is_finished(),
+        "the organization's own shape ended too"
+    );
+    held_own.abort();
     api.finish().await;
 }

@@ -1,8 +1,9 @@
 //! The desktop sync engine against a real server and real SQLite files: convergence, crash
-//! safety, membership changes while offline, and recovery without user action.
+//! safety, one stream per organization as memberships change, and recovery without user action.
 
 mod accounts;
 mod crash;
 mod engine;
+mod organizations;
 mod outbox;
 pub mod support;

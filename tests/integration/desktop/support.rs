@@ -255,10 +255,8 @@ pub async fn churn(pg: &Client, rounds: usize, seed: u64) {
                   last_activity_at = now() WHERE id = (SELECT id FROM workspaces ORDER BY random() LIMIT 1)"
             }
             _ => {
-                "UPDATE tasks SET organization_id = (SELECT id FROM organizations WHERE id <> tasks.organization_id LIMIT 1), \
-                  repository_id = NULL, assignee_id = NULL \
-                  WHERE id = (SELECT id FROM tasks WHERE id NOT IN (SELECT task_id FROM workspaces WHERE task_id IS NOT NULL) \
-                  ORDER BY random() LIMIT 1)"
+                "UPDATE tasks SET title = 'Renamed ' || substr(md5(random()::text), 1, 6), \
+                  assignee_id = NULL WHERE id = (SELECT id FROM tasks ORDER BY random() LIMIT 1)"
             }
         };
         pg.batch_execute(statement)

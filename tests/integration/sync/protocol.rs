@@ -309,33 +309,33 @@ async fn the_secret_is_required_when_configured() {
 #[tokio::test]
 async fn rows_moving_in_and_out_of_a_shape_arrive_as_insert_and_delete() {
     let fx = Fixture::start().await;
-    let (a, b) = (fx.team.organizations[0].id, fx.team.organizations[1].id);
-    let shape = |org: uuid::Uuid| {
-        format!("table=tasks&where=organization_id%20%3D%20%241&params%5B1%5D={org}")
-    };
-    let mut in_a = fx.follow(&shape(a));
-    let mut in_b = fx.follow(&shape(b));
-    in_a.catch_up().await;
-    in_b.catch_up().await;
-    let (count_a, count_b) = (in_a.rows.len(), in_b.rows.len());
+    let shape =
+        |status: &str| format!("table=tasks&where=status%20%3D%20%241&params%5B1%5D={status}");
+    let mut in_todo = fx.follow(&shape("Todo"));
+    let mut in_done = fx.follow(&shape("Done"));
+    in_todo.catch_up().await;
+    in_done.catch_up().await;
+    let (count_todo, count_done) = (in_todo.rows.len(), in_done.rows.len());
     let sql = fx.sql().await;
     let moved: uuid::Uuid = sql
         .query_one(
-            "UPDATE tasks SET organization_id = $2, repository_id = NULL, assignee_id = NULL \
-             WHERE id = (SELECT id FROM tasks WHERE organization_id = $1 ORDER BY id LIMIT 1) RETURNING id",
-            &[&a, &b],
+            "UPDATE tasks SET status = 'Done' \
+             WHERE id = (SELECT id FROM tasks WHERE status = 'Todo' ORDER BY id LIMIT 1) RETURNING id",
+            &[],
         )
         .await
         .unwrap()
         .get(0);
-    in_a.until(Duration::from_secs(10), |f| f.rows.len() == count_a - 1)
+    in_todo
+        .until(Duration::from_secs(10), |f| f.rows.len() == count_todo - 1)
         .await;
-    in_b.until(Duration::from_secs(10), |f| f.rows.len() == count_b + 1)
+    in_done
+        .until(Duration::from_secs(10), |f| f.rows.len() == count_done + 1)
         .await;
-    let left = in_a.log.last().unwrap();
+    let left = in_todo.log.last().unwrap();
     assert_eq!(left["headers"]["operation"], "delete");
     assert!(left["key"].as_str().unwrap().contains(&moved.to_string()));
-    let arrived = in_b.log.last().unwrap();
+    let arrived = in_done.log.last().unwrap();
     assert_eq!(arrived["headers"]["operation"], "insert");
     assert!(
         arrived["value"]["title"].as_str().is_some(),
