@@ -2,18 +2,57 @@
 //! sqlparser's errors are reworded the way Postgres (and so Electric) reports syntax errors,
 //! with a 0-based character location.
 
-use sqlparser::ast::Expr;
+use std::ops::Deref;
+
+use sqlparser::ast::{Expr, Ident, InTarget, SetExpr};
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::{Parser, ParserError};
 use sqlparser::tokenizer::{Location, Token};
 
 use super::tree::WhereError;
 
-pub(super) fn parse_expression(sql: &str) -> Result<Expr, WhereError> {
+/// A parsed expression, taken apart without recursion when dropped. sqlparser builds `a AND b
+/// AND …` as a left-deep tree as deep as the chain is long, and the ordinary drop of such a
+/// tree takes a stack frame per operand: a 20,000-operand clause overflowed Windows' stacks.
+pub(super) struct ParsedExpr(Expr);
+
+impl Deref for ParsedExpr {
+    type Target = Expr;
+
+    fn deref(&self) -> &Expr {
+        &self.0
+    }
+}
+
+impl Drop for ParsedExpr {
+    fn drop(&mut self) {
+        let placeholder = Expr::Identifier(Ident::new(""));
+        let mut stack = vec![std::mem::replace(&mut self.0, placeholder)];
+        while let Some(expr) = stack.pop() {
+            // Each expression's children are moved out before it is dropped, so every drop
+            // here is shallow. Other nestings are bounded by sqlparser's recursion limit.
+            match expr {
+                Expr::BinaryOp { left, right, .. } => stack.extend([*left, *right]),
+                Expr::Nested(inner) | Expr::UnaryOp { expr: inner, .. } => stack.push(*inner),
+                Expr::In {
+                    target: InTarget::Subquery(mut query),
+                    ..
+                } => {
+                    if let SetExpr::Select(select) = query.body.as_mut() {
+                        stack.extend(select.selection.take());
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+pub(super) fn parse_expression(sql: &str) -> Result<ParsedExpr, WhereError> {
     let dialect = PostgreSqlDialect {};
     let syntax = |e: ParserError| syntax_error(sql, e);
     let mut parser = Parser::new(&dialect).try_with_sql(sql).map_err(syntax)?;
-    let expr = parser.parse_expr().map_err(syntax)?;
+    let expr = ParsedExpr(parser.parse_expr().map_err(syntax)?);
     // Only the expression may appear: a trailing `;` is harmless (Postgres sees one
     // statement), anything after it is a second statement, anything else (`ORDER BY`…) is not
     // part of a WHERE clause.

@@ -30,25 +30,27 @@ pub fn subquery_tables(sql: &str) -> Vec<(String, String)> {
     names
 }
 
+/// Walked with a stack rather than recursion: an `AND` chain is as deep as it is long.
 fn collect_tables(expr: &Expr, out: &mut Vec<(String, String)>) {
-    match expr {
-        Expr::Nested(inner) | Expr::UnaryOp { expr: inner, .. } => collect_tables(inner, out),
-        Expr::BinaryOp { left, right, .. } => {
-            collect_tables(left, out);
-            collect_tables(right, out);
-        }
-        Expr::In {
-            target: InTarget::Subquery(subquery),
-            ..
-        } => {
-            if let Some((table, _, selection)) = plain_select(subquery) {
-                out.extend(parse_table_name(&table).ok());
-                if let Some(selection) = selection {
-                    collect_tables(selection, out);
+    let mut stack = vec![expr];
+    while let Some(expr) = stack.pop() {
+        match expr {
+            Expr::Nested(inner) | Expr::UnaryOp { expr: inner, .. } => stack.push(inner),
+            Expr::BinaryOp { left, right, .. } => {
+                stack.push(right);
+                stack.push(left);
+            }
+            Expr::In {
+                target: InTarget::Subquery(subquery),
+                ..
+            } => {
+                if let Some((table, _, selection)) = plain_select(subquery) {
+                    out.extend(parse_table_name(&table).ok());
+                    stack.extend(selection);
                 }
             }
+            _ => {}
         }
-        _ => {}
     }
 }
 
