@@ -8,8 +8,9 @@
 #   dist/deploy/local-cluster.sh down [--dir DIR]               stop it all, delete DIR
 #
 # DIR (default /tmp/superset-cluster) holds a throwaway PostgreSQL cluster, the shape logs,
-# nginx's configuration and cache, pids and logs. PORT (default 8080) is the load balancer's;
-# the other pieces take the ports after it. Uses target/release/superset-server (built if
+# nginx's configuration and cache, pids, logs and cluster.env (its URLs and secrets, for tools
+# such as `superset-bench scale`). PORT (default 8080) is the load balancer's; the other pieces
+# take the ports after it. Uses target/release/superset-server (built if
 # missing; SUPERSET_SERVER=path uses another binary), PostgreSQL's initdb and nginx
 # (dist/ensure-deps.sh test installs both).
 set -euo pipefail
@@ -60,9 +61,16 @@ render() {
     mkdir -p "$dir/$(basename "$out" .conf)/tmp"
 }
 start_nginx() {
-    local name=$1
-    "$(nginx_bin)" -p "$dir/$name" -c "$dir/$name.conf" -e "$dir/$name.log" \
-        -g "daemon on; master_process off; pid $dir/$name.pid;"
+    local name=$1 user=""
+    # A master and a worker per CPU: each worker holds its share of the connections (two per
+    # proxied long-poll) within its own open-file limit. As root the workers stay root, so they
+    # can write this folder.
+    [ "$(id -u)" -eq 0 ] && user="user root;"
+    (
+        ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+        "$(nginx_bin)" -p "$dir/$name" -c "$dir/$name.conf" -e "$dir/$name.log" \
+            -g "daemon on; pid $dir/$name.pid; $user"
+    )
 }
 wait_for() {
     local what=$1 probe=$2 deadline=$((SECONDS + 60))
@@ -88,8 +96,9 @@ up() {
     as_pg "$(pg_bin createdb)" -h 127.0.0.1 -p "$pg_port" -U superset superset
     "$server" seed --database-url "$url" --tasks 2000 >"$dir/seed.log" 2>&1
     say "sync service on port $sync_port"
+    # Behind nginx every connection comes from one address: no per-address limit.
     "$server" sync --database-url "$url" --listen "127.0.0.1:$sync_port" --data-dir "$dir/sync" \
-        --slot cluster_sync --secret "$secret" >"$dir/sync.log" 2>&1 &
+        --slot cluster_sync --secret "$secret" --max-connections-per-address 0 >"$dir/sync.log" 2>&1 &
     echo $! >"$dir/sync.pid"
     wait_for "the sync service" "curl -fs http://127.0.0.1:$sync_port/v1/health"
     say "shape cache (nginx) on port $cache_port"
@@ -102,7 +111,7 @@ up() {
         "$server" serve --database-url "$url" --listen "127.0.0.1:$api_port" \
             --data-dir "$dir/api-$n" --jwt-secret "$jwt" \
             --electric-url "http://127.0.0.1:$cache_port/v1/shape" --electric-secret "$secret" \
-            >"$dir/api-$n.log" 2>&1 &
+            --max-connections-per-address 0 >"$dir/api-$n.log" 2>&1 &
         echo $! >"$dir/api-$n.pid"
         servers="$servers server 127.0.0.1:$api_port;"
         wait_for "API replica $n" "curl -s -o /dev/null http://127.0.0.1:$api_port/"
@@ -111,6 +120,13 @@ up() {
     render nginx-balancer.conf "$dir/balancer.conf" "127.0.0.1:$port" @API_REPLICAS@ "$servers"
     start_nginx balancer
     wait_for "the load balancer" "curl -s -o /dev/null http://127.0.0.1:$port/"
+    # What a tool driving the cluster needs (superset-bench scale reads it).
+    cat >"$dir/cluster.env" <<ENV
+SUPERSET_URL=http://127.0.0.1:$port
+DATABASE_URL=$url
+SUPERSET_JWT_SECRET=$jwt
+SYNC_URL=http://127.0.0.1:$sync_port
+ENV
     touch "$dir/up"
     local email
     email=$(grep -o '[^ ]*@[^ ]*' "$dir/seed.log" | head -1 || true)

@@ -32,6 +32,8 @@ pub struct Page {
     pub offset: Option<String>,
     pub cursor: Option<String>,
     pub up_to_date: bool,
+    /// What a shared cache in front of the sync service did (`X-Cache-Status`), if one did.
+    pub cache: Option<String>,
     pub body: bytes::Bytes,
 }
 
@@ -42,8 +44,12 @@ pub async fn get(
     query: &str,
     timeout: Duration,
 ) -> anyhow::Result<Page> {
-    let response = http
-        .get(format!("{base}/v1/shape?{query}"))
+    get_url(http.get(format!("{base}/v1/shape?{query}")), timeout).await
+}
+
+/// Sends a prepared shape request (another path, a bearer token) and reads the whole body.
+pub async fn get_url(request: reqwest::RequestBuilder, timeout: Duration) -> anyhow::Result<Page> {
+    let response = request
         .timeout(timeout)
         .send()
         .await
@@ -61,6 +67,7 @@ pub async fn get(
         offset: header("electric-offset"),
         cursor: header("electric-cursor"),
         up_to_date: response.headers().contains_key("electric-up-to-date"),
+        cache: header("x-cache-status"),
         body: bytes::Bytes::new(),
     };
     let body = response.bytes().await.context("reading a shape body")?;

@@ -9,7 +9,8 @@
 //! at once), `proxy` (what the API's proxy adds per request), `moves` (a subquery shape's move-in and
 //! move-out latency against a plain update on the same shape) and `desktop` (the desktop engine's
 //! initial sync, commit → SQLite latency and idle writes) and `window` (cold start, frame CPU and
-//! organization switch with 100k tasks). Everything runs on this machine: client, service and Postgres share its cores.
+//! organization switch with 100k tasks); apart from `all`, `scale` (the production topology of
+//! `dist/deploy/` with 10,000 simulated desktops). Everything runs on this machine: client, service and Postgres share its cores.
 
 mod app;
 pub mod client;
@@ -22,6 +23,7 @@ mod moves;
 mod options;
 mod proxy;
 mod report;
+mod scale;
 mod serve;
 mod throughput;
 mod window;
@@ -103,6 +105,7 @@ pub fn run(scenario: Scenario, options: &Options) -> anyhow::Result<bool> {
                 Scenario::Moves => moves::latency(&bench).await,
                 Scenario::Desktop => desktop::engine(&bench).await,
                 Scenario::Window => window::frames(&bench).await,
+                Scenario::Scale => scale::topology(&bench).await,
                 Scenario::All => continue,
             };
             match result {

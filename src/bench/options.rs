@@ -24,6 +24,11 @@ pub enum Scenario {
     Desktop,
     /// The desktop window with 100k tasks: cold start, frame CPU, organization switch, memory.
     Window,
+    /// The production topology (dist/deploy/local-cluster.sh) with 10,000 simulated desktops in
+    /// 20 organizations: commit → every desktop, requests reaching the sync service, a start
+    /// storm, each tier's CPU and memory. Not part of `all` (it needs nginx and the release
+    /// `superset-server` next to this binary).
+    Scale,
 }
 
 /// Sizes of the scenarios (defaults are the ones DESIGN.md §5 states).
@@ -53,6 +58,15 @@ pub struct Options {
     /// Rows in the `fanout` scenario's shape.
     #[arg(long, default_value_t = 500)]
     pub shape_rows: usize,
+    /// Simulated desktops in the `scale` scenario (each holds a long-poll of its own).
+    #[arg(long, default_value_t = 10_000)]
+    pub desktops: usize,
+    /// Organizations the `scale` scenario's desktops are spread over.
+    #[arg(long, default_value_t = 20)]
+    pub organizations: usize,
+    /// Commits timed in the `scale` scenario (each in one organization, in turn).
+    #[arg(long, default_value_t = 40)]
+    pub scale_commits: usize,
     /// Worker threads of the sync service's runtime (default: one per CPU, like
     /// `superset-server`).
     #[arg(long)]

@@ -21,6 +21,8 @@ pub enum Unit {
     Megabytes,
     /// A measured figure divided by its floor, measured in the same run.
     Ratio,
+    /// A number of things (requests, rows).
+    Count,
 }
 
 impl Unit {
@@ -32,6 +34,8 @@ impl Unit {
             Unit::PerMinute => format!("{value:.1}/min"),
             Unit::Megabytes => format!("{value:.0} MB"),
             Unit::Ratio => format!("{value:.2}×"),
+            Unit::Count if value.fract() == 0.0 => thousands(value as u64),
+            Unit::Count => format!("{value:.1}"),
         }
     }
 }
