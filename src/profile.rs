@@ -23,6 +23,14 @@ pub enum ProfileError {
     Store(#[from] StoreError),
 }
 
+/// The default profile's folder: the platform's per-user data folder
+/// (`~/.local/share/superset` on Linux, `~/Library/Application Support/dev.Superset.superset`
+/// on macOS, `%APPDATA%\Superset\superset\data` on Windows); `None` without a home folder.
+pub fn default_data_dir() -> Option<PathBuf> {
+    directories::ProjectDirs::from("dev", "Superset", "superset")
+        .map(|dirs| dirs.data_dir().to_path_buf())
+}
+
 /// The profile's database file.
 pub fn database_path(data_dir: &Path) -> PathBuf {
     data_dir.join("superset.db")

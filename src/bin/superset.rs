@@ -1,4 +1,9 @@
 //! `superset`: the desktop app. `superset demo` runs it against a private, seeded database.
+//!
+//! A console program on every platform, so the commands print, read passwords and exit codes
+//! as a command line should; run without a command it opens the window. On Windows, where a
+//! console program started from the Start menu would bring a console window along, the menu
+//! starts `superset-window` instead (the window alone, no console).
 
 use std::path::PathBuf;
 
@@ -120,8 +125,7 @@ fn parse_seconds(text: &str) -> Result<std::time::Duration, String> {
 }
 
 fn default_data_dir() -> anyhow::Result<PathBuf> {
-    directories::ProjectDirs::from("dev", "Superset", "superset")
-        .map(|dirs| dirs.data_dir().to_path_buf())
+    superset::profile::default_data_dir()
         .context("cannot find a home folder for the app's data: pass --data-dir DIR")
 }
 

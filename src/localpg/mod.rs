@@ -1,64 +1,38 @@
 //! A private PostgreSQL cluster run from the system's own binaries (`initdb`, `postgres`).
 //!
 //! The demo keeps one under the app's data dir and the test kit makes throwaway ones. Both need
-//! the same things: find the binaries, create the cluster once with `wal_level=logical`, start
-//! the postmaster on a free loopback port, wait until it accepts connections, and stop it again.
-//! PostgreSQL refuses to run as root, so when we are root the server runs as the `postgres` OS
-//! user (the account Debian's `postgresql` package creates) and owns its directories.
+//! the same things: find the binaries (`binaries.rs`: where each platform installs them), create
+//! the cluster once with `wal_level=logical`, start the postmaster on a free loopback port, wait
+//! until it accepts connections, and stop it again. What differs between Unix and Windows —
+//! who the server runs as, private file modes, how a postmaster is told to stop — is in
+//! `unix.rs` and `windows.rs`, which offer the same few items.
+
+mod binaries;
+mod error;
+#[cfg(unix)]
+mod unix;
+#[cfg(windows)]
+mod windows;
 
 use std::fs::{self, File};
 use std::io::Write;
 use std::net::TcpListener;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use nix::sys::signal::{Signal, kill};
-use nix::unistd::{Gid, Pid, Uid, User};
 use rand::distr::{Alphanumeric, SampleString};
 
-/// Errors from finding, creating, starting or stopping a local cluster.
-#[derive(Debug, thiserror::Error)]
-pub enum LocalPgError {
-    #[error(
-        "no PostgreSQL server binaries found (looked for initdb on PATH and in \
-         /usr/lib/postgresql/*/bin): install them with `sudo apt-get install postgresql`"
-    )]
-    BinariesNotFound,
-    #[error(
-        "running as root, PostgreSQL must run as the `postgres` OS user, which does not exist: \
-         install the `postgresql` package (it creates the user) or run as a normal user"
-    )]
-    NoPostgresUser,
-    #[error(
-        "the `postgres` OS user cannot reach {0}: a parent folder is private to root; choose a \
-         data directory outside /root (for example under /var/tmp)"
-    )]
-    Unreachable(PathBuf),
-    #[error("{what} failed: {detail}")]
-    Command { what: &'static str, detail: String },
-    #[error("PostgreSQL did not become ready within {secs} s; its log ({log}) ends with:\n{tail}")]
-    StartTimeout {
-        secs: u64,
-        log: PathBuf,
-        tail: String,
-    },
-    #[error("PostgreSQL exited while starting; its log ({log}) ends with:\n{tail}")]
-    StartFailed { log: PathBuf, tail: String },
-    #[error("{context}: {source}")]
-    Io {
-        context: String,
-        source: std::io::Error,
-    },
-}
+pub use binaries::{PgBinaries, Platform};
+pub use error::LocalPgError;
+use error::io_err;
+#[cfg(unix)]
+use unix as platform;
+#[cfg(windows)]
+use windows as platform;
 
-fn io_err(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> LocalPgError {
-    let context = context.into();
-    move |source| LocalPgError::Io { context, source }
-}
+use platform::{RunAs, Shutdown};
 
 /// How much a cluster's data matters. Throwaway clusters trade crash safety for speed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,100 +41,6 @@ pub enum Durability {
     Throwaway,
     /// The demo's cluster, kept across runs.
     Durable,
-}
-
-/// The directory holding `initdb`, `postgres` and friends.
-#[derive(Debug, Clone)]
-pub struct PgBinaries {
-    bin_dir: PathBuf,
-}
-
-impl PgBinaries {
-    /// Finds the server binaries on PATH, else in the newest `/usr/lib/postgresql/*/bin`
-    /// (Debian and Ubuntu keep them off PATH).
-    pub fn locate() -> Result<Self, LocalPgError> {
-        let path_dirs: Vec<PathBuf> = std::env::var_os("PATH")
-            .map(|p| std::env::split_paths(&p).collect())
-            .unwrap_or_default();
-        let mut versioned: Vec<(u32, PathBuf)> = fs::read_dir("/usr/lib/postgresql")
-            .into_iter()
-            .flatten()
-            .flatten()
-            .filter_map(|e| {
-                let version = e.file_name().to_str()?.parse::<u32>().ok()?;
-                Some((version, e.path().join("bin")))
-            })
-            .collect();
-        versioned.sort_by_key(|(version, _)| std::cmp::Reverse(*version));
-        let candidates = path_dirs
-            .into_iter()
-            .chain(versioned.into_iter().map(|(_, d)| d));
-        Self::locate_in(candidates)
-    }
-
-    /// Finds the binaries in the first candidate directory that has both `initdb` and
-    /// `postgres`. A symlinked `initdb` (as in `/usr/local/bin`) leads to its real directory.
-    pub fn locate_in(candidates: impl IntoIterator<Item = PathBuf>) -> Result<Self, LocalPgError> {
-        for dir in candidates {
-            let Ok(initdb) = fs::canonicalize(dir.join("initdb")) else {
-                continue;
-            };
-            let Some(bin_dir) = initdb.parent() else {
-                continue;
-            };
-            if bin_dir.join("postgres").is_file() {
-                return Ok(Self {
-                    bin_dir: bin_dir.to_path_buf(),
-                });
-            }
-        }
-        Err(LocalPgError::BinariesNotFound)
-    }
-
-    pub fn bin(&self, name: &str) -> PathBuf {
-        self.bin_dir.join(name)
-    }
-}
-
-/// Who the server processes run as: ourselves, or `postgres` when we are root.
-#[derive(Debug, Clone, Copy)]
-struct RunAs {
-    uid: Uid,
-    gid: Gid,
-}
-
-impl RunAs {
-    fn detect() -> Result<Option<Self>, LocalPgError> {
-        if !Uid::effective().is_root() {
-            return Ok(None);
-        }
-        let user = User::from_name("postgres")
-            .ok()
-            .flatten()
-            .ok_or(LocalPgError::NoPostgresUser)?;
-        Ok(Some(Self {
-            uid: user.uid,
-            gid: user.gid,
-        }))
-    }
-
-    fn own(&self, path: &Path) -> Result<(), LocalPgError> {
-        std::os::unix::fs::chown(path, Some(self.uid.as_raw()), Some(self.gid.as_raw()))
-            .map_err(io_err(format!("giving {} to postgres", path.display())))
-    }
-
-    /// True when every ancestor of `path` lets the postgres user pass through.
-    fn can_reach(&self, path: &Path) -> bool {
-        path.ancestors().skip(1).all(|dir| match fs::metadata(dir) {
-            Ok(meta) => {
-                let mode = meta.mode();
-                meta.uid() == self.uid.as_raw()
-                    || mode & 0o001 != 0
-                    || (meta.gid() == self.gid.as_raw() && mode & 0o010 != 0)
-            }
-            Err(_) => true,
-        })
-    }
 }
 
 /// A cluster's files under one root folder: `data/`, `socket/`, `password`, `postgres.log`.
@@ -263,7 +143,7 @@ impl LocalCluster {
             .env("LC_ALL", "C")
             .env_remove("PGDATA");
         if let Some(run_as) = self.run_as {
-            cmd.uid(run_as.uid.as_raw()).gid(run_as.gid.as_raw());
+            run_as.apply(&mut cmd);
         }
         cmd
     }
@@ -273,7 +153,7 @@ impl LocalCluster {
         let pwfile = self.password_file();
         let mut file =
             File::create(&pwfile).map_err(io_err("writing the cluster's password file"))?;
-        fs::set_permissions(&pwfile, fs::Permissions::from_mode(0o600))
+        platform::make_private(&pwfile, 0o600)
             .map_err(io_err("protecting the cluster's password file"))?;
         writeln!(file, "{}", self.password)
             .map_err(io_err("writing the cluster's password file"))?;
@@ -336,13 +216,14 @@ impl LocalCluster {
     fn start_on_port(&mut self) -> Result<(), LocalPgError> {
         let socket_dir = self.socket_dir();
         fs::create_dir_all(&socket_dir).map_err(io_err("creating the socket folder"))?;
-        fs::set_permissions(&socket_dir, fs::Permissions::from_mode(0o700))
+        platform::make_private(&socket_dir, 0o700)
             .map_err(io_err("protecting the socket folder"))?;
         if let Some(run_as) = self.run_as {
             run_as.own(&socket_dir)?;
         }
-        // Unix socket paths are limited to ~107 bytes; TCP is what we use anyway.
-        let socket_setting = if socket_dir.as_os_str().len() < 90 {
+        // Unix socket paths are limited to ~107 bytes; TCP is what we use anyway (and all there
+        // is on Windows).
+        let socket_setting = if cfg!(unix) && socket_dir.as_os_str().len() < 90 {
             socket_dir.display().to_string()
         } else {
             String::new()
@@ -431,28 +312,13 @@ impl LocalCluster {
     /// A postmaster still running on this data folder from a process that was killed (so never
     /// stopped it) is stopped first: it would keep the folder locked on a port nobody knows.
     fn stop_leftover(&self) {
-        let pid_file = self.data_dir().join("postmaster.pid");
-        let Some(pid) = fs::read_to_string(&pid_file)
+        let Some(pid) = fs::read_to_string(self.data_dir().join("postmaster.pid"))
             .ok()
-            .and_then(|text| text.lines().next()?.trim().parse::<i32>().ok())
+            .and_then(|text| text.lines().next()?.trim().parse::<u32>().ok())
         else {
             return;
         };
-        // Only a postgres of this very folder: a stale file's pid may belong to anything now.
-        let ours = fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|cmdline| {
-            let data_dir = self.data_dir().display().to_string();
-            String::from_utf8_lossy(&cmdline).contains(&data_dir)
-        });
-        let pid = Pid::from_raw(pid);
-        if !ours || kill(pid, None).is_err() {
-            return;
-        }
-        tracing::warn!(%pid, "stopping a PostgreSQL server left running on this cluster");
-        let _ = kill(pid, Signal::SIGINT);
-        let deadline = Instant::now() + STOP_TIMEOUT;
-        while kill(pid, None).is_ok() && pid_file.exists() && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        platform::stop_leftover(&self.bins, &self.data_dir(), pid, STOP_TIMEOUT);
     }
 
     /// Stops the server: a fast shutdown for durable clusters, an immediate one for throwaway
@@ -461,12 +327,11 @@ impl LocalCluster {
         let Some(mut child) = self.lock_server().take() else {
             return;
         };
-        let signal = match self.durability {
-            Durability::Durable => Signal::SIGINT,
-            Durability::Throwaway => Signal::SIGQUIT,
+        let how = match self.durability {
+            Durability::Durable => Shutdown::Fast,
+            Durability::Throwaway => Shutdown::Immediate,
         };
-        let pid = Pid::from_raw(child.id() as i32);
-        let _ = kill(pid, signal);
+        platform::request_shutdown(&self.bins, child.id(), how);
         let deadline = Instant::now() + STOP_TIMEOUT;
         while Instant::now() < deadline {
             if let Ok(Some(_)) = child.try_wait() {
@@ -475,7 +340,7 @@ impl LocalCluster {
             std::thread::sleep(Duration::from_millis(20));
         }
         tracing::warn!("postgres did not stop within {STOP_TIMEOUT:?}; killing it");
-        let _ = kill(pid, Signal::SIGQUIT);
+        platform::request_shutdown(&self.bins, child.id(), Shutdown::Immediate);
         let _ = child.kill();
         let _ = child.wait();
     }
@@ -504,17 +369,20 @@ fn log_tail(path: &Path) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[cfg(target_os = "linux")]
     use super::*;
 
+    #[cfg(target_os = "linux")]
     #[test]
     fn missing_binaries_name_the_package_to_install() {
         let empty = tempfile_free_dir();
-        let err = PgBinaries::locate_in([empty]).unwrap_err();
+        let err = PgBinaries::locate_in(Platform::CURRENT, [empty]).unwrap_err();
         let text = err.to_string();
         assert!(text.contains("apt-get install postgresql"), "{text}");
         assert_eq!(text.lines().count(), 1, "one clear line: {text}");
     }
 
+    #[cfg(target_os = "linux")]
     fn tempfile_free_dir() -> PathBuf {
         let dir = std::env::temp_dir().join(format!("superset-nobins-{}", std::process::id()));
         fs::create_dir_all(&dir).unwrap();

@@ -101,6 +101,7 @@ pub fn token_place(data_dir: &Path) -> Option<TokenPlace> {
 
 pub(crate) fn save(data_dir: &Path, session: &StoredSession) -> Result<(), SessionError> {
     use std::io::Write;
+    #[cfg(unix)]
     use std::os::unix::fs::OpenOptionsExt;
     let path = session_file(data_dir);
     let storage_error = |e: std::io::Error| SessionError::Storage {
@@ -119,13 +120,12 @@ pub(crate) fn save(data_dir: &Path, session: &StoredSession) -> Result<(), Sessi
         refresh_token: in_file,
     };
     let temporary = path.with_extension("tmp");
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&temporary)
-        .map_err(storage_error)?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    // Readable only by its owner; on Windows the profile folder's ACL already is.
+    #[cfg(unix)]
+    options.mode(0o600);
+    let mut file = options.open(&temporary).map_err(storage_error)?;
     file.write_all(&serde_json::to_vec(&file_contents).expect("a session serialises"))
         .and_then(|()| file.sync_all())
         .map_err(storage_error)?;

@@ -1,6 +1,7 @@
-//! Where the refresh token is kept: the OS keyring (the freedesktop Secret Service — GNOME
-//! Keyring, KWallet, KeePassXC) when the desktop has one, otherwise the session file itself,
-//! which only its owner can read.
+//! Where the refresh token is kept: the OS keyring when the desktop has one — the freedesktop
+//! Secret Service (GNOME Keyring, KWallet, KeePassXC) on Linux, the login Keychain on macOS, the
+//! Credential Manager on Windows — otherwise the session file itself, which only its owner can
+//! read.
 //!
 //! The keyring is opened once per process. A machine without a session bus or without a secret
 //! service (a server, a container, CI) falls back to the file without asking anything; setting
@@ -29,8 +30,8 @@ fn store() -> Option<&'static Arc<CredentialStore>> {
             if std::env::var("SUPERSET_KEYRING").is_ok_and(|v| v == "off") {
                 return None;
             }
-            match zbus_secret_service_keyring_store::Store::new() {
-                Ok(store) => Some(store as Arc<CredentialStore>),
+            match native_store() {
+                Ok(store) => Some(store),
                 Err(e) => {
                     tracing::info!("no OS keyring ({e}); the refresh token is kept in a 0600 file");
                     None
@@ -38,6 +39,24 @@ fn store() -> Option<&'static Arc<CredentialStore>> {
             }
         })
         .as_ref()
+}
+
+/// This platform's own credential store.
+#[cfg(all(unix, not(target_os = "macos")))]
+fn native_store() -> keyring_core::Result<Arc<CredentialStore>> {
+    Ok(zbus_secret_service_keyring_store::Store::new()? as Arc<CredentialStore>)
+}
+
+/// This platform's own credential store.
+#[cfg(target_os = "macos")]
+fn native_store() -> keyring_core::Result<Arc<CredentialStore>> {
+    Ok(apple_native_keyring_store::keychain::Store::new()? as Arc<CredentialStore>)
+}
+
+/// This platform's own credential store.
+#[cfg(windows)]
+fn native_store() -> keyring_core::Result<Arc<CredentialStore>> {
+    Ok(windows_native_keyring_store::Store::new()? as Arc<CredentialStore>)
 }
 
 fn entry(data_dir: &Path) -> Option<Entry> {

@@ -9,11 +9,11 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
-use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::sync::Arc;
 
 use super::offset::LogOffset;
+use super::positional;
 
 const RECORD: usize = 24;
 
@@ -125,7 +125,7 @@ impl ShapeLog {
         if self.pending_entries.is_empty() {
             return Ok(());
         }
-        self.data.write_all_at(&self.pending_data, self.data_len)?;
+        positional::write_all_at(&self.data, &self.pending_data, self.data_len)?;
         let mut records = Vec::with_capacity(self.pending_entries.len() * RECORD);
         for entry in &self.pending_entries {
             records.extend_from_slice(&entry.offset.tx.to_le_bytes());
@@ -217,7 +217,7 @@ pub fn read_range(file: &File, start: u64, end: u64) -> io::Result<Vec<u8>> {
 pub fn read_range_into(file: &File, start: u64, end: u64, out: &mut Vec<u8>) -> io::Result<()> {
     let at = out.len();
     out.resize(at + (end - start) as usize, 0);
-    file.read_exact_at(&mut out[at..], start)
+    positional::read_exact_at(file, &mut out[at..], start)
 }
 
 fn open_rw(path: &Path, truncate: bool) -> io::Result<File> {

@@ -5,8 +5,9 @@
 //! replication stream; [`ShapeService::router`] serves `/v1/shape` and `/v1/health`.
 //! Modules: `request` (query parsing), `definition` (what a shape is and how a row change maps
 //! onto it), `where_clause` (parse, check, evaluate, render), `registry` (shapes by handle and
-//! the routing index), `shape` and `log` (one shape's state and its file), `snapshot`,
-//! `replication` and `pgoutput` (the stream), `message` and `offset` (Electric's wire format),
+//! the routing index), `shape` and `log` (one shape's state and its file; `positional` reads
+//! and writes that file at a position, on Unix and Windows alike), `snapshot`, `replication`
+//! and `pgoutput` (the stream), `message` and `offset` (Electric's wire format),
 //! `http` (responses, caching, long-poll) and `sse` (the event-stream live mode).
 
 pub mod definition;
@@ -17,6 +18,7 @@ pub mod message;
 mod moves;
 pub mod offset;
 pub mod pgoutput;
+mod positional;
 pub mod registry;
 pub mod replication;
 pub mod request;

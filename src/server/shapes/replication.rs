@@ -90,6 +90,7 @@ impl StreamSettings {
             .map_err(|e: tokio_postgres::Error| ReplicationError::Config(e.to_string()))?;
         let host = match config.get_hosts().first() {
             Some(Host::Tcp(host)) => host.clone(),
+            #[cfg(unix)]
             Some(Host::Unix(path)) => path.display().to_string(),
             None => "localhost".to_owned(),
         };
