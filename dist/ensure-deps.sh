@@ -2,6 +2,9 @@
 # Installs the system packages Superset needs, when they are missing, on Debian or Ubuntu.
 #   dist/ensure-deps.sh test   — what the test suite needs
 #   dist/ensure-deps.sh demo   — what `superset demo` needs
+#   dist/ensure-deps.sh platforms — what building for Windows and checking for macOS needs
+#     (.ci/platforms): mingw-w64, wine, NSIS; Rust's Windows and macOS targets; zig (PyPI's
+#     `ziglang`) and cargo-zigbuild (crates.io) as the macOS C compiler and linker driver
 # It says what it installs and why; with nothing missing it installs nothing.
 set -euo pipefail
 
@@ -42,7 +45,38 @@ if [ "$purpose" = "test" ]; then
     command -v desktop-file-validate >/dev/null 2>&1 || missing+=(desktop-file-utils)
 fi
 
+if [ "$purpose" = "platforms" ]; then
+    # Windows: the mingw-w64 cross toolchain, wine to run what it builds, NSIS for the installer.
+    command -v x86_64-w64-mingw32-gcc >/dev/null 2>&1 || missing+=(mingw-w64)
+    command -v wine >/dev/null 2>&1 || missing+=(wine)
+    command -v dpkg-query >/dev/null 2>&1 && { has_package wine64 || missing+=(wine64); }
+    command -v makensis >/dev/null 2>&1 || missing+=(nsis)
+    command -v pip3 >/dev/null 2>&1 || command -v pip >/dev/null 2>&1 || missing+=(python3-pip)
+fi
+
+# Rust's targets and the macOS tool chain, when asked for (after the system packages: pip comes
+# from them).
+ensure_platform_tools() {
+    local targets
+    targets=$(rustup target list --installed 2>/dev/null || true)
+    for target in x86_64-pc-windows-gnu aarch64-apple-darwin; do
+        if ! grep -qx "$target" <<<"$targets"; then
+            say "adding Rust's $target target (to build for it)"
+            rustup target add "$target"
+        fi
+    done
+    if ! python3 -c 'import ziglang' >/dev/null 2>&1; then
+        say "installing zig (PyPI's ziglang: the C compiler for macOS targets)"
+        python3 -m pip install --quiet ziglang
+    fi
+    if ! command -v cargo-zigbuild >/dev/null 2>&1; then
+        say "installing cargo-zigbuild (crates.io: cargo with zig for macOS targets)"
+        cargo install --locked --quiet cargo-zigbuild
+    fi
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
+    if [ "$purpose" = "platforms" ]; then ensure_platform_tools; fi
     exit 0
 fi
 
@@ -71,3 +105,4 @@ export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" apt-get update -qq
 "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 say "installed ${missing[*]}"
+if [ "$purpose" = "platforms" ]; then ensure_platform_tools; fi
