@@ -3,8 +3,9 @@
 //!
 //! [`triggers`] decides what to say by comparing each loaded view model with the one before;
 //! a [`Notifier`] says it. The window's notifier is the system's notification service
-//! ([`DesktopNotifier`]: the freedesktop one over D-Bus on Linux); when it fails, the window
-//! shows the notification in its own notice area instead. Tests give the window a stand-in.
+//! ([`DesktopNotifier`]: the freedesktop one over D-Bus on Linux, toasts on Windows,
+//! AppleScript's `display notification` on macOS); when it fails, the window shows the
+//! notification in its own notice area instead. Tests give the window a stand-in.
 
 pub mod triggers;
 
@@ -29,6 +30,7 @@ pub trait Notifier: Send + Sync {
 pub struct DesktopNotifier;
 
 impl Notifier for DesktopNotifier {
+    #[cfg(not(target_os = "macos"))]
     fn notify(&self, notification: &Notification) -> Result<(), NotifyError> {
         notify_rust::Notification::new()
             .appname("Superset")
@@ -38,5 +40,56 @@ impl Notifier for DesktopNotifier {
             .show()
             .map(|_| ())
             .map_err(|e| NotifyError(e.to_string()))
+    }
+
+    /// Every macOS has `osascript`, and asking it needs nothing compiled against Apple's SDK.
+    #[cfg(target_os = "macos")]
+    fn notify(&self, notification: &Notification) -> Result<(), NotifyError> {
+        let script = format!(
+            "display notification {} with title {}",
+            applescript_text(&notification.body),
+            applescript_text(&notification.title)
+        );
+        let output = std::process::Command::new("osascript")
+            .arg("-e")
+            .arg(script)
+            .output()
+            .map_err(|e| NotifyError(e.to_string()))?;
+        if output.status.success() {
+            Ok(())
+        } else {
+            Err(NotifyError(
+                String::from_utf8_lossy(&output.stderr).trim().to_owned(),
+            ))
+        }
+    }
+}
+
+/// `text` as an AppleScript string literal: quoted, with `\` and `"` escaped.
+#[cfg(any(test, target_os = "macos"))]
+fn applescript_text(text: &str) -> String {
+    let mut quoted = String::with_capacity(text.len() + 2);
+    quoted.push('"');
+    for c in text.chars() {
+        if matches!(c, '"' | '\\') {
+            quoted.push('\\');
+        }
+        quoted.push(c);
+    }
+    quoted.push('"');
+    quoted
+}
+
+#[cfg(test)]
+mod tests {
+    use super::applescript_text;
+
+    #[test]
+    fn applescript_text_keeps_quotes_and_backslashes_inside_the_string() {
+        assert_eq!(applescript_text("plain"), "\"plain\"");
+        assert_eq!(
+            applescript_text(r#"Mike said "done" \o/"#),
+            r#""Mike said \"done\" \\o/""#
+        );
     }
 }
