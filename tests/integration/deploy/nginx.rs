@@ -48,6 +48,9 @@ impl Nginx {
         for (placeholder, value) in replacements {
             text = text.replace(placeholder, value);
         }
+        // One process here: `reuseport` would open a socket per configured worker, and no
+        // process would accept on all but one.
+        text = text.replace(" reuseport;", ";");
         assert!(!text.contains('@'), "a placeholder is left in {config}");
         let conf = dir.path().join("nginx.conf");
         std::fs::write(&conf, text).unwrap();
