@@ -68,6 +68,16 @@ fn handles(profile: &Path, organization: Uuid) -> BTreeMap<String, String> {
         .unwrap()
 }
 
+/// `organization`'s streams kept their handles (`before`) and its rows saw no write.
+fn assert_untouched(profile: &Path, organization: Uuid, before: &BTreeMap<String, String>) {
+    assert_eq!(
+        &handles(profile, organization),
+        before,
+        "a kept stream was refetched"
+    );
+    assert_eq!(watched_writes(profile), Vec::<String>::new());
+}
+
 fn count(db: &Path, sql: &str, organization: Uuid) -> i64 {
     store::open(db)
         .unwrap()
@@ -118,12 +128,7 @@ async fn joining_an_organization_brings_its_rows_and_leaves_the_others_untouched
         ) > 0
     );
     assert_eq!(handles(profile.path(), b).len(), 5);
-    assert_eq!(
-        handles(profile.path(), a),
-        before,
-        "a kept stream was refetched"
-    );
-    assert_eq!(watched_writes(profile.path()), Vec::<String>::new());
+    assert_untouched(profile.path(), a, &before);
     desktop.stop().await;
     setup.stop().await;
 }
@@ -169,12 +174,7 @@ async fn leaving_while_stopped_removes_its_rows_and_keeps_the_others_without_a_r
     desktop.wait_live(Duration::from_secs(10)).await;
     assert_eq!(tasks_of(removed), 0);
     assert!(handles(profile.path(), removed).is_empty());
-    assert_eq!(
-        handles(profile.path(), kept),
-        before,
-        "a kept stream was refetched"
-    );
-    assert_eq!(watched_writes(profile.path()), Vec::<String>::new());
+    assert_untouched(profile.path(), kept, &before);
     desktop.stop().await;
     setup.stop().await;
 }
