@@ -96,7 +96,8 @@ up() {
     as_pg "$(pg_bin createdb)" -h 127.0.0.1 -p "$pg_port" -U superset superset
     "$server" seed --database-url "$url" --tasks 2000 >"$dir/seed.log" 2>&1
     say "sync service on port $sync_port"
-    # Behind nginx every connection comes from one address: no per-address limit.
+    # Behind nginx every connection comes from one address: no per-address connection limit
+    # (the balancer's job), and the replicas count sign-ins by the address nginx forwards.
     "$server" sync --database-url "$url" --listen "127.0.0.1:$sync_port" --data-dir "$dir/sync" \
         --slot cluster_sync --secret "$secret" --max-connections-per-address 0 >"$dir/sync.log" 2>&1 &
     echo $! >"$dir/sync.pid"
@@ -111,7 +112,7 @@ up() {
         "$server" serve --database-url "$url" --listen "127.0.0.1:$api_port" \
             --data-dir "$dir/api-$n" --jwt-secret "$jwt" \
             --electric-url "http://127.0.0.1:$cache_port/v1/shape" --electric-secret "$secret" \
-            --max-connections-per-address 0 >"$dir/api-$n.log" 2>&1 &
+            --max-connections-per-address 0 --trust-forwarded-for >"$dir/api-$n.log" 2>&1 &
         echo $! >"$dir/api-$n.pid"
         servers="$servers server 127.0.0.1:$api_port;"
         wait_for "API replica $n" "curl -s -o /dev/null http://127.0.0.1:$api_port/"
