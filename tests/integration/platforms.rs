@@ -1,10 +1,11 @@
-//! The Windows build of the desktop's command line, `superset.exe`, run under wine against a
-//! real server on this machine: `login`, `sync --until-synced` and `status`, and then the SQLite
-//! file the Windows program wrote must hold exactly what its user may see — the same oracle as
-//! the desktop tests ([`differences`]). Runs when `SUPERSET_WINE_EXE` names the `.exe`
-//! (`.ci/platforms` builds it and sets it, with a `WINEPREFIX` of its own); without it the test
-//! says so and passes. The refresh token goes to wine's Credential Manager, so the Windows
-//! keyring store runs too.
+//! The Windows build of the desktop, `superset.exe`, run under wine against a real server on
+//! this machine: `login`, `sync --until-synced` and `status`, and then the SQLite file the
+//! Windows program wrote must hold exactly what its user may see — the same oracle as the
+//! desktop tests ([`differences`]); then the window opens on that profile, syncs a change made
+//! meanwhile, and closes again. The refresh token goes to wine's Credential Manager, so the
+//! Windows keyring store runs too. Runs when `SUPERSET_WINE_EXE` names the `.exe`
+//! (`.ci/platforms` builds it and runs the test with a `WINEPREFIX` of its own, on a virtual
+//! display); without it the test says so and passes.
 
 use std::io::Write;
 use std::path::Path;
@@ -18,9 +19,9 @@ fn windows_path(path: &Path) -> String {
     format!("Z:{}", path.display()).replace('/', "\\")
 }
 
-/// Runs `superset.exe` under wine with `args` (and `stdin`), and returns its stdout; fails the
-/// test, with what the program said, unless it exits 0 within `limit`. Its output goes to
-/// files, so a chatty program never blocks on a full pipe.
+/// Runs `superset.exe` with `args` (and `stdin`), and returns its stdout; fails the test, with
+/// what the program said, unless it exits 0 within `limit`. Its output goes to files, so a
+/// chatty program never blocks on a full pipe.
 fn superset_exe(exe: &Path, args: &[&str], stdin: &str, limit: Duration) -> String {
     let out = tempfile::NamedTempFile::new().unwrap();
     let err = tempfile::NamedTempFile::new().unwrap();
@@ -47,7 +48,10 @@ fn superset_exe(exe: &Path, args: &[&str], stdin: &str, limit: Duration) -> Stri
         if Instant::now() > deadline {
             let _ = child.kill();
             let _ = child.wait();
-            panic!("superset.exe {args:?} did not finish within {limit:?}");
+            panic!(
+                "superset.exe {args:?} did not finish within {limit:?}; it said:\n{}",
+                std::fs::read_to_string(err.path()).unwrap()
+            );
         }
         std::thread::sleep(Duration::from_millis(50));
     };
@@ -132,5 +136,32 @@ async fn the_windows_build_signs_in_syncs_and_holds_exactly_what_its_user_may_se
         .find_map(|line| line.strip_prefix("tasks ")?.trim().parse::<usize>().ok())
         .unwrap_or_else(|| panic!("no task count in the status:\n{status}"));
     assert!(synced_tasks > 0, "the user's tasks arrived:\n{status}");
+
+    // The window opens on the profile (OpenGL through wine and Mesa), syncs what changed
+    // meanwhile, and closes again. All of the test's wine programs share one display: wine's
+    // desktop process keeps the display it was first started with.
+    assert!(
+        std::env::var_os("DISPLAY").is_some(),
+        "run the test on a display, e.g. under xvfb-run, as .ci/platforms does"
+    );
+    let org = orgs_of(&pg, user.id).await[0];
+    let renamed = pg
+        .execute(
+            "UPDATE tasks SET title = 'Renamed while the window was closed' \
+             WHERE id = (SELECT id FROM tasks WHERE organization_id = $1 ORDER BY id LIMIT 1)",
+            &[&org],
+        )
+        .await
+        .unwrap();
+    assert_eq!(renamed, 1);
+    run(
+        exe,
+        &["--data-dir", &data_dir, "--quit-after", "10"],
+        "",
+        minute,
+    )
+    .await;
+    let problems = differences(&pg, profile.path(), user.id).await;
+    assert!(problems.is_empty(), "after the window: {problems:#?}");
     setup.stop().await;
 }
