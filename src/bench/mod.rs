@@ -116,6 +116,7 @@ pub fn run(scenario: Scenario, options: &Options) -> anyhow::Result<bool> {
                         name: format!("{which:?} (failed: see above)"),
                         value: None,
                         unit: Unit::Seconds,
+                        floor: None,
                         target: Target::None,
                         anchor: "",
                     });

@@ -47,6 +47,9 @@ pub struct Figure {
     /// `None` when the scenario failed before measuring it.
     pub value: Option<f64>,
     pub unit: Unit,
+    /// What the same work takes this machine at its simplest, measured in the same run; when
+    /// set, the target is on `value / floor`.
+    pub floor: Option<f64>,
     pub target: Target,
     pub anchor: &'static str,
 }
@@ -57,8 +60,37 @@ impl Figure {
             name: name.into(),
             value: Some(value),
             unit,
+            floor: None,
             target,
             anchor: "",
+        }
+    }
+
+    /// A figure stated against its floor: `target` applies to the ratio `value / floor`.
+    pub fn against(
+        name: impl Into<String>,
+        value: f64,
+        floor: f64,
+        unit: Unit,
+        target: Target,
+    ) -> Self {
+        Self {
+            floor: Some(floor),
+            ..Self::new(name, value, unit, target)
+        }
+    }
+
+    /// `value / floor`, when both are known.
+    pub fn ratio(&self) -> Option<f64> {
+        Some(self.value? / self.floor.filter(|f| *f > 0.0)?)
+    }
+
+    /// What the target is compared with: the ratio for figures against a floor.
+    fn compared(&self) -> Option<f64> {
+        if self.floor.is_some() {
+            self.ratio()
+        } else {
+            self.value
         }
     }
 
@@ -68,7 +100,7 @@ impl Figure {
     }
 
     pub fn verdict(&self) -> &'static str {
-        match (self.value, self.target) {
+        match (self.compared(), self.target) {
             (None, _) => "FAILED",
             (Some(_), Target::None) => "",
             (Some(v), Target::AtMost(t)) if v <= t => "PASS",
@@ -78,9 +110,14 @@ impl Figure {
     }
 
     fn target_text(&self) -> String {
+        let unit = if self.floor.is_some() {
+            Unit::Ratio
+        } else {
+            self.unit
+        };
         match self.target {
-            Target::AtMost(t) => format!("≤ {}", self.unit.format(t)),
-            Target::AtLeast(t) => format!("≥ {}", self.unit.format(t)),
+            Target::AtMost(t) => format!("≤ {}", unit.format(t)),
+            Target::AtLeast(t) => format!("≥ {}", unit.format(t)),
             Target::None => String::new(),
         }
     }
@@ -112,12 +149,15 @@ pub(super) fn thousands(n: u64) -> String {
 }
 
 pub(super) fn print_table(figures: &[Figure]) {
-    let rows: Vec<[String; 5]> = figures
+    let format = |f: &Figure, v: Option<f64>| v.map_or(String::new(), |v| f.unit.format(v));
+    let rows: Vec<[String; 7]> = figures
         .iter()
         .map(|f| {
             [
                 f.name.clone(),
+                format(f, f.floor),
                 f.value.map_or("—".to_owned(), |v| f.unit.format(v)),
+                f.ratio().map_or(String::new(), |r| Unit::Ratio.format(r)),
                 f.target_text(),
                 f.anchor.to_owned(),
                 f.verdict().to_owned(),
@@ -126,7 +166,9 @@ pub(super) fn print_table(figures: &[Figure]) {
         .collect();
     let header = [
         "scenario",
+        "floor (same run)",
         "measured",
+        "ratio",
         "target",
         "Electric anchor",
         "result",
@@ -137,7 +179,7 @@ pub(super) fn print_table(figures: &[Figure]) {
             *w = (*w).max(cell.chars().count());
         }
     }
-    let line = |cells: [&str; 5]| {
+    let line = |cells: [&str; 7]| {
         let padded: Vec<String> = cells
             .iter()
             .zip(widths)
@@ -149,7 +191,7 @@ pub(super) fn print_table(figures: &[Figure]) {
     let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
     println!("|-{}-|", rule.join("-|-"));
     for row in &rows {
-        line([&row[0], &row[1], &row[2], &row[3], &row[4]]);
+        line(row.each_ref().map(String::as_str));
     }
 }
 
@@ -176,5 +218,17 @@ mod tests {
         assert_eq!(rate.verdict(), "PASS");
         assert_eq!(thousands(1_234_567), "1,234,567");
         assert_eq!(rate.target_text(), "≥ 50,000/s");
+    }
+
+    #[test]
+    fn figures_against_a_floor_are_judged_by_their_ratio() {
+        let near = Figure::against("x", 1.2, 1.0, Unit::Seconds, Target::AtMost(1.3));
+        let far = Figure::against("x", 2.7, 1.0, Unit::Seconds, Target::AtMost(1.3));
+        let rate = Figure::against("x", 80.0, 100.0, Unit::PerSecond, Target::AtLeast(0.7));
+        assert_eq!(near.verdict(), "PASS");
+        assert_eq!(far.verdict(), "MISS");
+        assert_eq!(rate.verdict(), "PASS");
+        assert_eq!(far.target_text(), "≤ 1.30×");
+        assert!((far.ratio().unwrap() - 2.7).abs() < 1e-9);
     }
 }

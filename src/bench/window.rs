@@ -207,7 +207,7 @@ fn figures(
             "window: frame CPU with 100k tasks, p99",
             millis(percentile(samples, 99.0)),
             Unit::Millis,
-            Target::None,
+            Target::AtMost(2.0),
         ),
         Figure::new(
             "window: organization switch, shown in the next frame (its CPU, p50)",
@@ -220,7 +220,7 @@ fn figures(
             "window: resident memory added by the window with 100k tasks",
             resident,
             Unit::Megabytes,
-            Target::None,
+            Target::AtMost(60.0),
         ),
     ]
 }
