@@ -116,8 +116,11 @@ pub fn folder_of(conn: &Connection, id: &str) -> Result<PathBuf, WorkError> {
 
 #[cfg(test)]
 mod tests {
+    #[cfg(unix)]
     use super::*;
 
+    /// The stand-in editor is a POSIX shell command.
+    #[cfg(unix)]
     #[test]
     fn a_chosen_editor_gets_the_folder_and_a_gone_folder_says_so() {
         let dir = tempfile::tempdir().unwrap();

@@ -4,8 +4,8 @@
 //! The suite runs on Linux (CI). It also compiles for Windows (`cargo check --all-targets
 //! --target x86_64-pc-windows-gnu`), without the modules that are Unix by nature: the Linux
 //! packages and the deployment (systemd, nginx), the test kit's signals and users, and the
-//! desktop tests, which check the session file's Unix mode. `platforms` drives the Windows
-//! build under wine (only when `.ci/platforms` asks for it).
+//! desktop tests (one checks the session file's Unix mode) but for their support. `platforms`
+//! drives the Windows build under wine (only when `.ci/platforms` asks for it).
 
 mod admin_cli;
 mod api;
@@ -15,6 +15,15 @@ mod demo;
 mod deploy;
 #[cfg(unix)]
 mod desktop;
+/// On Windows only the desktop tests' support, which the window and workspace tests share.
+#[cfg(windows)]
+#[allow(
+    dead_code,
+    reason = "the rest of it serves the desktop tests, which are Unix-only"
+)]
+mod desktop {
+    pub mod support;
+}
 mod layers;
 #[cfg(unix)]
 mod packaging;
