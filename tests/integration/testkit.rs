@@ -1,9 +1,11 @@
-//! The test kit itself: clusters side by side, and cleanup after a panicking test.
+//! The test kit itself: clusters side by side, cleanup after a panicking test, and a server
+//! left running by a killed process stopped before the next start.
 
 use std::sync::mpsc;
 
 use nix::sys::signal::kill;
 use nix::unistd::Pid;
+use superset::localpg::{Durability, LocalCluster};
 use superset::server::db;
 use superset::testkit::TestCluster;
 
@@ -50,4 +52,29 @@ fn a_panicking_test_leaves_no_server_and_no_files_behind() {
         kill(Pid::from_raw(pid as i32), None).is_err(),
         "postmaster {pid} should be gone"
     );
+}
+
+#[test]
+fn a_server_left_running_by_a_killed_process_is_stopped_before_the_next_start() {
+    let dir = tempfile::Builder::new()
+        .prefix("superset-pg-")
+        .tempdir()
+        .unwrap();
+    let mut first = LocalCluster::open_or_init(dir.path(), Durability::Throwaway).unwrap();
+    first.start().unwrap();
+    let leftover = first.server_pid().unwrap();
+    // As if its process had been killed: nothing stops the server, which keeps the folder.
+    std::mem::forget(first);
+    let mut second = LocalCluster::open_or_init(dir.path(), Durability::Throwaway).unwrap();
+    second.start().unwrap();
+    assert_ne!(second.server_pid(), Some(leftover));
+    // Gone, or a zombie: it was this process's child, and nobody waits for it any more.
+    let state = std::fs::read_to_string(format!("/proc/{leftover}/stat")).ok();
+    assert!(
+        state
+            .as_deref()
+            .is_none_or(|stat| stat.split_whitespace().nth(2) == Some("Z")),
+        "postmaster {leftover} still runs: {state:?}"
+    );
+    second.stop();
 }
