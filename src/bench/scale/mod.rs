@@ -144,30 +144,22 @@ async fn measure(
         millis(p99),
         per_commit
     );
+    // The floor: the same commit reaching one desktop alone in its organization.
+    let floor_ms = millis(floor_p50);
     let mut figures = vec![
-        Figure::new(
-            "scale: commit → 1 desktop alone (floor), p50",
-            millis(floor_p50),
-            Unit::Millis,
-            Target::None,
-        ),
-        Figure::new(
+        Figure::against(
             format!("scale: commit → all {per_org} desktops of its org, p50"),
             millis(p50),
+            floor_ms,
             Unit::Millis,
             Target::None,
         )
         .anchor(ELECTRIC),
-        Figure::new(
+        Figure::against(
             format!("scale: commit → all {per_org} desktops of its org, p99"),
             millis(p99),
+            floor_ms,
             Unit::Millis,
-            Target::None,
-        ),
-        Figure::new(
-            "scale: p99 / floor p50",
-            p99.as_secs_f64() / floor_p50.as_secs_f64().max(1e-6),
-            Unit::Ratio,
             Target::None,
         ),
         // One answering the held long-poll, one new long-poll held: about one per shape each way.
