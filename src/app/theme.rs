@@ -10,6 +10,9 @@ pub const ROW_HEIGHT: f32 = 28.0;
 pub const AVATAR_SIZE: f32 = 20.0;
 /// Below this window width the tree shows assignees as avatars only.
 pub const NARROW_TREE: f32 = 520.0;
+/// Below this width the task filters go into a menu: inline, with "New task" and the task
+/// count, they need about 620 points.
+pub const INLINE_FILTERS: f32 = 660.0;
 
 /// The repositories panel's and the detail panel's widths (default, least, most) for a window
 /// `width` points wide: at 760 px both leave the task tree room for its badges.

@@ -95,7 +95,7 @@ fn scroll_target(state: &mut UiState, vm: &ViewModel) -> Option<usize> {
 
 /// "New task", the filters (in a menu when the tree is narrow) and the task count.
 fn filters_ui(ui: &mut egui::Ui, vm: &ViewModel, state: &mut UiState, actions: &mut Vec<Action>) {
-    let narrow = ui.available_width() < theme::NARROW_TREE;
+    let narrow = ui.available_width() < theme::INLINE_FILTERS;
     ui.horizontal(|ui| {
         let can_create = state.active_organization.is_some();
         if ui

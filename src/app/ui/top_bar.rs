@@ -45,10 +45,11 @@ pub fn top_bar_ui(
             .add(
                 egui::TextEdit::singleline(&mut state.filters.search)
                     .id(search_id())
-                    .hint_text("key, title, person, branch   Ctrl+K, Enter")
+                    .hint_text("key, title, person, branch")
                     .desired_width(240.0),
             )
-            .labelled_by(label.id);
+            .labelled_by(label.id)
+            .on_hover_text("Ctrl+K to search, Enter to select the first match");
         if ui.input_mut(|i| i.consume_key(egui::Modifiers::COMMAND, egui::Key::K)) {
             search.request_focus();
         }
