@@ -37,16 +37,11 @@ for tool in dpkg-deb dpkg; do
     command -v "$tool" >/dev/null 2>&1 || { say "$tool not found: building a .deb needs Debian's dpkg"; exit 1; }
 done
 
-version=$(sed -n '/^\[package\]/,/^\[/{s/^version *= *"\([^"]*\)".*/\1/p}' "$repo/Cargo.toml" | head -n 1)
-[ -n "$version" ] || { say "no version found in the [package] section of $repo/Cargo.toml"; exit 1; }
+# shellcheck source=dist/package-common.sh
+. "$repo/dist/package-common.sh"
+version=$(package_version)
 arch=$(dpkg --print-architecture)
 
-target_dir() {
-    local dir
-    dir=$(cd "$repo" && cargo metadata --format-version 1 --no-deps 2>/dev/null |
-        sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p') || true
-    printf '%s' "${dir:-$repo/target}"
-}
 if [ -z "$binary" ]; then
     command -v cargo >/dev/null 2>&1 || { say "cargo not found: install Rust (https://rustup.rs) or pass --binary PATH"; exit 1; }
     say "building the release binary (a first build takes a few minutes)"

@@ -38,15 +38,10 @@ while [ $# -gt 0 ]; do
 done
 command -v python3 >/dev/null 2>&1 || { say "python3 not found (it writes the .icns)"; exit 1; }
 
-version=$(sed -n '/^\[package\]/,/^\[/{s/^version *= *"\([^"]*\)".*/\1/p}' "$repo/Cargo.toml" | head -n 1)
-[ -n "$version" ] || { say "no version found in the [package] section of $repo/Cargo.toml"; exit 1; }
+# shellcheck source=dist/package-common.sh
+. "$repo/dist/package-common.sh"
+version=$(package_version)
 
-target_dir() {
-    local dir
-    dir=$(cd "$repo" && cargo metadata --format-version 1 --no-deps 2>/dev/null |
-        sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p') || true
-    printf '%s' "${dir:-$repo/target}"
-}
 if [ -z "$binary" ]; then
     if [ "$(uname -s)" != "Darwin" ]; then
         say "not on a Mac: build the binary on one and pass it with --binary PATH"
