@@ -21,7 +21,7 @@ const CHANNEL: &str = "superset_membership_removed";
 
 /// Someone left, was removed from, or joined an organization.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-pub struct Removal {
+pub struct MembershipChange {
     pub organization_id: Uuid,
     pub user_id: Uuid,
     /// A join rather than a removal.
@@ -33,7 +33,7 @@ pub struct Removal {
 /// is dropped.
 #[derive(Clone)]
 pub struct Removals {
-    sender: broadcast::Sender<Removal>,
+    sender: broadcast::Sender<MembershipChange>,
     _listener: Arc<Listener>,
 }
 
@@ -90,13 +90,13 @@ impl Removals {
 }
 
 /// Keeps a `LISTEN` connection open (reconnecting with backoff) and announces what it hears.
-async fn listen(database_url: String, announce: broadcast::Sender<Removal>) {
+async fn listen(database_url: String, announce: broadcast::Sender<MembershipChange>) {
     let (payloads, mut received) = mpsc::unbounded_channel::<String>();
     let forward = async move {
         while let Some(payload) = received.recv().await {
-            match serde_json::from_str::<Removal>(&payload) {
-                Ok(removal) => {
-                    let _ = announce.send(removal);
+            match serde_json::from_str::<MembershipChange>(&payload) {
+                Ok(change) => {
+                    let _ = announce.send(change);
                 }
                 Err(error) => tracing::warn!(%error, %payload, "an unreadable removal"),
             }
