@@ -11,12 +11,13 @@
 //! organization (see `slices`): its staging, swap and deletes touch only its own rows.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use rusqlite::types::{ToSqlOutput, Value as SqlValue, ValueRef};
 use rusqlite::{CachedStatement, Connection, OptionalExtension, Transaction, params};
 use serde_json::Value;
 
-use super::shape_client::{Batch, Change, Position};
+use super::shape_client::{Batch, Change, Position, Row};
 use super::slices::{self, StreamKey};
 use super::tags;
 use crate::gitlink::linking;
@@ -222,6 +223,9 @@ struct RowWriter<'t> {
     target: &'t str,
     scope: String,
     known: &'t HashSet<String>,
+    /// The columns of the last row, and whether this build stores each: rows of a page share
+    /// their columns (the same shared names), so each layout is checked once, not each value.
+    layout: Vec<(Arc<str>, bool)>,
     insert: Option<(Vec<String>, CachedStatement<'t>)>,
 }
 
@@ -238,8 +242,29 @@ impl<'t> RowWriter<'t> {
             target,
             scope: key.tag_scope(target),
             known,
+            layout: Vec::new(),
             insert: None,
         }
+    }
+
+    /// The values of `row` this build stores, in the row's order.
+    fn stored<'r>(&mut self, row: &'r Row) -> Vec<(&'r str, &'r Value)> {
+        let same_layout = self.layout.len() == row.len()
+            && row
+                .iter()
+                .zip(&self.layout)
+                .all(|((column, _), (seen, _))| Arc::ptr_eq(column, seen));
+        if !same_layout {
+            self.layout = row
+                .iter()
+                .map(|(column, _)| (column.clone(), self.known.contains(&**column)))
+                .collect();
+        }
+        row.iter()
+            .zip(&self.layout)
+            .filter(|(_, (_, stored))| *stored)
+            .map(|((column, value), _)| (&**column, value))
+            .collect()
     }
 
     /// Applies one change; returns the rows it touched.
@@ -250,12 +275,7 @@ impl<'t> RowWriter<'t> {
                 self.key.table
             )));
         };
-        let values: Vec<(&str, &Value)> = change
-            .values
-            .iter()
-            .filter(|(column, _)| self.known.contains(column.as_str()))
-            .map(|(column, value)| (column.as_str(), value))
-            .collect();
+        let values = self.stored(&change.values);
         tags::record(self.tx, &self.scope, id, change)?;
         match change.operation {
             Operation::Insert => self.insert(&values),

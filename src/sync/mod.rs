@@ -16,6 +16,7 @@ pub mod apply;
 mod context;
 pub mod engine;
 pub mod events;
+mod messages;
 mod organizations;
 pub mod requests;
 pub mod retry;

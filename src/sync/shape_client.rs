@@ -13,8 +13,10 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+pub use super::messages::Row;
+use super::messages::{self, Columns, Message};
 use super::retry::{self, Backoff, Verdict};
-use crate::protocol::{self, Operation, control, header};
+use crate::protocol::{self, Operation, header};
 
 /// Column types from `electric-schema`, reduced to what the local database distinguishes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,7 +58,7 @@ impl ShapeResponse {
 pub struct Change {
     pub operation: Operation,
     pub key: String,
-    pub values: serde_json::Map<String, Value>,
+    pub values: Row,
     /// For replicated changes, the transaction it came in.
     pub txids: Vec<u64>,
     /// Subquery shapes: why the row is in the shape (`tags`), and reasons it no longer has.
@@ -148,6 +150,8 @@ pub struct ShapeClient {
     cursor: String,
     live: bool,
     schema: Option<Schema>,
+    /// The schema's column names, shared by every row decoded.
+    columns: Columns,
     /// Handles retired by a 409: a response carrying one is a stale cached reply.
     expired: Vec<String>,
     /// Set after a 409 so the next request cannot be answered from a cache.
@@ -168,6 +172,7 @@ impl ShapeClient {
             cursor: String::new(),
             live: false,
             schema: None,
+            columns: Columns::default(),
             expired: Vec::new(),
             cache_buster: None,
             backoff: Backoff::default(),
@@ -244,6 +249,7 @@ impl ShapeClient {
         self.live = false;
         self.cursor.clear();
         self.schema = None;
+        self.columns = Columns::default();
         self.last_change = None;
         self.cache_buster = Some(format!("{}", (jitter * 1e12) as u64));
         Step::MustRefetch
@@ -254,17 +260,17 @@ impl ShapeClient {
             Ok(found) => found,
             Err(step) => return step,
         };
-        let messages = match parse_body(&response.body) {
+        let messages = match messages::decode(&response.body, &mut self.columns) {
             Ok(messages) => messages,
             Err(e) => return Step::Fatal(e),
         };
-        let mut changes = Vec::new();
+        let mut changes = Vec::with_capacity(messages.len());
         let mut move_outs = Vec::new();
         let mut up_to_date = false;
         for message in messages {
-            up_to_date = message["headers"]["control"] == control::UP_TO_DATE;
-            if message["headers"]["event"] == "move-out" {
-                if let Some(patterns) = self.move_out(&message["headers"]) {
+            up_to_date = message.up_to_date;
+            if message.move_out {
+                if let Some(patterns) = self.move_out(message) {
                     let after = changes.len();
                     move_outs.push(MoveOut { after, patterns });
                 }
@@ -318,7 +324,9 @@ impl ShapeClient {
         }
         match response.header(header::SCHEMA) {
             Some(schema) if self.schema.is_none() => {
-                self.schema = Some(parse_schema(schema).map_err(Step::Fatal)?);
+                let schema = parse_schema(schema).map_err(Step::Fatal)?;
+                self.columns = Columns::of(&schema);
+                self.schema = Some(schema);
             }
             Some(_) => {}
             None if !self.live => return Err(missing(header::SCHEMA)),
@@ -329,90 +337,48 @@ impl ShapeClient {
 
     /// The row change a message carries; `None` for control messages we do not need
     /// (snapshot-end, must-refetch in a body) and for a change delivered twice.
-    fn change(&mut self, mut message: Value) -> Result<Option<Change>, ShapeError> {
-        let headers = &message["headers"];
-        let Some(operation) = headers["operation"].as_str().and_then(Operation::parse) else {
+    fn change(&mut self, message: Message) -> Result<Option<Change>, ShapeError> {
+        let Some(operation) = message.operation.as_deref().and_then(Operation::parse) else {
             return Ok(None);
         };
-        if self.seen_before(headers) {
+        if self.seen_before(message.replicated_at) {
             return Ok(None);
         }
-        let txids = headers["txids"]
-            .as_array()
-            .map(|ids| ids.iter().filter_map(Value::as_u64).collect())
-            .unwrap_or_default();
-        let strings = |name: &str| -> Vec<String> {
-            headers[name]
-                .as_array()
-                .map(|tags| {
-                    tags.iter()
-                        .filter_map(|t| t.as_str().map(str::to_owned))
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
-        let (tags, removed_tags) = (strings("tags"), strings("removed_tags"));
-        let Value::String(key) = message["key"].take() else {
+        let Some(key) = message.key else {
             return Err(ShapeError::BadBody("a change without a key".into()));
         };
-        let Value::Object(values) = message["value"].take() else {
+        let Some(values) = message.value else {
             return Err(ShapeError::BadBody("a change without a value".into()));
         };
-        let schema = self.schema.as_ref();
         Ok(Some(Change {
             operation,
             key,
-            values: typed(values, schema),
-            txids,
-            tags,
-            removed_tags,
+            values,
+            txids: message.txids,
+            tags: message.tags,
+            removed_tags: message.removed_tags,
         }))
     }
 
     /// True for a replicated message at or before the last one applied (delivered twice);
     /// otherwise remembers it as the last.
-    fn seen_before(&mut self, headers: &Value) -> bool {
-        let (Some(lsn), Some(op)) = (
-            headers["lsn"].as_str().and_then(|l| l.parse::<u64>().ok()),
-            headers["op_position"].as_u64(),
-        ) else {
+    fn seen_before(&mut self, replicated_at: Option<(u64, u64)>) -> bool {
+        let Some(at) = replicated_at else {
             return false;
         };
-        if self.last_change.is_some_and(|last| (lsn, op) <= last) {
+        if self.last_change.is_some_and(|last| at <= last) {
             return true;
         }
-        self.last_change = Some((lsn, op));
+        self.last_change = Some(at);
         false
     }
 
     /// A move-out event's patterns; `None` when it was delivered before or names none.
-    fn move_out(&mut self, headers: &Value) -> Option<Vec<MovePattern>> {
-        if self.seen_before(headers) {
+    fn move_out(&mut self, message: Message) -> Option<Vec<MovePattern>> {
+        if self.seen_before(message.replicated_at) {
             return None;
         }
-        let patterns: Vec<MovePattern> = headers["patterns"]
-            .as_array()?
-            .iter()
-            .filter_map(|p| {
-                Some(MovePattern {
-                    pos: usize::try_from(p["pos"].as_u64()?).ok()?,
-                    value: p["value"].as_str()?.to_owned(),
-                })
-            })
-            .collect();
-        (!patterns.is_empty()).then_some(patterns)
-    }
-}
-
-/// The messages of a response body: a JSON array (an empty body is no messages).
-fn parse_body(body: &[u8]) -> Result<Vec<Value>, ShapeError> {
-    if body.is_empty() {
-        return Ok(Vec::new());
-    }
-    match serde_json::from_slice(body) {
-        Ok(Value::Array(items)) => Ok(items),
-        Ok(_) => Err(ShapeError::BadBody("expected a JSON array".into())),
-        Err(e) => Err(ShapeError::BadBody(e.to_string())),
+        (!message.patterns.is_empty()).then_some(message.patterns)
     }
 }
 
@@ -435,34 +401,6 @@ fn parse_schema(text: &str) -> Result<Schema, ShapeError> {
             (name.clone(), kind)
         })
         .collect())
-}
-
-/// Electric sends every value as text; integers and booleans become JSON numbers and bools.
-/// Takes the values by value: nothing is copied.
-fn typed(
-    mut values: serde_json::Map<String, Value>,
-    schema: Option<&Schema>,
-) -> serde_json::Map<String, Value> {
-    let Some(schema) = schema else {
-        return values;
-    };
-    for (name, value) in values.iter_mut() {
-        let Value::String(text) = value else {
-            continue;
-        };
-        match schema.get(name) {
-            Some(ColumnKind::Integer) => {
-                if let Ok(number) = text.parse::<i64>() {
-                    *value = Value::from(number);
-                }
-            }
-            Some(ColumnKind::Boolean) => {
-                *value = Value::Bool(matches!(text.as_str(), "t" | "true"))
-            }
-            _ => {}
-        }
-    }
-    values
 }
 
 /// The human part of an error body: Electric's `{"message", "errors"}` or our API's
