@@ -5,7 +5,8 @@
 //! holds the panels' own state and the device settings; `ui` draws panels from the view model
 //! and returns [`actions::Action`]s; `view_model` turns SQLite into what is drawn (and the task
 //! tree's rows); `folders` shows the folder picker and `device` does this device's git work;
-//! `invitation_watch` looks up invitations;
+//! `invitation_watch` looks up invitations; `memory` returns
+//! what a replaced view model freed to the system;
 //! `avatars` fetches and caches pictures; `theme` holds every colour and size; `clock` the
 //! local time zone. Per frame: `logic` drains the engine's events, `ui` draws and collects
 //! actions, the controller applies them. Nothing is drawn while nothing changes: the engine
@@ -19,6 +20,7 @@ pub mod folders;
 pub mod forms;
 pub mod invitation_watch;
 pub mod logic;
+pub mod memory;
 pub mod notifications;
 pub mod state;
 pub mod theme;

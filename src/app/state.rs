@@ -164,7 +164,7 @@ pub(super) fn load(
 ) -> Result<(ViewModel, Settings), store::StoreError> {
     let mut guard = reader.lock().unwrap_or_else(|e| e.into_inner());
     if guard.is_none() {
-        *guard = Some(store::open(path)?);
+        *guard = Some(store::open_reader(path)?);
     }
     let conn = guard.as_ref().expect("opened above");
     let settings = read_settings(conn)?;

@@ -73,6 +73,18 @@ pub fn open(path: &Path) -> Result<Connection, StoreError> {
     Ok(conn)
 }
 
+/// Opens the database for a reader that keeps its connection (the window): as [`open`], with
+/// SQLite's default-sized page cache. Its reads are scans the OS's file cache already serves, and
+/// a writer-sized cache would keep a copy of every page it read for as long as the window runs.
+pub fn open_reader(path: &Path) -> Result<Connection, StoreError> {
+    let conn = open(path)?;
+    conn.pragma_update(None, "cache_size", READER_CACHE_KIB)?;
+    Ok(conn)
+}
+
+/// A reader's page cache, in KiB when negative (SQLite's default).
+const READER_CACHE_KIB: i64 = -2_000;
+
 fn configure(conn: &Connection) -> Result<(), StoreError> {
     // WAL lets the UI thread read while the sync engine writes; NORMAL sync is durable across
     // app crashes (only an OS crash can lose the last transactions, which sync re-fetches).

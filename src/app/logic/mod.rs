@@ -389,6 +389,10 @@ impl Controller {
             }
         }
         self.vm = Arc::new(vm);
+        if !self.loading {
+            // The model it replaced (and everything read to build this one) is freed now.
+            super::memory::return_freed(&self.options.runtime);
+        }
         self.settings = settings;
         if let Some(session) = self.deferred_session.take() {
             self.start_session(session);

@@ -14,20 +14,24 @@ use crate::app::view_model::{PullRequest, ViewModel};
 /// What the last view model showed, as far as the triggers care.
 #[derive(Debug, Clone, Default)]
 struct Snapshot {
-    /// Task id → assignee.
-    assignees: HashMap<String, Option<String>>,
+    /// Who the snapshot was taken for, and the tasks assigned to them (only these: a model of
+    /// 100,000 tasks must not be kept twice for the sake of a few).
+    me: Option<String>,
+    assigned_to_me: HashSet<String>,
     /// Workspace id → its pull request's status and review.
     pull_requests: HashMap<String, (String, Option<String>)>,
     workspaces: HashSet<String>,
 }
 
 impl Snapshot {
-    fn of(vm: &ViewModel) -> Self {
+    fn of(vm: &ViewModel, me: Option<&str>) -> Self {
         Self {
-            assignees: vm
+            me: me.map(str::to_owned),
+            assigned_to_me: vm
                 .tasks
                 .iter()
-                .map(|t| (t.id.clone(), t.assignee_id.clone()))
+                .filter(|t| me.is_some() && t.assignee_id.as_deref() == me)
+                .map(|t| t.id.clone())
                 .collect(),
             pull_requests: vm
                 .workspaces
@@ -64,7 +68,7 @@ impl Watch {
         if vm.partial {
             return Vec::new();
         }
-        let snapshot = Snapshot::of(vm);
+        let snapshot = Snapshot::of(vm, me);
         let before = self.baseline.replace(snapshot);
         // The first model read after the sync finished is the baseline: everything in it is
         // backlog, however it got there.
@@ -87,15 +91,14 @@ fn assigned(
     me: &str,
     own: &HashSet<String>,
 ) -> Vec<Notification> {
+    if before.me.as_deref() != Some(me) {
+        // Signed in as someone else since: what they were assigned before is not known.
+        return Vec::new();
+    }
     vm.tasks
         .iter()
         .filter(|t| t.assignee_id.as_deref() == Some(me) && !own.contains(&t.id))
-        .filter(|t| {
-            before
-                .assignees
-                .get(&t.id)
-                .is_none_or(|a| a.as_deref() != Some(me))
-        })
+        .filter(|t| !before.assigned_to_me.contains(&t.id))
         .map(|t| Notification {
             title: format!("{} was assigned to you", t.key),
             body: t.title.clone(),
@@ -155,7 +158,7 @@ fn started(vm: &ViewModel, before: &Snapshot, me: &str) -> Vec<Notification> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::view_model::{Task, Workspace};
+    use crate::app::view_model::{Task, TaskIndex, Workspace};
 
     fn task(id: &str, assignee: Option<&str>) -> Task {
         Task {
@@ -175,7 +178,6 @@ mod tests {
             due_date: None,
             external_url: None,
             provider: None,
-            search_text: String::new(),
             pending: false,
         }
     }
@@ -206,11 +208,7 @@ mod tests {
     }
 
     fn model(tasks: Vec<Task>, workspaces: Vec<Workspace>) -> ViewModel {
-        let task_index = tasks
-            .iter()
-            .enumerate()
-            .map(|(i, t)| (t.id.clone(), i))
-            .collect();
+        let task_index = TaskIndex::of(&tasks);
         ViewModel {
             tasks,
             workspaces,

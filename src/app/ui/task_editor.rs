@@ -14,7 +14,7 @@ use crate::app::actions::{Action, TaskAction};
 use crate::app::avatars::Avatars;
 use crate::app::forms::{self, Draft, TaskEditor, checked_title, parse_due_date};
 use crate::app::theme;
-use crate::app::view_model::{Task, ViewModel};
+use crate::app::view_model::{Shared, Task, ViewModel};
 use crate::protocol::is_web_link;
 
 /// The id of the title's text field while it is edited.
@@ -214,7 +214,7 @@ fn labels_row(ui: &mut egui::Ui, task: &Task, editor: &mut TaskEditor, actions: 
                     .on_hover_text(format!("Remove {label}"))
                     .clicked()
                 {
-                    let kept: Vec<&String> = task.labels.iter().filter(|l| *l != label).collect();
+                    let kept: Vec<&Shared> = task.labels.iter().filter(|l| *l != label).collect();
                     update(actions, task, "labels", json!(kept), json!(task.labels));
                 }
             }
@@ -226,7 +226,12 @@ fn labels_row(ui: &mut egui::Ui, task: &Task, editor: &mut TaskEditor, actions: 
             if response.lost_focus() && take_key(ui, egui::Key::Enter) {
                 let added = forms::parse_labels(&editor.new_label);
                 let mut labels = task.labels.clone();
-                labels.extend(added.into_iter().filter(|l| !task.labels.contains(l)));
+                labels.extend(
+                    added
+                        .into_iter()
+                        .filter(|l| !task.labels.iter().any(|known| known == l))
+                        .map(Shared::from),
+                );
                 if labels != task.labels {
                     update(actions, task, "labels", json!(labels), json!(task.labels));
                 }
@@ -299,19 +304,20 @@ fn owned_fields_ui(ui: &mut egui::Ui, vm: &ViewModel, avatars: &Avatars, task: &
     field_row(ui, "Status", |ui| {
         let shown = ui.horizontal(|ui| {
             dot(ui, theme::status(task.status_color), &task.status);
-            ui.label(&task.status)
+            ui.label(task.status.as_str())
         });
         (shown.inner, ())
     });
     field_row(ui, "Priority", |ui| {
-        let text = RichText::new(&task.priority).color(theme::priority(&task.priority, dark));
+        let text =
+            RichText::new(task.priority.as_str()).color(theme::priority(&task.priority, dark));
         (ui.label(text), ())
     });
     field_row(ui, "Assignee", |ui| {
         let shown = ui.horizontal(|ui| match (&task.assignee_id, &task.assignee_name) {
             (Some(id), Some(name)) => {
                 avatar(ui, vm, avatars, id, name);
-                ui.label(name)
+                ui.label(name.as_str())
             }
             _ => ui.label(RichText::new("unassigned").weak()),
         });

@@ -130,7 +130,7 @@ pub fn task_row(
                 (Some(id), Some(name)) => {
                     avatar(ui, vm, avatars, id, name);
                     if !narrow {
-                        ui.add(egui::Label::new(RichText::new(name).weak()).truncate());
+                        ui.add(egui::Label::new(RichText::new(name.as_str()).weak()).truncate());
                     }
                 }
                 _ if !narrow => {
@@ -142,7 +142,7 @@ pub fn task_row(
         column(ui, PRIORITY_COLUMN, |ui| {
             if task.priority != "none" {
                 let color = theme::priority(&task.priority, dark);
-                ui.label(RichText::new(&task.priority).color(color));
+                ui.label(RichText::new(task.priority.as_str()).color(color));
             }
         });
         if task.pending {

@@ -60,7 +60,7 @@ pub fn tasks_ui(
                     Row::Group { first_task, count } => {
                         let task = &vm.tasks[first_task];
                         dot(ui, theme::status(task.status_color), &task.status);
-                        ui.label(RichText::new(&task.status).strong());
+                        ui.label(RichText::new(task.status.as_str()).strong());
                         ui.label(RichText::new(count.to_string()).weak());
                     }
                     Row::NoTask { count } => {

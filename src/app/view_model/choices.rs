@@ -30,7 +30,7 @@ pub(super) fn statuses_of<'a>(tasks: impl Iterator<Item = &'a Task>) -> Vec<Stat
                 status.color = status.color.or(task.status_color);
             }
             None => statuses.push(Status {
-                name: task.status.clone(),
+                name: task.status.to_string(),
                 color: task.status_color,
             }),
         }

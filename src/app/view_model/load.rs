@@ -1,8 +1,8 @@
 //! Reading the view model from SQLite (off the UI thread) after the engine says a table
 //! changed: everything, or only the first screen of one organization while the rest loads.
 //! After the rows are read, [`ViewModel::index`] precomputes what frames need — per-task
-//! workspace lists, lower-cased search text, each organization's rows and statuses, conflicts
-//! with their tasks — so a frame
+//! workspace lists, each organization's rows and statuses, conflicts with their tasks — so a
+//! frame
 //! over 100,000 tasks does no parsing and no allocation beyond the rows it shows.
 
 use std::sync::Arc;
@@ -10,7 +10,7 @@ use std::sync::Arc;
 use rusqlite::Connection;
 
 use super::choices::statuses_of;
-use super::model::{TaskConflict, ViewModel};
+use super::model::{TaskConflict, TaskIndex, ViewModel};
 use super::rows::{self, Filters};
 use crate::outbox;
 use crate::store::StoreError;
@@ -80,7 +80,7 @@ impl ViewModel {
         Ok(vm)
     }
 
-    /// Per-task workspace lists, search text, and each organization's rows and statuses.
+    /// Per-task workspace lists, and each organization's rows and statuses.
     fn index(&mut self) {
         self.workspaces_by_task.clear();
         for (i, workspace) in self.workspaces.iter().enumerate() {
@@ -91,12 +91,7 @@ impl ViewModel {
                     .push(i);
             }
         }
-        self.task_index = self
-            .tasks
-            .iter()
-            .enumerate()
-            .map(|(i, t)| (t.id.clone(), i))
-            .collect();
+        self.task_index = TaskIndex::of(&self.tasks);
         self.task_workspaces = self
             .tasks
             .iter()
@@ -107,7 +102,6 @@ impl ViewModel {
                     .unwrap_or_default()
             })
             .collect();
-        self.index_search_text();
         for organization in self.organizations.clone() {
             let built = rows::build(self, Some(&organization.id), &Filters::default());
             self.organization_rows
@@ -137,24 +131,5 @@ impl ViewModel {
             task_key: task.key.clone(),
             conflict,
         })
-    }
-
-    fn index_search_text(&mut self) {
-        for task in &mut self.tasks {
-            let mut text = format!(
-                "{} {} {} {}",
-                task.key,
-                task.title,
-                task.assignee_name.as_deref().unwrap_or(""),
-                task.branch.as_deref().unwrap_or("")
-            );
-            for &i in self.workspaces_by_task.get(&task.id).into_iter().flatten() {
-                if let Some(branch) = &self.workspaces[i].branch {
-                    text.push(' ');
-                    text.push_str(branch);
-                }
-            }
-            task.search_text = text.to_lowercase();
-        }
     }
 }

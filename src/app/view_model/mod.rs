@@ -1,7 +1,7 @@
 //! What the window draws, in memory: the synced rows of every organization the user belongs to,
 //! with the outbox's pending writes laid over them, sorted and indexed once per change.
 //!
-//! From the bottom up: `model` is the data; `parse` reads stored text; `order` defines the
+//! From the bottom up: `shared` holds text many rows share once; `model` is the data; `parse` reads stored text; `order` defines the
 //! tree's order once (for Rust and SQL); `presence` says "active now / idle 15m ago"; `overlay`
 //! lays pending writes over rows; `read` holds the SQL; `choices` what the editors offer
 //! (statuses, members); `rows` turns the model into the task
@@ -16,11 +16,13 @@ mod parse;
 mod presence;
 mod read;
 pub mod rows;
+mod shared;
 
 pub use choices::DEFAULT_STATUSES;
 pub use load::Scope;
 pub use model::{
     LocalFolder, Organization, Person, PullRequest, Repository, Row, Status, Task, TaskConflict,
-    ViewModel, Workspace,
+    TaskIndex, ViewModel, Workspace,
 };
 pub use presence::presence_text;
+pub use shared::Shared;

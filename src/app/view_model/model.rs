@@ -3,10 +3,12 @@
 //! indexes a frame needs. Loading it is `load`'s job; nothing here reads SQLite.
 
 use std::collections::HashMap;
+use std::hash::BuildHasher;
 use std::sync::Arc;
 
 use time::OffsetDateTime;
 
+use super::shared::Shared;
 use crate::gitlink::local::GitState;
 
 /// One line of the tree.
@@ -104,25 +106,23 @@ impl Workspace {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Task {
     pub id: String,
-    pub organization_id: String,
-    pub repository_id: Option<String>,
+    pub organization_id: Shared,
+    pub repository_id: Option<Shared>,
     pub key: String,
     pub title: String,
     pub description: Option<String>,
-    pub status: String,
+    pub status: Shared,
     pub status_color: Option<[u8; 3]>,
-    pub priority: String,
+    pub priority: Shared,
     pub assignee_id: Option<String>,
-    pub assignee_name: Option<String>,
+    pub assignee_name: Option<Shared>,
     pub branch: Option<String>,
-    pub labels: Vec<String>,
-    pub due_date: Option<String>,
+    pub labels: Vec<Shared>,
+    pub due_date: Option<Shared>,
     pub external_url: Option<String>,
     /// The tracker the task comes from (`linear`), which owns its fields; `None` when it was
     /// created in Superset.
-    pub provider: Option<String>,
-    /// Lower-case key, title, assignee and branches, for the search box.
-    pub search_text: String,
+    pub provider: Option<Shared>,
     pub pending: bool,
 }
 
@@ -153,6 +153,50 @@ pub struct TaskConflict {
     pub conflict: crate::outbox::Conflict,
 }
 
+/// Where each task is in a list of tasks, found by id. It keeps positions only and hashes the
+/// ids the tasks hold, rather than a copy of every id.
+#[derive(Clone, Default)]
+pub struct TaskIndex {
+    positions: hashbrown::HashTable<u32>,
+    hasher: std::hash::RandomState,
+}
+
+impl TaskIndex {
+    /// The index of `tasks` (as they stand: rebuild it when they change).
+    pub fn of(tasks: &[Task]) -> Self {
+        let mut index = Self::default();
+        index.positions.reserve(tasks.len(), |_| 0);
+        for (position, task) in tasks.iter().enumerate() {
+            let hash = index.hasher.hash_one(task.id.as_str());
+            index.positions.insert_unique(hash, position as u32, |&p| {
+                index.hasher.hash_one(tasks[p as usize].id.as_str())
+            });
+        }
+        index
+    }
+
+    /// The position of the task `id` in `tasks` (the list this index was built of).
+    pub fn find(&self, tasks: &[Task], id: &str) -> Option<usize> {
+        let hash = self.hasher.hash_one(id);
+        self.positions
+            .find(hash, |&p| tasks[p as usize].id == id)
+            .map(|&p| p as usize)
+    }
+}
+
+impl std::fmt::Debug for TaskIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "TaskIndex({} tasks)", self.positions.len())
+    }
+}
+
+/// Derived from the tasks, which the model compares itself.
+impl PartialEq for TaskIndex {
+    fn eq(&self, other: &Self) -> bool {
+        self.positions.len() == other.positions.len()
+    }
+}
+
 /// Everything the window shows, for every organization of the user.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ViewModel {
@@ -168,7 +212,7 @@ pub struct ViewModel {
     pub workspaces: Vec<Workspace>,
     pub workspaces_by_task: HashMap<String, Vec<usize>>,
     /// Task id → index in `tasks`.
-    pub task_index: HashMap<String, usize>,
+    pub task_index: TaskIndex,
     /// Parallel to `tasks`: each task's workspaces (indexes into `workspaces`).
     pub task_workspaces: Vec<Vec<usize>>,
     /// Each organization's task tree without search or filters, built with the model so that
@@ -190,7 +234,9 @@ pub struct ViewModel {
 
 impl ViewModel {
     pub fn task(&self, id: &str) -> Option<&Task> {
-        self.task_index.get(id).map(|&i| &self.tasks[i])
+        self.task_index
+            .find(&self.tasks, id)
+            .map(|i| &self.tasks[i])
     }
 
     pub fn repository(&self, id: &str) -> Option<&Repository> {

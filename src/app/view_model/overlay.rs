@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::model::{Task, Workspace};
 use super::parse::{parse_color, parse_git, parse_timestamp};
+use super::shared::Shared;
 use crate::outbox::{Command, Entry};
 
 /// Lays the task commands of `overlay` over `tasks`.
@@ -58,7 +59,7 @@ fn new_task(id: Uuid) -> Task {
         // The server gives it its key (`ACME-18`); until then it is new.
         key: "new".to_owned(),
         id,
-        organization_id: String::new(),
+        organization_id: Shared::default(),
         repository_id: None,
         title: String::new(),
         description: None,
@@ -72,7 +73,6 @@ fn new_task(id: Uuid) -> Task {
         due_date: None,
         external_url: None,
         provider: None,
-        search_text: String::new(),
         pending: true,
     }
 }
@@ -136,7 +136,7 @@ fn text_field(fields: &Map<String, Value>, key: &str) -> Option<Option<String>> 
 fn patch_task(task: &mut Task, fields: &Map<String, Value>) {
     task.pending = true;
     if let Some(Some(v)) = text_field(fields, "organization_id") {
-        task.organization_id = v;
+        task.organization_id = v.into();
     }
     if let Some(Some(v)) = text_field(fields, "title") {
         task.title = v;
@@ -145,30 +145,30 @@ fn patch_task(task: &mut Task, fields: &Map<String, Value>) {
         task.description = v;
     }
     if let Some(Some(v)) = text_field(fields, "status") {
-        task.status = v;
+        task.status = v.into();
     }
     if let Some(v) = text_field(fields, "status_color") {
         task.status_color = v.as_deref().and_then(parse_color);
     }
     if let Some(Some(v)) = text_field(fields, "priority") {
-        task.priority = v;
+        task.priority = v.into();
     }
     if let Some(v) = text_field(fields, "assignee_id") {
         task.assignee_id = v;
     }
     if let Some(v) = text_field(fields, "repository_id") {
-        task.repository_id = v;
+        task.repository_id = v.map(Shared::from);
     }
     if let Some(v) = text_field(fields, "branch") {
         task.branch = v;
     }
     if let Some(v) = text_field(fields, "due_date") {
-        task.due_date = v;
+        task.due_date = v.map(Shared::from);
     }
     if let Some(Value::Array(labels)) = fields.get("labels") {
         task.labels = labels
             .iter()
-            .filter_map(|l| l.as_str().map(str::to_owned))
+            .filter_map(|l| l.as_str().map(Shared::from))
             .collect();
     }
 }

@@ -13,6 +13,7 @@ use super::model::{
 use super::order::{self, display_key, order_key};
 use super::overlay::{overlay_tasks, overlay_workspaces};
 use super::parse::{parse_color, parse_git, parse_timestamp};
+use super::shared::{Interner, Shared};
 use crate::gitlink::urls;
 use crate::outbox;
 use crate::store::StoreError;
@@ -126,6 +127,8 @@ impl ViewModel {
         overlay: &[outbox::Entry],
         first_screen: Option<&(String, usize)>,
     ) -> Result<(), StoreError> {
+        let mut interner = Interner::default();
+        let mut row = |r: &SqlRow<'_>| task_row(r, &mut interner);
         let mut tasks = match first_screen {
             Some((organization, limit)) => {
                 order::register(conn)?;
@@ -136,21 +139,26 @@ impl ViewModel {
                 let limit = *limit as i64;
                 let mut statement = conn.prepare_cached(&sql)?;
                 statement
-                    .query_map(rusqlite::params![organization, limit], task_row)?
+                    .query_map(rusqlite::params![organization, limit], &mut row)?
                     .collect::<Result<Vec<_>, _>>()?
             }
             None => conn
                 .prepare_cached(TASK_COLUMNS)?
-                .query_map([], task_row)?
+                .query_map([], &mut row)?
                 .collect::<Result<Vec<_>, _>>()?,
         };
         overlay_tasks(&mut tasks, overlay);
+        let mut names: HashMap<&str, Shared> = HashMap::new();
         for task in &mut tasks {
-            task.assignee_name = task
-                .assignee_id
-                .as_ref()
-                .and_then(|id| self.people.get(id))
-                .map(|p| p.name.clone());
+            task.assignee_name = task.assignee_id.as_ref().and_then(|id| {
+                let person = self.people.get(id)?;
+                Some(
+                    names
+                        .entry(id)
+                        .or_insert_with(|| Shared::from(person.name.as_str()))
+                        .clone(),
+                )
+            });
         }
         tasks.sort_by_cached_key(|t| {
             (
@@ -197,32 +205,35 @@ impl ViewModel {
     }
 }
 
-/// A task as [`TASK_COLUMNS`] reads it.
-fn task_row(r: &SqlRow<'_>) -> rusqlite::Result<Task> {
+/// A task as [`TASK_COLUMNS`] reads it, with the text tasks share from `interner`.
+fn task_row(r: &SqlRow<'_>, interner: &mut Interner) -> rusqlite::Result<Task> {
     let id: String = r.get(0)?;
     let external_key: Option<String> = r.get(9)?;
     let labels: String = r.get(12)?;
     Ok(Task {
         key: display_key(external_key.as_deref(), &id),
         id,
-        organization_id: r.get(1)?,
-        repository_id: r.get(2)?,
+        organization_id: interner.get(r.get_ref(1)?.as_str()?),
+        repository_id: interner.get_owned(r.get(2)?),
         title: r.get(3)?,
         description: r.get(4)?,
-        status: r.get(5)?,
+        status: interner.get(r.get_ref(5)?.as_str()?),
         status_color: r
             .get::<_, Option<String>>(6)?
             .as_deref()
             .and_then(parse_color),
-        priority: r.get(7)?,
+        priority: interner.get(r.get_ref(7)?.as_str()?),
         assignee_id: r.get(8)?,
         assignee_name: None,
         external_url: r.get(10)?,
         branch: r.get(11)?,
-        labels: serde_json::from_str(&labels).unwrap_or_default(),
-        due_date: r.get(13)?,
-        provider: r.get(14)?,
-        search_text: String::new(),
+        labels: serde_json::from_str::<Vec<String>>(&labels)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|label| interner.get(&label))
+            .collect(),
+        due_date: interner.get_owned(r.get(13)?),
+        provider: interner.get_owned(r.get(14)?),
         pending: false,
     })
 }

@@ -71,13 +71,14 @@ pub fn build(vm: &ViewModel, organization: Option<&str>, filters: &Filters) -> V
     };
     let me = vm.me.as_ref().map(|m| m.id.as_str());
     let needle = filters.search.trim().to_lowercase();
+    let mut searched = SearchText::default();
     let mut rows = Vec::new();
     let mut group: Option<(usize, usize)> = None; // (row index of header, first task)
     for (i, task) in vm.tasks.iter().enumerate() {
         if task.organization_id != organization {
             continue;
         }
-        if !needle.is_empty() && !task.search_text.contains(&needle) {
+        if !needle.is_empty() && !searched.of(vm, i).contains(&needle) {
             continue;
         }
         if filters.status.as_ref().is_some_and(|s| *s != task.status) {
@@ -146,4 +147,43 @@ pub fn build(vm: &ViewModel, organization: Option<&str>, filters: &Filters) -> V
         }
     }
     rows
+}
+
+/// What the search box matches a task against: its key, title, assignee and branches (its own
+/// and its workspaces'), lower-cased. Made when a search asks, in buffers reused from task to
+/// task, rather than kept for every task.
+#[derive(Default)]
+struct SearchText {
+    text: String,
+    lower: String,
+}
+
+impl SearchText {
+    fn of(&mut self, vm: &ViewModel, task_index: usize) -> &str {
+        let task = &vm.tasks[task_index];
+        self.text.clear();
+        let branches = vm.task_workspaces[task_index]
+            .iter()
+            .filter_map(|&w| vm.workspaces[w].branch.as_deref());
+        let parts = [
+            task.key.as_str(),
+            &task.title,
+            task.assignee_name.as_deref().unwrap_or(""),
+            task.branch.as_deref().unwrap_or(""),
+        ];
+        for (n, part) in parts.into_iter().chain(branches).enumerate() {
+            if n > 0 {
+                self.text.push(' ');
+            }
+            self.text.push_str(part);
+        }
+        self.lower.clear();
+        if self.text.is_ascii() {
+            self.lower.push_str(&self.text);
+            self.lower.make_ascii_lowercase();
+        } else {
+            self.lower.push_str(&self.text.to_lowercase());
+        }
+        &self.lower
+    }
 }
