@@ -143,8 +143,9 @@ mod tests {
         let mut interner = Interner::default();
         let (a, b) = (interner.get("Todo"), interner.get(&String::from("Todo")));
         assert!(Arc::ptr_eq(&a.0, &b.0));
-        assert!(a == "Todo" && a == *"Todo" && a == "Todo".to_owned());
-        assert!("Todo".to_owned() == a && "Todo" == a);
+        let owned = String::from("Todo");
+        assert!(a == "Todo" && a == *"Todo" && a == owned);
+        assert!(owned == a && "Todo" == a);
         assert_eq!(format!("{a} {a:?}"), "Todo \"Todo\"");
         assert_eq!(serde_json::to_string(&a).unwrap(), "\"Todo\"");
     }
