@@ -3,7 +3,8 @@
 //! every member — into the local SQLite database, exactly once and resumable; and the outbox
 //! sender beside it.
 //!
-//! From the bottom up: `retry` classifies answers and backs off; `shape_client` is the sans-IO
+//! From the bottom up: `retry` classifies answers and backs off; `messages` decodes a response
+//! body in one pass; `shape_client` is the sans-IO
 //! protocol state machine; `session` holds the sign-in (access token, rotating refresh token,
 //! single-flight refresh) and `token_vault` keeps the refresh token in the OS keyring;
 //! `apply` commits a batch to SQLite (`slices` knows which rows are whose stream's, `tags`
