@@ -52,7 +52,12 @@ pub fn write_key(
         match value {
             Some(value) => {
                 out.push_str("/\"");
-                out.push_str(&value.as_ref().replace('/', "//"));
+                for (i, part) in value.as_ref().split('/').enumerate() {
+                    if i > 0 {
+                        out.push_str("//");
+                    }
+                    out.push_str(part);
+                }
                 out.push('"');
             }
             None => out.push_str("/_"),
@@ -60,8 +65,36 @@ pub fn write_key(
     }
 }
 
+/// Writes `text` as a JSON string, escaped byte for byte as serde_json escapes it: runs without
+/// a quote, backslash or control character are copied whole.
 fn write_json_str(out: &mut Vec<u8>, text: &str) {
-    serde_json::to_writer(&mut *out, text).expect("writing JSON to a Vec cannot fail");
+    out.push(b'"');
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    for (i, &byte) in bytes.iter().enumerate() {
+        let escape: &[u8] = match byte {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0x08 => b"\\b",
+            0x0c => b"\\f",
+            0x00..=0x1f => b"",
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[start..i]);
+        start = i + 1;
+        if escape.is_empty() {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            out.extend_from_slice(b"\\u00");
+            out.extend_from_slice(&[HEX[usize::from(byte >> 4)], HEX[usize::from(byte & 15)]]);
+        } else {
+            out.extend_from_slice(escape);
+        }
+    }
+    out.extend_from_slice(&bytes[start..]);
+    out.push(b'"');
 }
 
 /// Writes a JSON object of column name → text value (or null).
@@ -174,6 +207,17 @@ pub const MUST_REFETCH: &str = r#"[{"headers":{"control":"must-refetch"}}]"#;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn strings_are_escaped_as_serde_json_escapes_them() {
+        let mut every_byte: String = (0_u8..0x80).map(char::from).collect();
+        every_byte.push_str("é\u{2028}😀 \\\" end");
+        for text in [every_byte.as_str(), "", "plain", "\"", "a\u{1}b"] {
+            let mut ours = Vec::new();
+            write_json_str(&mut ours, text);
+            assert_eq!(ours, serde_json::to_vec(text).unwrap(), "{text:?}");
+        }
+    }
 
     #[test]
     fn keys_follow_electrics_format() {
