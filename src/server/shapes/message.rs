@@ -65,36 +65,63 @@ pub fn write_key(
     }
 }
 
-/// Writes `text` as a JSON string, escaped byte for byte as serde_json escapes it: runs without
-/// a quote, backslash or control character are copied whole.
+/// Writes `text` as a JSON string, escaped byte for byte as serde_json escapes it. Eight bytes
+/// at a time are checked for a quote, a backslash or a control character; runs without one are
+/// copied whole.
 fn write_json_str(out: &mut Vec<u8>, text: &str) {
     out.push(b'"');
     let bytes = text.as_bytes();
-    let mut start = 0;
-    for (i, &byte) in bytes.iter().enumerate() {
-        let escape: &[u8] = match byte {
-            b'"' => b"\\\"",
-            b'\\' => b"\\\\",
-            b'\n' => b"\\n",
-            b'\r' => b"\\r",
-            b'\t' => b"\\t",
-            0x08 => b"\\b",
-            0x0c => b"\\f",
-            0x00..=0x1f => b"",
-            _ => continue,
-        };
-        out.extend_from_slice(&bytes[start..i]);
-        start = i + 1;
-        if escape.is_empty() {
-            const HEX: &[u8; 16] = b"0123456789abcdef";
-            out.extend_from_slice(b"\\u00");
-            out.extend_from_slice(&[HEX[usize::from(byte >> 4)], HEX[usize::from(byte & 15)]]);
-        } else {
-            out.extend_from_slice(escape);
+    let (mut start, mut i) = (0, 0);
+    while i < bytes.len() {
+        if let Some(word) = bytes.get(i..i + 8)
+            && !any_to_escape(word.try_into().expect("8 bytes"))
+        {
+            i += 8;
+            continue;
         }
+        if let Some((escape, len)) = escape_of(bytes[i]) {
+            out.extend_from_slice(&bytes[start..i]);
+            out.extend_from_slice(&escape[..len]);
+            start = i + 1;
+        }
+        i += 1;
     }
     out.extend_from_slice(&bytes[start..]);
     out.push(b'"');
+}
+
+/// True when one of the eight bytes is a quote, a backslash or below 0x20 (the classic
+/// "has zero byte" / "has byte less than" word tricks, exact for any input).
+fn any_to_escape(word: [u8; 8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = ONES * 0x80;
+    let w = u64::from_le_bytes(word);
+    let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+    let below_space = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
+    (below_space
+        | zero_byte(w ^ (ONES * u64::from(b'"')))
+        | zero_byte(w ^ (ONES * u64::from(b'\\'))))
+        != 0
+}
+
+/// serde_json's escape for `byte` (bytes and length), or `None` when it is written as it is.
+fn escape_of(byte: u8) -> Option<([u8; 6], usize)> {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let short = match byte {
+        b'"' => b'"',
+        b'\\' => b'\\',
+        b'\n' => b'n',
+        b'\r' => b'r',
+        b'\t' => b't',
+        0x08 => b'b',
+        0x0c => b'f',
+        0x00..=0x1f => {
+            let (high, low) = (HEX[usize::from(byte >> 4)], HEX[usize::from(byte & 15)]);
+            return Some(([b'\\', b'u', b'0', b'0', high, low], 6));
+        }
+        _ => return None,
+    };
+    Some(([b'\\', short, 0, 0, 0, 0], 2))
 }
 
 /// Writes a JSON object of column name → text value (or null).
@@ -212,7 +239,8 @@ mod tests {
     fn strings_are_escaped_as_serde_json_escapes_them() {
         let mut every_byte: String = (0_u8..0x80).map(char::from).collect();
         every_byte.push_str("é\u{2028}😀 \\\" end");
-        for text in [every_byte.as_str(), "", "plain", "\"", "a\u{1}b"] {
+        let long = "a fairly long plain value, then one \" quote and a \n newline".repeat(3);
+        for text in [every_byte.as_str(), "", "plain", "\"", "a\u{1}b", &long] {
             let mut ours = Vec::new();
             write_json_str(&mut ours, text);
             assert_eq!(ours, serde_json::to_vec(text).unwrap(), "{text:?}");
