@@ -7,6 +7,8 @@
 //! [`Lines`] cuts the `CopyData` chunks into rows, checking UTF-8 once per chunk;
 //! [`Fields`] splits a row into its values, reusing its buffers from row to row.
 
+use super::word;
+
 /// Why COPY output could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CopyTextError {
@@ -89,19 +91,23 @@ impl Fields {
     ) -> Result<Vec<Option<&'a str>>, CopyTextError> {
         self.unescaped.clear();
         self.spans.clear();
-        let mut start = 0;
-        for field in row.split('\t') {
-            let span = if field == "\\N" {
-                Span::Null
-            } else if field.contains('\\') {
-                let from = self.unescaped.len();
-                unescape(field.as_bytes(), &mut self.unescaped);
-                Span::Unescaped(from, self.unescaped.len())
-            } else {
-                Span::Row(start, start + field.len())
-            };
-            self.spans.push(span);
-            start += field.len() + 1;
+        let bytes = row.as_bytes();
+        let (mut start, mut at, mut escaped) = (0, 0, false);
+        loop {
+            match next_tab_or_backslash(bytes, at) {
+                Some(i) if bytes[i] == b'\\' => {
+                    // The escaped character is never a field's end.
+                    (at, escaped) = ((i + 2).min(bytes.len()), true);
+                }
+                Some(i) => {
+                    self.push(&bytes[start..i], start, escaped);
+                    (start, at, escaped) = (i + 1, i + 1, false);
+                }
+                None => {
+                    self.push(&bytes[start..], start, escaped);
+                    break;
+                }
+            }
         }
         if self.spans.len() != width {
             return Err(CopyTextError::Width {
@@ -120,6 +126,36 @@ impl Fields {
             })
             .collect())
     }
+}
+
+impl Fields {
+    /// Records the field `field`, found at `start` in its row, which holds a backslash when
+    /// `escaped`.
+    fn push(&mut self, field: &[u8], start: usize, escaped: bool) {
+        let span = if !escaped {
+            Span::Row(start, start + field.len())
+        } else if field == b"\\N" {
+            Span::Null
+        } else {
+            let from = self.unescaped.len();
+            unescape(field, &mut self.unescaped);
+            Span::Unescaped(from, self.unescaped.len())
+        };
+        self.spans.push(span);
+    }
+}
+
+/// The position of the first tab or backslash in `bytes` from `at`, checked a word at a time.
+fn next_tab_or_backslash(bytes: &[u8], mut at: usize) -> Option<usize> {
+    while let Some(w) = word::word_at(bytes, at) {
+        let mask = word::equal(w, b'\t') | word::equal(w, b'\\');
+        if mask != 0 {
+            return Some(at + word::first(mask));
+        }
+        at += 8;
+    }
+    let rest = bytes.get(at..)?;
+    (rest.iter().position(|&b| b == b'\t' || b == b'\\')).map(|i| at + i)
 }
 
 /// Appends `field` to `out` with its backslash escapes resolved.

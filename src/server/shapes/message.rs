@@ -7,6 +7,7 @@
 
 use std::io::Write;
 
+use super::word;
 use crate::protocol::{Operation, control};
 
 /// Where a replicated change sits in its transaction (snapshot rows have none of this).
@@ -73,8 +74,8 @@ fn write_json_str(out: &mut Vec<u8>, text: &str) {
     let bytes = text.as_bytes();
     let (mut start, mut i) = (0, 0);
     while i < bytes.len() {
-        if let Some(word) = bytes.get(i..i + 8)
-            && !any_to_escape(word.try_into().expect("8 bytes"))
+        if let Some(w) = word::word_at(bytes, i)
+            && word::below(w, 0x20) | word::equal(w, b'"') | word::equal(w, b'\\') == 0
         {
             i += 8;
             continue;
@@ -88,20 +89,6 @@ fn write_json_str(out: &mut Vec<u8>, text: &str) {
     }
     out.extend_from_slice(&bytes[start..]);
     out.push(b'"');
-}
-
-/// True when one of the eight bytes is a quote, a backslash or below 0x20 (the classic
-/// "has zero byte" / "has byte less than" word tricks, exact for any input).
-fn any_to_escape(word: [u8; 8]) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = ONES * 0x80;
-    let w = u64::from_le_bytes(word);
-    let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
-    let below_space = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
-    (below_space
-        | zero_byte(w ^ (ONES * u64::from(b'"')))
-        | zero_byte(w ^ (ONES * u64::from(b'\\'))))
-        != 0
 }
 
 /// serde_json's escape for `byte` (bytes and length), or `None` when it is written as it is.

@@ -30,5 +30,6 @@ pub mod snapshot;
 mod sse;
 pub mod subset;
 pub mod where_clause;
+mod word;
 
 pub use service::{ServeError, ShapeLimits, ShapeService, ShapeServiceConfig, ShapeServiceError};
