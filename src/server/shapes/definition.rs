@@ -240,40 +240,55 @@ impl ShapeDefinition {
     /// The row key of `row` (a full row in table column order).
     pub fn key_of(&self, row: &[Option<&str>]) -> String {
         let mut key = String::with_capacity(self.key_prefix.len() + 40);
-        message::write_key(
-            &mut key,
-            &self.key_prefix,
-            self.key_columns.iter().map(|&i| row[i]),
-        );
+        self.write_key(row, &mut key);
         key
     }
 
-    fn values(&self, row: &[Option<&str>], columns: impl Iterator<Item = usize>) -> Vec<u8> {
-        let mut out = Vec::with_capacity(256);
+    fn write_key(&self, row: &[Option<&str>], key: &mut String) {
+        message::write_key(
+            key,
+            &self.key_prefix,
+            self.key_columns.iter().map(|&i| row[i]),
+        );
+    }
+
+    fn write_values(
+        &self,
+        row: &[Option<&str>],
+        columns: impl Iterator<Item = usize>,
+        out: &mut Vec<u8>,
+    ) {
         message::write_values(
-            &mut out,
+            out,
             columns.map(|i| (self.table.columns[i].name.as_str(), row[i])),
         );
-        out
     }
 
     /// Encodes a snapshot row (an insert without transaction headers).
-    pub fn snapshot_message(&self, row: &[Option<&str>], out: &mut Vec<u8>) {
-        self.snapshot_message_with(row, b"", out);
+    pub fn snapshot_message(&self, row: &[Option<&str>], scratch: &mut Scratch, out: &mut Vec<u8>) {
+        self.snapshot_message_with(row, b"", scratch, out);
     }
 
     /// Encodes a snapshot row with more headers (pre-encoded JSON members).
-    pub fn snapshot_message_with(&self, row: &[Option<&str>], extra: &[u8], out: &mut Vec<u8>) {
+    pub fn snapshot_message_with(
+        &self,
+        row: &[Option<&str>],
+        extra: &[u8],
+        scratch: &mut Scratch,
+        out: &mut Vec<u8>,
+    ) {
         let mut headers = self.tag_headers(row, None);
         if !headers.is_empty() && !extra.is_empty() {
             headers.push(b',');
         }
         headers.extend_from_slice(extra);
-        let key = self.key_of(row);
-        let value = self.values(row, self.selected.iter().copied());
+        scratch.key.clear();
+        self.write_key(row, &mut scratch.key);
+        scratch.value.clear();
+        self.write_values(row, self.selected.iter().copied(), &mut scratch.value);
         Change {
-            key: &key,
-            value: &value,
+            key: &scratch.key,
+            value: &scratch.value,
             old_value: None,
             operation: Operation::Insert,
             relation: &self.relation,
@@ -333,6 +348,7 @@ impl ShapeDefinition {
         change: &RowChange<'_>,
         op: &ShapeOp,
         position: TxPosition,
+        scratch: &mut Scratch,
         out: &mut Vec<u8>,
     ) {
         let tags = match op {
@@ -344,54 +360,41 @@ impl ShapeDefinition {
             ShapeOp::Delete { .. } => change.old.as_deref().map(|o| self.tag_headers(o, None)),
         }
         .unwrap_or_default();
-        let (operation, key, value, old_value, key_change) = match op {
+        scratch.key.clear();
+        scratch.value.clear();
+        scratch.old_value.clear();
+        let (operation, has_old_value, key_change) = match op {
             ShapeOp::Insert { key_change_from } => {
                 let row = change.new.as_deref().expect("an insert has a new row");
-                (
-                    Operation::Insert,
-                    self.key_of(row),
-                    self.values(row, self.selected.iter().copied()),
-                    None,
-                    key_change_from.as_deref().map(KeyChange::From),
-                )
+                self.write_key(row, &mut scratch.key);
+                self.write_values(row, self.selected.iter().copied(), &mut scratch.value);
+                let key_change = key_change_from.as_deref().map(KeyChange::From);
+                (Operation::Insert, false, key_change)
             }
             ShapeOp::Delete { key_change_to } => {
                 let row = change.old.as_deref().expect("a delete has an old row");
-                let value = match self.replica {
-                    Replica::Default => self.values(row, self.key_columns.iter().copied()),
-                    Replica::Full => self.values(row, self.selected.iter().copied()),
+                self.write_key(row, &mut scratch.key);
+                let columns = match self.replica {
+                    Replica::Default => &self.key_columns,
+                    Replica::Full => &self.selected,
                 };
-                (
-                    Operation::Delete,
-                    self.key_of(row),
-                    value,
-                    None,
-                    key_change_to.as_deref().map(KeyChange::To),
-                )
+                self.write_values(row, columns.iter().copied(), &mut scratch.value);
+                let key_change = key_change_to.as_deref().map(KeyChange::To);
+                (Operation::Delete, false, key_change)
             }
             ShapeOp::Update => {
                 let old = change.old.as_deref().expect("an update has an old row");
                 let new = change.new.as_deref().expect("an update has a new row");
-                let changed = || self.selected.iter().copied().filter(|&i| old[i] != new[i]);
-                let (value, old_value) = match self.replica {
-                    Replica::Default => {
-                        let mut columns: Vec<usize> = self.key_columns.clone();
-                        columns.extend(changed().filter(|i| !self.key_columns.contains(i)));
-                        columns.sort_unstable();
-                        (self.values(new, columns.into_iter()), None)
-                    }
-                    Replica::Full => (
-                        self.values(new, self.selected.iter().copied()),
-                        Some(self.values(old, changed())),
-                    ),
-                };
-                (Operation::Update, self.key_of(new), value, old_value, None)
+                self.write_key(new, &mut scratch.key);
+                let full = self.replica == Replica::Full;
+                self.encode_update(old, new, scratch);
+                (Operation::Update, full, None)
             }
         };
         Change {
-            key: &key,
-            value: &value,
-            old_value: old_value.as_deref(),
+            key: &scratch.key,
+            value: &scratch.value,
+            old_value: has_old_value.then_some(scratch.old_value.as_slice()),
             operation,
             relation: &self.relation,
             position: Some(position),
@@ -399,6 +402,23 @@ impl ShapeDefinition {
             extra_headers: &tags,
         }
         .write(out);
+    }
+
+    /// An update's `value` (and, with `replica=full`, its `old_value`) into `scratch`.
+    fn encode_update(&self, old: &[Option<&str>], new: &[Option<&str>], scratch: &mut Scratch) {
+        let changed = || self.selected.iter().copied().filter(|&i| old[i] != new[i]);
+        match self.replica {
+            Replica::Default => {
+                let mut columns: Vec<usize> = self.key_columns.clone();
+                columns.extend(changed().filter(|i| !self.key_columns.contains(i)));
+                columns.sort_unstable();
+                self.write_values(new, columns.into_iter(), &mut scratch.value);
+            }
+            Replica::Full => {
+                self.write_values(new, self.selected.iter().copied(), &mut scratch.value);
+                self.write_values(old, changed(), &mut scratch.old_value);
+            }
+        }
     }
 }
 
@@ -449,6 +469,15 @@ fn select_columns(
         ));
     }
     Ok(selected)
+}
+
+/// A row's key and values, kept from one encoded message to the next so that encoding many
+/// rows allocates once.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    key: String,
+    value: Vec<u8>,
+    old_value: Vec<u8>,
 }
 
 /// One replicated row change, with whole rows as Postgres text values in table column order.

@@ -38,6 +38,39 @@ pub struct Slice {
     pub reaches_end: bool,
 }
 
+/// Messages encoded back to back, each followed by its comma, with their offsets: appended to
+/// a log in one write by [`ShapeLog::commit_batch`].
+#[derive(Debug, Default)]
+pub struct Batch {
+    data: Vec<u8>,
+    /// Each message's offset and the end of its bytes (and comma) in `data`.
+    entries: Vec<(LogOffset, usize)>,
+}
+
+impl Batch {
+    /// Adds the message that `encode` writes, at `offset` (above every earlier one).
+    pub fn push(&mut self, offset: LogOffset, encode: impl FnOnce(&mut Vec<u8>)) {
+        encode(&mut self.data);
+        self.data.push(b',');
+        self.entries.push((offset, self.data.len()));
+    }
+
+    /// Bytes held.
+    pub fn bytes(&self) -> usize {
+        self.data.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Empties the batch, keeping its buffers.
+    pub fn clear(&mut self) {
+        self.data.clear();
+        self.entries.clear();
+    }
+}
+
 #[derive(Debug)]
 pub struct ShapeLog {
     data: Arc<File>,
@@ -125,17 +158,53 @@ impl ShapeLog {
         if self.pending_entries.is_empty() {
             return Ok(());
         }
-        positional::write_all_at(&self.data, &self.pending_data, self.data_len)?;
-        let mut records = Vec::with_capacity(self.pending_entries.len() * RECORD);
-        for entry in &self.pending_entries {
+        let data = std::mem::take(&mut self.pending_data);
+        let entries = std::mem::take(&mut self.pending_entries);
+        let written = self.write(&data, entries.iter().copied());
+        (self.pending_data, self.pending_entries) = (data, entries);
+        written?;
+        self.pending_data.clear();
+        self.pending_entries.clear();
+        Ok(())
+    }
+
+    /// Writes `batch` after everything queued and makes it visible to readers, without copying
+    /// its bytes into the queue first.
+    pub fn commit_batch(&mut self, batch: &Batch) -> io::Result<()> {
+        self.commit()?;
+        debug_assert!(
+            (batch.entries.first())
+                .is_none_or(|(first, _)| self.latest().is_none_or(|l| l < *first))
+        );
+        let base = self.data_len;
+        let entries = batch.entries.iter().map(|&(offset, end)| Entry {
+            offset,
+            end: base + end as u64,
+        });
+        self.write(&batch.data, entries)
+    }
+
+    /// Appends `data` and the index records of `new_entries` (whose ends count from the current
+    /// end of the data) to the files.
+    fn write(
+        &mut self,
+        data: &[u8],
+        new_entries: impl ExactSizeIterator<Item = Entry>,
+    ) -> io::Result<()> {
+        positional::write_all_at(&self.data, data, self.data_len)?;
+        let first = self.entries.len();
+        self.entries.extend(new_entries);
+        let mut records = Vec::with_capacity((self.entries.len() - first) * RECORD);
+        for entry in &self.entries[first..] {
             records.extend_from_slice(&entry.offset.tx.to_le_bytes());
             records.extend_from_slice(&entry.offset.op.to_le_bytes());
             records.extend_from_slice(&entry.end.to_le_bytes());
         }
-        self.index.write_all(&records)?;
-        self.data_len += self.pending_data.len() as u64;
-        self.entries.append(&mut self.pending_entries);
-        self.pending_data.clear();
+        if let Err(error) = self.index.write_all(&records) {
+            self.entries.truncate(first);
+            return Err(error);
+        }
+        self.data_len += data.len() as u64;
         self.unsynced = true;
         Ok(())
     }

@@ -7,6 +7,7 @@
 
 use std::io::Write;
 
+use super::word;
 use crate::protocol::{Operation, control};
 
 /// Where a replicated change sits in its transaction (snapshot rows have none of this).
@@ -52,7 +53,12 @@ pub fn write_key(
         match value {
             Some(value) => {
                 out.push_str("/\"");
-                out.push_str(&value.as_ref().replace('/', "//"));
+                for (i, part) in value.as_ref().split('/').enumerate() {
+                    if i > 0 {
+                        out.push_str("//");
+                    }
+                    out.push_str(part);
+                }
                 out.push('"');
             }
             None => out.push_str("/_"),
@@ -60,8 +66,49 @@ pub fn write_key(
     }
 }
 
+/// Writes `text` as a JSON string, escaped byte for byte as serde_json escapes it. Eight bytes
+/// at a time are checked for a quote, a backslash or a control character; runs without one are
+/// copied whole.
 fn write_json_str(out: &mut Vec<u8>, text: &str) {
-    serde_json::to_writer(&mut *out, text).expect("writing JSON to a Vec cannot fail");
+    out.push(b'"');
+    let bytes = text.as_bytes();
+    let (mut start, mut i) = (0, 0);
+    while i < bytes.len() {
+        if let Some(w) = word::word_at(bytes, i)
+            && word::below(w, 0x20) | word::equal(w, b'"') | word::equal(w, b'\\') == 0
+        {
+            i += 8;
+            continue;
+        }
+        if let Some((escape, len)) = escape_of(bytes[i]) {
+            out.extend_from_slice(&bytes[start..i]);
+            out.extend_from_slice(&escape[..len]);
+            start = i + 1;
+        }
+        i += 1;
+    }
+    out.extend_from_slice(&bytes[start..]);
+    out.push(b'"');
+}
+
+/// serde_json's escape for `byte` (bytes and length), or `None` when it is written as it is.
+fn escape_of(byte: u8) -> Option<([u8; 6], usize)> {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let short = match byte {
+        b'"' => b'"',
+        b'\\' => b'\\',
+        b'\n' => b'n',
+        b'\r' => b'r',
+        b'\t' => b't',
+        0x08 => b'b',
+        0x0c => b'f',
+        0x00..=0x1f => {
+            let (high, low) = (HEX[usize::from(byte >> 4)], HEX[usize::from(byte & 15)]);
+            return Some(([b'\\', b'u', b'0', b'0', high, low], 6));
+        }
+        _ => return None,
+    };
+    Some(([b'\\', short, 0, 0, 0, 0], 2))
 }
 
 /// Writes a JSON object of column name → text value (or null).
@@ -174,6 +221,18 @@ pub const MUST_REFETCH: &str = r#"[{"headers":{"control":"must-refetch"}}]"#;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn strings_are_escaped_as_serde_json_escapes_them() {
+        let mut every_byte: String = (0_u8..0x80).map(char::from).collect();
+        every_byte.push_str("é\u{2028}😀 \\\" end");
+        let long = "a fairly long plain value, then one \" quote and a \n newline".repeat(3);
+        for text in [every_byte.as_str(), "", "plain", "\"", "a\u{1}b", &long] {
+            let mut ours = Vec::new();
+            write_json_str(&mut ours, text);
+            assert_eq!(ours, serde_json::to_vec(text).unwrap(), "{text:?}");
+        }
+    }
 
     #[test]
     fn keys_follow_electrics_format() {

@@ -10,6 +10,7 @@
 //! and `pgoutput` (the stream), `message` and `offset` (Electric's wire format),
 //! `http` (responses, caching, long-poll) and `sse` (the event-stream live mode).
 
+mod copy_text;
 pub mod definition;
 mod field_errors;
 mod http;
@@ -29,5 +30,6 @@ pub mod snapshot;
 mod sse;
 pub mod subset;
 pub mod where_clause;
+mod word;
 
 pub use service::{ServeError, ShapeLimits, ShapeService, ShapeServiceConfig, ShapeServiceError};

@@ -20,7 +20,8 @@ use std::time::{Duration, Instant};
 use deadpool_postgres::Pool;
 use serde_json::json;
 
-use super::definition::{RowChange, ShapeDefinition, ShapeOp, tag_part};
+use super::definition::{RowChange, Scratch, ShapeDefinition, ShapeOp, tag_part};
+use super::log::Batch;
 use super::message::TxPosition;
 use super::offset::LogOffset;
 use super::schema::TableInfo;
@@ -64,7 +65,7 @@ pub async fn transaction_messages(
     changes: &[(u32, RowChange<'_>)],
     xid: u32,
     lsn: u64,
-) -> Result<Vec<(LogOffset, Vec<u8>)>, MoveError> {
+) -> Result<Batch, MoveError> {
     let dependencies = definition
         .where_clause
         .as_ref()
@@ -185,14 +186,10 @@ fn as_view(row: &[Option<String>]) -> Vec<Option<&str>> {
     row.iter().map(Option::as_deref).collect()
 }
 
-fn encode(
-    definition: &ShapeDefinition,
-    outputs: Vec<Output<'_>>,
-    xid: u32,
-    lsn: u64,
-) -> Vec<(LogOffset, Vec<u8>)> {
+fn encode(definition: &ShapeDefinition, outputs: Vec<Output<'_>>, xid: u32, lsn: u64) -> Batch {
     let count = outputs.len();
-    let mut messages = Vec::with_capacity(count);
+    let mut messages = Batch::default();
+    let mut scratch = Scratch::default();
     for (n, output) in outputs.into_iter().enumerate() {
         let op_position = n as u64 * 2;
         let position = TxPosition {
@@ -201,9 +198,10 @@ fn encode(
             xid,
             last: n + 1 == count,
         };
-        let mut bytes = Vec::with_capacity(256);
-        match output {
-            Output::Change(change, op) => definition.encode(change, &op, position, &mut bytes),
+        messages.push(LogOffset::new(lsn, op_position), |bytes| match output {
+            Output::Change(change, op) => {
+                definition.encode(change, &op, position, &mut scratch, bytes)
+            }
             Output::MovedIn(row) => {
                 let new: Vec<Option<&str>> = row.iter().map(Option::as_deref).collect();
                 let change = RowChange {
@@ -213,7 +211,7 @@ fn encode(
                 let insert = ShapeOp::Insert {
                     key_change_from: None,
                 };
-                definition.encode(&change, &insert, position, &mut bytes);
+                definition.encode(&change, &insert, position, &mut scratch, bytes);
             }
             Output::MovedOut { position, value } => {
                 let event = json!({"headers": {
@@ -225,8 +223,7 @@ fn encode(
                 }});
                 bytes.extend_from_slice(event.to_string().as_bytes());
             }
-        }
-        messages.push((LogOffset::new(lsn, op_position), bytes));
+        });
     }
     messages
 }

@@ -17,7 +17,8 @@ use pgwire_replication::{Lsn, ReplicationClient, ReplicationConfig, ReplicationE
 use tokio::sync::watch;
 use tokio_postgres::config::Host;
 
-use super::definition::{RowChange, ShapeOp};
+use super::definition::{RowChange, Scratch, ShapeOp};
+use super::log::Batch;
 use super::message::TxPosition;
 use super::moves::{self, Step};
 use super::offset::LogOffset;
@@ -411,20 +412,21 @@ impl Replicator {
                 }
             }
         }
+        let mut scratch = Scratch::default();
         for (shape, ops) in per_shape {
             let count = ops.len();
-            let mut messages = Vec::with_capacity(count);
+            let mut messages = Batch::default();
             for (n, (op_position, index, op)) in ops.into_iter().enumerate() {
                 let (_, change) = &changes[index];
-                let mut bytes = Vec::with_capacity(256);
                 let position = TxPosition {
                     lsn: commit_lsn,
                     op_position,
                     xid: tx.xid,
                     last: n + 1 == count,
                 };
-                shape.definition.encode(change, &op, position, &mut bytes);
-                messages.push((LogOffset::new(commit_lsn, op_position), bytes));
+                messages.push(LogOffset::new(commit_lsn, op_position), |out| {
+                    (shape.definition).encode(change, &op, position, &mut scratch, out)
+                });
             }
             shape.apply(ShapeTransaction {
                 xid: tx.xid,

@@ -14,7 +14,7 @@ use std::time::Instant;
 use tokio::sync::watch;
 
 use super::definition::{ShapeDefinition, ShapeParams};
-use super::log::{ShapeLog, Slice};
+use super::log::{Batch, ShapeLog, Slice};
 use super::offset::LogOffset;
 
 /// Which transactions an initial snapshot already contains: those visible in its Postgres
@@ -49,7 +49,7 @@ impl SnapshotFilter {
 pub struct ShapeTransaction {
     pub xid: u32,
     pub lsn: u64,
-    pub messages: Vec<(LogOffset, Vec<u8>)>,
+    pub messages: Batch,
 }
 
 #[derive(Debug)]
@@ -192,16 +192,17 @@ impl Shape {
         self.changes.subscribe()
     }
 
-    /// Appends snapshot rows (during the snapshot only).
-    pub fn append_snapshot(
-        &self,
-        messages: impl IntoIterator<Item = (LogOffset, Vec<u8>)>,
-    ) -> io::Result<()> {
+    /// Appends snapshot rows (during the snapshot only); they can be served at once. Waiters
+    /// are woken from the second batch on, so a snapshot that fits one batch is served whole.
+    pub fn append_snapshot(&self, batch: &Batch) -> io::Result<()> {
         let mut inner = self.lock();
-        for (offset, bytes) in messages {
-            inner.log.append(offset, &bytes);
+        let more = inner.log.latest().is_some();
+        inner.log.commit_batch(batch)?;
+        drop(inner);
+        if more {
+            self.bump();
         }
-        inner.log.commit()
+        Ok(())
     }
 
     /// Ends the snapshot: writes its closing message, replays the transactions that arrived
@@ -232,7 +233,7 @@ impl Shape {
             }
         };
         for tx in pending {
-            write_transaction(&mut inner, tx);
+            write_transaction(&mut inner, tx)?;
         }
         inner.log.commit()?;
         inner.log.sync()?;
@@ -254,8 +255,7 @@ impl Shape {
             Phase::Retired => return Ok(()),
             Phase::Live { .. } => {}
         }
-        if write_transaction(&mut inner, tx) {
-            inner.log.commit()?;
+        if write_transaction(&mut inner, tx)? {
             drop(inner);
             self.bump();
         }
@@ -315,22 +315,20 @@ pub fn table_columns(table: &super::schema::TableInfo) -> Vec<(String, u32)> {
 }
 
 /// Writes `tx` unless the snapshot or the log already holds it; true when something was written.
-fn write_transaction(inner: &mut Inner, tx: ShapeTransaction) -> bool {
+fn write_transaction(inner: &mut Inner, tx: ShapeTransaction) -> io::Result<bool> {
     if tx.lsn <= inner.last_lsn || tx.messages.is_empty() {
-        return false;
+        return Ok(false);
     }
     if let Phase::Live {
         filter: Some(filter),
     } = &inner.phase
         && filter.contains(tx.xid, tx.lsn)
     {
-        return false;
+        return Ok(false);
     }
-    for (offset, bytes) in &tx.messages {
-        inner.log.append(*offset, bytes);
-    }
+    inner.log.commit_batch(&tx.messages)?;
     inner.last_lsn = tx.lsn;
-    true
+    Ok(true)
 }
 
 fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {

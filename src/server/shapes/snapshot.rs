@@ -3,21 +3,26 @@
 //! replication stream can skip exactly the transactions the snapshot already contains.
 //!
 //! The where clause goes to Postgres as SQL rendered from our own checked expression tree with
-//! every constant bound as a parameter; no request text is ever pasted into the query.
+//! every constant bound as a parameter; no request text is ever pasted into the query. (`COPY`
+//! takes no parameters, so the snapshot's constants are bound into transaction-local settings
+//! that the query reads.)
 
 use futures_util::{TryStreamExt, pin_mut};
 use tokio_postgres::types::Type;
 use tokio_postgres::{Client, Transaction};
 
-use super::definition::{LogMode, ShapeDefinition};
+use super::copy_text::{CopyTextError, Fields, Lines};
+use super::definition::{LogMode, Scratch, ShapeDefinition};
+use super::log::Batch;
 use super::message;
 use super::offset::LogOffset;
 use super::schema::TableInfo;
 use super::shape::{Shape, SnapshotFilter};
+use super::where_clause::param_setting;
 
-/// Rows per batch handed to the log: big enough to amortise locking, small enough to keep
-/// memory flat for million-row shapes.
-const BATCH_ROWS: usize = 2_000;
+/// Bytes per batch handed to the log: big enough to amortise locking and writes, small enough
+/// to keep memory flat for million-row shapes and to serve a new shape's first rows early.
+const BATCH_BYTES: usize = 1 << 20;
 
 /// Session settings that make values print exactly as Electric prints them. The replication
 /// connection uses the same, so snapshot rows and streamed rows agree byte for byte.
@@ -144,29 +149,56 @@ async fn load_subquery_values(
     Ok(())
 }
 
-/// Writes the rows matching the shape into its log; returns how many.
+/// Writes the rows matching the shape into its log, in batches served as they are written;
+/// returns how many. The rows come from `COPY (SELECT …) TO STDOUT`, whose text rows are encoded
+/// straight into the batch.
 async fn copy_rows(tx: &Transaction<'_>, shape: &Shape) -> Result<u64, SnapshotError> {
     let definition = &shape.definition;
     let (where_sql, params) = match &definition.where_clause {
-        Some(clause) => clause.to_sql(1),
+        Some(clause) => clause.to_sql_reading_settings(),
         None => ("true".to_owned(), Vec::new()),
     };
-    let query = format!("{} WHERE {where_sql}", select_all_of(&definition.table));
+    set_params(tx, &params).await?;
+    let query = format!(
+        "COPY ({} WHERE {where_sql}) TO STDOUT",
+        select_all_of(&definition.table)
+    );
+    let stream = tx.copy_out(&query).await?;
+    pin_mut!(stream);
+    let width = definition.table.columns.len();
+    let (mut lines, mut fields) = (Lines::default(), Fields::default());
+    let (mut batch, mut scratch) = (Batch::default(), Scratch::default());
     let mut next_op = 0_u64;
-    let mut batch = Vec::with_capacity(BATCH_ROWS);
-    for_each_row(tx, &query, &params, definition.table.columns.len(), |row| {
-        let mut bytes = Vec::with_capacity(256);
-        definition.snapshot_message(row, &mut bytes);
-        batch.push((LogOffset::new(0, next_op), bytes));
-        next_op += 1;
-        if batch.len() == BATCH_ROWS {
-            shape.append_snapshot(batch.drain(..))?;
+    while let Some(chunk) = stream.try_next().await? {
+        lines.feed(&chunk, |line| {
+            let row = fields.split(line, width)?;
+            batch.push(LogOffset::new(0, next_op), |out| {
+                definition.snapshot_message(&row, &mut scratch, out)
+            });
+            next_op += 1;
+            Ok::<_, SnapshotError>(())
+        })?;
+        if batch.bytes() >= BATCH_BYTES {
+            shape.append_snapshot(&batch)?;
+            batch.clear();
         }
-        Ok(())
-    })
-    .await?;
-    shape.append_snapshot(batch.drain(..))?;
+    }
+    lines.finish()?;
+    shape.append_snapshot(&batch)?;
     Ok(next_op)
+}
+
+/// Sets parameter `k` of a query rendered by `to_sql_reading_settings` for the rest of the
+/// transaction (bound, never pasted into SQL).
+async fn set_params(tx: &Transaction<'_>, params: &[String]) -> Result<(), SnapshotError> {
+    for (i, value) in params.iter().enumerate() {
+        tx.execute(
+            "SELECT set_config($1, $2, true)",
+            &[&param_setting(i + 1), value],
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// Why a snapshot could not be taken.
@@ -176,4 +208,6 @@ pub enum SnapshotError {
     Postgres(#[from] tokio_postgres::Error),
     #[error("writing the snapshot to the shape log failed: {0}")]
     Io(#[from] std::io::Error),
+    #[error("reading the snapshot's rows failed: {0}")]
+    Copy(#[from] CopyTextError),
 }

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use tokio_postgres::Client;
 
 use super::plan::{OrderItem, Subset};
-use crate::server::shapes::definition::ShapeDefinition;
+use crate::server::shapes::definition::{Scratch, ShapeDefinition};
 use crate::server::shapes::snapshot::{
     SnapshotError, consistent_read, for_each_row, quote_ident, select_all_of,
 };
@@ -37,6 +37,7 @@ pub async fn read(
     let extra = format!("\"snapshot_mark\":{mark}");
     let mut data = Vec::with_capacity(4096);
     let mut rows = 0;
+    let mut scratch = Scratch::default();
     for_each_row(
         &tx,
         &query,
@@ -46,7 +47,7 @@ pub async fn read(
             if rows > 0 {
                 data.push(b',');
             }
-            definition.snapshot_message_with(row, extra.as_bytes(), &mut data);
+            definition.snapshot_message_with(row, extra.as_bytes(), &mut scratch, &mut data);
             rows += 1;
             Ok(())
         },

@@ -33,6 +33,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::schema::ColumnInfo;
+use render::Placeholder;
+pub use render::param_setting;
 pub use subquery::subquery_tables;
 use tree::Node;
 pub use tree::{InnerTables, Problem, Routing, Subquery, WhereError};
@@ -127,7 +129,13 @@ impl WhereClause {
     /// are cast to `int8` whatever the column's width (see `SqlType::bind_name`); ordering
     /// comparisons on text use `COLLATE "C"`, the bytewise order [`Self::matches`] uses.
     pub fn to_sql(&self, first_param: usize) -> (String, Vec<String>) {
-        render::to_sql(&self.root, first_param)
+        render::to_sql(&self.root, first_param, Placeholder::Bind)
+    }
+
+    /// [`Self::to_sql`] for statements without bind parameters (`COPY`): parameter `k` is read
+    /// from the setting [`param_setting`]`(k)`, which the caller sets in the same transaction.
+    pub fn to_sql_reading_settings(&self) -> (String, Vec<String>) {
+        render::to_sql(&self.root, 1, Placeholder::Setting)
     }
 
     /// A stable canonical text of the clause with params substituted, for the shape's identity:

@@ -5,11 +5,31 @@
 use super::tree::{CmpOp, Node, Operand, Subquery, TruthTest};
 use super::value::{Const, SqlType};
 
-pub(super) fn to_sql(root: &Node, first_param: usize) -> (String, Vec<String>) {
+/// How a constant turned parameter is written into the SQL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placeholder {
+    /// `$k`: a bind parameter.
+    Bind,
+    /// `current_setting('superset.pk')`: a setting made earlier in the same transaction (see
+    /// [`param_setting`]), for statements that take no bind parameters, such as `COPY`.
+    Setting,
+}
+
+/// The name of the setting that holds parameter `k` for [`Placeholder::Setting`].
+pub fn param_setting(k: usize) -> String {
+    format!("superset.p{k}")
+}
+
+pub(super) fn to_sql(
+    root: &Node,
+    first_param: usize,
+    placeholder: Placeholder,
+) -> (String, Vec<String>) {
     let mut writer = Writer {
         sql: String::new(),
         params: Some(Vec::new()),
         first_param,
+        placeholder,
     };
     writer.node(root, Context::Top);
     (writer.sql, writer.params.unwrap_or_default())
@@ -20,6 +40,7 @@ pub(super) fn canonical(root: &Node) -> String {
         sql: String::new(),
         params: None,
         first_param: 1,
+        placeholder: Placeholder::Bind,
     };
     writer.node(root, Context::Top);
     writer.sql
@@ -40,6 +61,7 @@ struct Writer {
     /// `Some` when constants become bind parameters, `None` when they are written inline.
     params: Option<Vec<String>>,
     first_param: usize,
+    placeholder: Placeholder,
 }
 
 impl Writer {
@@ -149,7 +171,12 @@ impl Writer {
                 let k = self.first_param + params.len();
                 params.push(value.to_pg_text());
                 // Typed text first, so every value binds as a string (see `WhereClause::to_sql`).
-                self.sql.push_str(&format!("${k}::text"));
+                match self.placeholder {
+                    Placeholder::Bind => self.sql.push_str(&format!("${k}::text")),
+                    Placeholder::Setting => self
+                        .sql
+                        .push_str(&format!("current_setting('{}')", param_setting(k))),
+                }
                 if ty != SqlType::Text {
                     self.sql.push_str("::");
                     self.sql.push_str(ty.bind_name());
@@ -198,7 +225,7 @@ impl Subquery {
     /// SQL for the inner where clause (see [`super::WhereClause::to_sql`]); `true` when none.
     pub fn where_sql(&self, first_param: usize) -> (String, Vec<String>) {
         match &self.where_clause {
-            Some(node) => to_sql(node, first_param),
+            Some(node) => to_sql(node, first_param, Placeholder::Bind),
             None => ("true".to_owned(), Vec::new()),
         }
     }
