@@ -73,7 +73,7 @@ pub fn open(path: &Path) -> Result<Connection, StoreError> {
     Ok(conn)
 }
 
-/// Opens the database for a reader that keeps its connection (the window): as [`open`], with
+/// Opens the database for a reader that keeps its connection (the window): as [`open()`], with
 /// SQLite's default-sized page cache. Its reads are scans the OS's file cache already serves, and
 /// a writer-sized cache would keep a copy of every page it read for as long as the window runs.
 pub fn open_reader(path: &Path) -> Result<Connection, StoreError> {

@@ -15,7 +15,7 @@ pub enum Placeholder {
     Setting,
 }
 
-/// The name of the setting that holds parameter `k` for [`Placeholder::Setting`].
+/// The name of the setting that holds parameter `k` for `Placeholder::Setting`.
 pub fn param_setting(k: usize) -> String {
     format!("superset.p{k}")
 }
