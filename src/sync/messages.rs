@@ -6,6 +6,7 @@
 //! were absent; only a body that is not JSON, or not a list, is refused.
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::Index;
 use std::sync::Arc;
@@ -14,8 +15,31 @@ use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
-use super::shape_client::{ColumnKind, MovePattern, Schema, ShapeError};
 use crate::protocol::control;
+
+/// Column types from `electric-schema`, reduced to what the local database distinguishes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnKind {
+    Integer,
+    Boolean,
+    Text,
+}
+
+/// The shape's columns as the server described them.
+pub type Schema = BTreeMap<String, ColumnKind>;
+
+/// A `move-out` pattern: rows whose tag has `value` at part `pos` lose that tag, and rows left
+/// with no tag leave the shape.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MovePattern {
+    pub pos: usize,
+    pub value: String,
+}
+
+/// Why a body could not be read: it is not JSON, or not a list of messages.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct BodyError(String);
 
 /// A visitor's answer to JSON that is not what it reads: a number, a bool or null (and text,
 /// unless the visitor reads text).
@@ -143,7 +167,7 @@ pub struct Message {
 }
 
 /// The messages of a response body: a JSON array (an empty body is no messages).
-pub fn decode(body: &[u8], columns: &mut Columns) -> Result<Vec<Message>, ShapeError> {
+pub fn decode(body: &[u8], columns: &mut Columns) -> Result<Vec<Message>, BodyError> {
     if body.is_empty() {
         return Ok(Vec::new());
     }
@@ -151,8 +175,8 @@ pub fn decode(body: &[u8], columns: &mut Columns) -> Result<Vec<Message>, ShapeE
     let messages = reader
         .deserialize_any(BodyVisitor { columns })
         .and_then(|messages| reader.end().map(|()| messages))
-        .map_err(|e| ShapeError::BadBody(e.to_string()))?;
-    messages.ok_or_else(|| ShapeError::BadBody("expected a JSON array".into()))
+        .map_err(|e| BodyError(e.to_string()))?;
+    messages.ok_or_else(|| BodyError("expected a JSON array".into()))
 }
 
 /// The body: a list of messages (`None` for any other JSON).

@@ -13,21 +13,10 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-pub use super::messages::Row;
 use super::messages::{self, Columns, Message};
+pub use super::messages::{ColumnKind, MovePattern, Row, Schema};
 use super::retry::{self, Backoff, Verdict};
 use crate::protocol::{self, Operation, header};
-
-/// Column types from `electric-schema`, reduced to what the local database distinguishes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ColumnKind {
-    Integer,
-    Boolean,
-    Text,
-}
-
-/// The shape's columns as the server described them.
-pub type Schema = BTreeMap<String, ColumnKind>;
 
 /// A request to make: `GET <server>/api/electric/{table}?{query}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,14 +53,6 @@ pub struct Change {
     /// Subquery shapes: why the row is in the shape (`tags`), and reasons it no longer has.
     pub tags: Vec<String>,
     pub removed_tags: Vec<String>,
-}
-
-/// A `move-out` pattern: rows whose tag has `value` at part `pos` lose that tag, and rows left
-/// with no tag leave the shape.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MovePattern {
-    pub pos: usize,
-    pub value: String,
 }
 
 /// A move-out event, placed after the batch's first `after` changes.
@@ -262,7 +243,7 @@ impl ShapeClient {
         };
         let messages = match messages::decode(&response.body, &mut self.columns) {
             Ok(messages) => messages,
-            Err(e) => return Step::Fatal(e),
+            Err(e) => return Step::Fatal(ShapeError::BadBody(e.to_string())),
         };
         let mut changes = Vec::with_capacity(messages.len());
         let mut move_outs = Vec::new();
