@@ -136,6 +136,8 @@ pub struct Controller {
     finished_sender: mpsc::Sender<Finished>,
     loading: bool,
     stale: bool,
+    /// The model shown was read while the sync was live (not a first screen).
+    shown_synced: bool,
     /// The signed-in user's id (read once from the stored session).
     me: Option<String>,
     /// What the last view model showed, for notifications.
@@ -175,6 +177,7 @@ impl Controller {
             finished_sender,
             loading: false,
             stale: false,
+            shown_synced: false,
             me: None,
             watch: Watch::default(),
             own_writes: HashMap::new(),
@@ -311,6 +314,7 @@ impl Controller {
                 settings,
                 synced,
             } => {
+                self.shown_synced = synced && !vm.partial;
                 self.on_loaded(*vm, settings);
                 self.announce(synced);
             }
@@ -400,6 +404,12 @@ impl Controller {
         if !self.loading && std::mem::take(&mut self.stale) {
             self.reload();
         }
+    }
+
+    /// True when the model shown was read after the sync went live and no change waits to be
+    /// read: the window shows everything synced.
+    pub fn shows_synced_data(&self) -> bool {
+        self.shown_synced && !self.loading && !self.stale
     }
 
     /// The task tree's rows for the current organization and filters (rebuilt only on change).

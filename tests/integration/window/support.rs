@@ -113,7 +113,9 @@ pub fn wait_for(window: &mut Window, what: &str, done: impl Fn(&Window) -> bool)
 pub fn wait_live(window: &mut Window) {
     wait_for(window, "the window to show synced tasks", |w| {
         let c = &w.state().controller;
-        c.status == superset::sync::events::SyncStatus::Live && !c.ui.tree.rows.is_empty()
+        c.status == superset::sync::events::SyncStatus::Live
+            && c.shows_synced_data()
+            && !c.ui.tree.rows.is_empty()
     });
 }
 
