@@ -95,9 +95,13 @@ fn start_work_ui(
         .find(|(_, f)| Some(&f.id) == state.start_folder.as_ref())
         .map(|(name, f)| format!("{name} — {}", f.path))
         .unwrap_or_default();
-    egui::ComboBox::from_label("Folder")
+    // The label above the picker, and the picker as wide as the panel allows: a folder's path
+    // is long, so it is cut short with an ellipsis rather than pushing past the panel's edge.
+    let label = ui.label(RichText::new("Folder").weak());
+    egui::ComboBox::from_id_salt("start-folder")
         .selected_text(chosen)
-        .width(260.0)
+        .width(ui.available_width().min(360.0))
+        .truncate()
         .show_ui(ui, |ui| {
             for (name, folder) in &folders {
                 ui.selectable_value(
@@ -106,15 +110,12 @@ fn start_work_ui(
                     format!("{name} — {}", folder.path),
                 );
             }
-        });
-    ui.label(
-        RichText::new(format!(
-            "branch {}",
-            branch_for(&task.key, &task.title, task.branch.as_deref())
-        ))
-        .monospace()
-        .weak(),
-    );
+        })
+        .response
+        .labelled_by(label.id);
+    let branch = branch_for(&task.key, &task.title, task.branch.as_deref());
+    let shown = egui::Label::new(RichText::new(format!("branch {branch}")).monospace().weak());
+    ui.add(shown.truncate()).on_hover_text(branch);
     ui.checkbox(&mut state.switch_checkout, "Switch this checkout instead")
         .on_hover_text(
             "Off: the branch gets a worktree of its own beside the clone, and your checkout and \

@@ -83,7 +83,8 @@ pub fn priority_picker(ui: &mut egui::Ui, id: &str, current: &str) -> Option<&'s
     chosen
 }
 
-/// The organization's members to choose an assignee from; `Some(None)` unassigns.
+/// The organization's members to choose an assignee from, and "Assign to me" beside the picker
+/// — or on a row of its own when the panel is too narrow for both; `Some(None)` unassigns.
 pub fn assignee_picker(
     ui: &mut egui::Ui,
     id: &str,
@@ -92,8 +93,10 @@ pub fn assignee_picker(
     organization: &str,
     current: Option<&str>,
 ) -> Option<Option<String>> {
-    let name_of = |id: &str| vm.people.get(id).map_or("someone", |p| p.name.as_str());
+    let name_of = |id| person_name(vm, id);
+    let me = (vm.me.as_ref().map(|m| m.id.as_str())).filter(|me| current != Some(*me));
     let mut chosen = None;
+    let mut own_row = false;
     field_row(ui, "Assignee", |ui| {
         let shown = ui.horizontal(|ui| {
             if let Some(id) = current {
@@ -103,29 +106,12 @@ pub fn assignee_picker(
                 .selected_text(current.map_or("Unassigned", name_of))
                 .width(150.0)
                 .show_ui(ui, |ui| {
-                    if ui
-                        .selectable_label(current.is_none(), "Unassigned")
-                        .clicked()
-                        && current.is_some()
-                    {
-                        chosen = Some(None);
-                    }
-                    for member in vm.members.get(organization).into_iter().flatten() {
-                        ui.horizontal(|ui| {
-                            avatar(ui, vm, avatars, member, name_of(member));
-                            let is_current = current == Some(member.as_str());
-                            if ui.selectable_label(is_current, name_of(member)).clicked()
-                                && !is_current
-                            {
-                                chosen = Some(Some(member.clone()));
-                            }
-                        });
-                    }
+                    chosen = member_choices(ui, vm, avatars, organization, current);
                 })
                 .response;
-            let me = vm.me.as_ref().map(|m| m.id.as_str());
-            if let Some(me) = me.filter(|me| current != Some(*me))
-                && ui.small_button("Assign to me").clicked()
+            own_row = me.is_some() && !fits_beside(ui, ASSIGN_TO_ME);
+            if let Some(me) = me.filter(|_| !own_row)
+                && ui.small_button(ASSIGN_TO_ME).clicked()
             {
                 chosen = Some(Some(me.to_owned()));
             }
@@ -133,7 +119,62 @@ pub fn assignee_picker(
         });
         (shown.inner, ())
     });
+    if let Some(me) = me.filter(|_| own_row) {
+        ui.label("");
+        if ui.small_button(ASSIGN_TO_ME).clicked() {
+            chosen = Some(Some(me.to_owned()));
+        }
+        ui.end_row();
+    }
     chosen
+}
+
+const ASSIGN_TO_ME: &str = "Assign to me";
+
+fn person_name<'a>(vm: &'a ViewModel, id: &str) -> &'a str {
+    vm.people.get(id).map_or("someone", |p| p.name.as_str())
+}
+
+/// The assignee menu's entries: "Unassigned" and each member, with their avatars.
+fn member_choices(
+    ui: &mut egui::Ui,
+    vm: &ViewModel,
+    avatars: &Avatars,
+    organization: &str,
+    current: Option<&str>,
+) -> Option<Option<String>> {
+    let name_of = |id| person_name(vm, id);
+    let mut chosen = None;
+    if ui
+        .selectable_label(current.is_none(), "Unassigned")
+        .clicked()
+        && current.is_some()
+    {
+        chosen = Some(None);
+    }
+    for member in vm.members.get(organization).into_iter().flatten() {
+        ui.horizontal(|ui| {
+            avatar(ui, vm, avatars, member, name_of(member));
+            let is_current = current == Some(member.as_str());
+            if ui.selectable_label(is_current, name_of(member)).clicked() && !is_current {
+                chosen = Some(Some(member.clone()));
+            }
+        });
+    }
+    chosen
+}
+
+/// Whether a small button labelled `text` fits in what is left of the current row.
+fn fits_beside(ui: &egui::Ui, text: &str) -> bool {
+    let galley = egui::WidgetText::from(text).into_galley(
+        ui,
+        Some(egui::TextWrapMode::Extend),
+        f32::INFINITY,
+        egui::TextStyle::Button,
+    );
+    let spacing = ui.spacing();
+    let needed = galley.size().x + 2.0 * spacing.button_padding.x + spacing.item_spacing.x;
+    ui.available_width() >= needed
 }
 
 /// The organization's repositories to suggest; `Some(None)` suggests none.

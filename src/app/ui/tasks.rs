@@ -8,7 +8,7 @@ use eframe::egui::{self, Align, Layout, RichText};
 use time::OffsetDateTime;
 
 use super::task_rows::{task_row, workspace_row};
-use super::widgets::dot;
+use super::widgets::{dot, lasting_menu};
 use crate::app::actions::{Action, TaskAction};
 use crate::app::avatars::Avatars;
 use crate::app::state::UiState;
@@ -109,9 +109,9 @@ fn filters_ui(ui: &mut egui::Ui, vm: &ViewModel, state: &mut UiState, actions: &
         if narrow {
             let active = state.filters != Filters::default();
             let label = if active { "Filters •" } else { "Filters" };
-            ui.menu_button(label, |ui| filter_choices(ui, vm, state));
+            lasting_menu(ui, label, |ui| filter_choices(ui, vm, state, true));
         } else {
-            filter_choices(ui, vm, state);
+            filter_choices(ui, vm, state, false);
         }
         let count = if vm.partial {
             "loading all tasks…".to_owned()
@@ -122,8 +122,10 @@ fn filters_ui(ui: &mut egui::Ui, vm: &ViewModel, state: &mut UiState, actions: &
     });
 }
 
-/// Mine, assigned to me, active now, and the status.
-fn filter_choices(ui: &mut egui::Ui, vm: &ViewModel, state: &mut UiState) {
+/// Mine, assigned to me, active now, and the status: inline in the filter bar, or as the
+/// entries of the Filters menu (where the status is a submenu: a combo box's list would close
+/// the menu it sits in).
+fn filter_choices(ui: &mut egui::Ui, vm: &ViewModel, state: &mut UiState, in_menu: bool) {
     ui.toggle_value(&mut state.filters.mine, "Mine");
     ui.toggle_value(&mut state.filters.assigned_to_me, "Assigned to me");
     ui.toggle_value(&mut state.filters.has_active_workspace, "Active now");
@@ -135,18 +137,22 @@ fn filter_choices(ui: &mut egui::Ui, vm: &ViewModel, state: &mut UiState) {
         .and_then(|o| vm.statuses.get(o))
         .cloned()
         .unwrap_or_default();
-    egui::ComboBox::from_id_salt("status-filter")
-        .selected_text(format!(
-            "Status: {}",
-            state.filters.status.as_deref().unwrap_or("any")
-        ))
-        .show_ui(ui, |ui| {
-            ui.selectable_value(&mut state.filters.status, None, "Any");
-            for status in statuses {
-                let label = status.name.clone();
-                ui.selectable_value(&mut state.filters.status, Some(status.name), label);
-            }
-        });
+    let chosen = &mut state.filters.status;
+    let label = format!("Status: {}", chosen.as_deref().unwrap_or("any"));
+    let choices = |ui: &mut egui::Ui| {
+        ui.selectable_value(chosen, None, "Any");
+        for status in statuses {
+            let label = status.name.clone();
+            ui.selectable_value(chosen, Some(status.name), label);
+        }
+    };
+    if in_menu {
+        ui.menu_button(label, choices);
+    } else {
+        egui::ComboBox::from_id_salt("status-filter")
+            .selected_text(label)
+            .show_ui(ui, choices);
+    }
 }
 
 fn empty_message(vm: &ViewModel, state: &UiState, synced_once: bool) -> Option<String> {

@@ -3,6 +3,7 @@
 use eframe::egui::{self, RichText};
 use time::OffsetDateTime;
 
+use super::widgets::lasting_menu;
 use crate::app::actions::Action;
 use crate::app::state::{Settings, UiState, WorkSettings};
 use crate::app::theme::{self, ThemeChoice};
@@ -84,7 +85,9 @@ fn user_menu(
     actions: &mut Vec<Action>,
 ) {
     let name = vm.me.as_ref().map_or("Account", |m| m.name.as_str());
-    ui.menu_button(name, |ui| {
+    // Stays open for clicks inside (the Workspaces settings are typed into); the buttons that
+    // lead elsewhere close it.
+    lasting_menu(ui, name, |ui| {
         if let Some(me) = &vm.me {
             ui.label(RichText::new(&me.email).weak());
             ui.separator();
@@ -107,10 +110,12 @@ fn user_menu(
         work_settings_ui(ui, state, &settings.work, actions);
         if ui.button("Keyboard shortcuts  ?").clicked() {
             actions.push(Action::ShowHelp);
+            ui.close();
         }
         ui.separator();
         if ui.button("Sign out…").clicked() {
             actions.push(Action::SignOut);
+            ui.close();
         }
         ui.separator();
         ui.label(RichText::new(format!("Superset Desktop {}", env!("CARGO_PKG_VERSION"))).weak());
@@ -125,6 +130,9 @@ fn work_settings_ui(
     actions: &mut Vec<Action>,
 ) {
     ui.collapsing("Workspaces", |ui| {
+        // Wide enough for a path or a command line; the menu grows to it.
+        const FIELD_WIDTH: f32 = 240.0;
+        ui.set_min_width(FIELD_WIDTH);
         let form = state.work_settings.get_or_insert_with(|| saved.clone());
         for (label, value, hint) in [
             (
@@ -143,7 +151,7 @@ fn work_settings_ui(
             ui.add(
                 egui::TextEdit::singleline(value)
                     .hint_text(hint)
-                    .desired_width(220.0),
+                    .desired_width(FIELD_WIDTH),
             )
             .labelled_by(name.id);
         }

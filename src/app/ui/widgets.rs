@@ -1,6 +1,7 @@
-//! Small painted pieces the panels share: avatars, status dots and badges.
+//! Small pieces the panels share: avatars, status dots, badges, and menus that stay open.
 
-use eframe::egui::{self, Color32, CornerRadius, FontId, Sense, Stroke, vec2};
+use eframe::egui::containers::menu::{MenuButton, MenuConfig};
+use eframe::egui::{self, Color32, CornerRadius, FontId, PopupCloseBehavior, Sense, Stroke, vec2};
 
 use crate::app::avatars::Avatars;
 use crate::app::theme;
@@ -87,4 +88,11 @@ pub fn badge(ui: &mut egui::Ui, text: &str, color: Color32) -> egui::Response {
 /// (Enter in a form's field must not also open a task in the tree).
 pub fn take_key(ui: &egui::Ui, key: egui::Key) -> bool {
     ui.input_mut(|i| i.consume_key(egui::Modifiers::NONE, key))
+}
+
+/// A menu button whose menu stays open while it is used — toggles, text fields, pickers inside
+/// it — and closes on a click outside, Esc, or `ui.close()` from an entry that leads elsewhere.
+pub fn lasting_menu(ui: &mut egui::Ui, label: &str, add: impl FnOnce(&mut egui::Ui)) {
+    let config = MenuConfig::new().close_behavior(PopupCloseBehavior::CloseOnClickOutside);
+    MenuButton::new(label).config(config).ui(ui, add);
 }

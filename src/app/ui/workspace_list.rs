@@ -15,6 +15,9 @@ use crate::app::view_model::{Task, ViewModel, Workspace, presence_text};
 use crate::protocol::is_web_link;
 use crate::workspaces::open::How;
 
+/// How far a workspace's details sit right of its owner's avatar: under the owner's name.
+const OWNER_INDENT: f32 = 28.0;
+
 /// Who works on the task: each workspace's owner, device, presence, branch, git state and PR.
 pub fn workspaces_ui(
     ui: &mut egui::Ui,
@@ -32,38 +35,57 @@ pub fn workspaces_ui(
             avatar(ui, vm, avatars, &workspace.owner_id, &workspace.owner_name);
             ui.label(&workspace.owner_name);
             ui.label(RichText::new(&workspace.device_name).weak());
-            ui.label(RichText::new(presence_text(workspace, now)).weak());
+            whole(ui, |ui| {
+                ui.label(RichText::new(presence_text(workspace, now)).weak())
+            });
             if workspace.archived() {
                 badge(ui, "done", theme::muted(ui.visuals()));
             }
         });
-        ui.horizontal_wrapped(|ui| {
-            ui.add_space(28.0);
-            if let Some(branch) = &workspace.branch {
-                ui.label(RichText::new(branch).monospace());
-            }
-            if let Some(git) = &workspace.git {
-                ui.label(RichText::new(git.summary()).weak());
-            }
-            if let Some(pr) = &workspace.pull_request {
-                let text = format!("#{} {}", pr.number, pr.status);
-                match pr.url.as_deref().filter(|u| is_web_link(u)) {
-                    Some(url) => {
-                        ui.hyperlink_to(text, url);
-                    }
-                    None => {
-                        badge(ui, &text, theme::pull_request(&pr.status, dark));
-                    }
+        // Indented under the owner's avatar; a branch is one long word, so it is elided (in
+        // full on hover) rather than wrapped or pushed past the panel's edge.
+        ui.horizontal_top(|ui| {
+            ui.add_space(OWNER_INDENT);
+            ui.vertical(|ui| {
+                if let Some(branch) = &workspace.branch {
+                    let shown = egui::Label::new(RichText::new(branch).monospace()).truncate();
+                    ui.add(shown).on_hover_text(branch);
                 }
-            }
+                ui.horizontal_wrapped(|ui| state_ui(ui, workspace, dark));
+                if let Some(path) = here(vm, workspace) {
+                    controls_ui(ui, &path, workspace, actions);
+                }
+            });
         });
-        if let Some(path) = here(vm, workspace) {
-            controls_ui(ui, &path, workspace, actions);
-        }
     }
     if !any {
         ui.label(RichText::new("Nobody is working on this yet.").weak());
     }
+}
+
+/// A workspace's git state and pull request.
+fn state_ui(ui: &mut egui::Ui, workspace: &Workspace, dark: bool) {
+    if let Some(git) = &workspace.git {
+        ui.label(RichText::new(git.summary()).weak());
+    }
+    if let Some(pr) = &workspace.pull_request {
+        let text = format!("#{} {}", pr.number, pr.status);
+        whole(ui, |ui| {
+            match pr.url.as_deref().filter(|u| is_web_link(u)) {
+                Some(url) => ui.hyperlink_to(text, url),
+                None => badge(ui, &text, theme::pull_request(&pr.status, dark)),
+            }
+        });
+    }
+}
+
+/// Adds a short text that moves to the next line as a whole rather than breaking inside
+/// ("#41 / open" read as two things).
+fn whole(ui: &mut egui::Ui, add: impl FnOnce(&mut egui::Ui) -> egui::Response) {
+    let wrap_mode = ui.style().wrap_mode;
+    ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Extend);
+    add(ui);
+    ui.style_mut().wrap_mode = wrap_mode;
 }
 
 /// Whether `workspace` is the signed-in person's, started on this device (so it lives here).
@@ -79,13 +101,9 @@ fn here(vm: &ViewModel, workspace: &Workspace) -> Option<String> {
 fn controls_ui(ui: &mut egui::Ui, path: &str, workspace: &Workspace, actions: &mut Vec<Action>) {
     let id = workspace.id.clone();
     let exists = std::path::Path::new(path).exists();
-    ui.horizontal(|ui| {
-        ui.add_space(28.0);
-        let shown = egui::Label::new(RichText::new(path).monospace().weak()).truncate();
-        ui.add(shown).on_hover_text(path);
-    });
+    let shown = egui::Label::new(RichText::new(path).monospace().weak()).truncate();
+    ui.add(shown).on_hover_text(path);
     ui.horizontal_wrapped(|ui| {
-        ui.add_space(28.0);
         if !exists {
             let danger = theme::danger(ui.visuals().dark_mode);
             ui.label(RichText::new("folder is gone").color(danger));
