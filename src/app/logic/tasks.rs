@@ -46,7 +46,7 @@ impl Controller {
             TaskAction::Delete { id } => self
                 .vm
                 .task(id)
-                .map_or_else(|| "the task".to_owned(), |t| t.key.clone()),
+                .map_or_else(|| "the task".to_owned(), |t| t.key().to_owned()),
             _ => String::new(),
         }
     }

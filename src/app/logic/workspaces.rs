@@ -27,7 +27,7 @@ impl Controller {
                 let key = self
                     .vm
                     .task(&task_id)
-                    .map_or("the task", |t| t.key.as_str());
+                    .map_or("the task", |t| t.key());
                 self.ui.busy = Some(format!("Starting work on {key}…"));
                 self.background(move || {
                     Finished::WorkStarted(store::open(&db).map_err(WorkError::from).and_then(

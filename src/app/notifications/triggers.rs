@@ -31,7 +31,7 @@ impl Snapshot {
                 .tasks
                 .iter()
                 .filter(|t| me.is_some() && t.assignee_id.as_deref() == me)
-                .map(|t| t.id.clone())
+                .map(|t| t.id().to_owned())
                 .collect(),
             pull_requests: vm
                 .workspaces
@@ -97,11 +97,11 @@ fn assigned(
     }
     vm.tasks
         .iter()
-        .filter(|t| t.assignee_id.as_deref() == Some(me) && !own.contains(&t.id))
-        .filter(|t| !before.assigned_to_me.contains(&t.id))
+        .filter(|t| t.assignee_id.as_deref() == Some(me) && !own.contains(t.id()))
+        .filter(|t| !before.assigned_to_me.contains(t.id()))
         .map(|t| Notification {
-            title: format!("{} was assigned to you", t.key),
-            body: t.title.clone(),
+            title: format!("{} was assigned to you", t.key()),
+            body: t.title().to_owned(),
         })
         .collect()
 }
@@ -120,7 +120,7 @@ fn pull_requests(vm: &ViewModel, before: &Snapshot, me: &str) -> Vec<Notificatio
             .task_id
             .as_ref()
             .and_then(|id| vm.task(id))
-            .map(|t| format!("{}  {}", t.key, t.title))
+            .map(|t| format!("{}  {}", t.key(), t.title()))
             .or_else(|| workspace.branch.clone())
             .unwrap_or_default();
         if pr.status == "merged" && was_status != Some("merged") {
@@ -148,8 +148,8 @@ fn started(vm: &ViewModel, before: &Snapshot, me: &str) -> Vec<Notification> {
         .filter_map(|w| {
             let task = vm.task(w.task_id.as_deref()?)?;
             (task.assignee_id.as_deref() == Some(me)).then(|| Notification {
-                title: format!("{} started work on {}", w.owner_name, task.key),
-                body: format!("{} · {}", task.title, w.device_name),
+                title: format!("{} started work on {}", w.owner_name, task.key()),
+                body: format!("{} · {}", task.title(), w.device_name),
             })
         })
         .collect()
@@ -158,25 +158,21 @@ fn started(vm: &ViewModel, before: &Snapshot, me: &str) -> Vec<Notification> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::view_model::{Task, TaskIndex, Workspace};
+    use crate::app::view_model::{Shared, Task, TaskIndex, TaskText, Workspace};
 
     fn task(id: &str, assignee: Option<&str>) -> Task {
+        let (key, title) = (format!("K-{id}"), format!("Task {id}"));
         Task {
-            id: id.into(),
+            text: TaskText::new([Some(id), Some(&key), Some(&title), None, None, None]),
             organization_id: "o".into(),
             repository_id: None,
-            key: format!("K-{id}"),
-            title: format!("Task {id}"),
-            description: None,
             status: "Todo".into(),
             status_color: None,
             priority: "none".into(),
-            assignee_id: assignee.map(str::to_owned),
+            assignee_id: assignee.map(Shared::from),
             assignee_name: None,
-            branch: None,
             labels: Vec::new(),
             due_date: None,
-            external_url: None,
             provider: None,
             pending: false,
         }

@@ -113,7 +113,7 @@ fn start_work_ui(
         })
         .response
         .labelled_by(label.id);
-    let branch = branch_for(&task.key, &task.title, task.branch.as_deref());
+    let branch = branch_for(&task.key(), &task.title(), task.branch());
     let shown = egui::Label::new(RichText::new(format!("branch {branch}")).monospace().weak());
     ui.add(shown.truncate()).on_hover_text(branch);
     ui.checkbox(&mut state.switch_checkout, "Switch this checkout instead")
@@ -133,7 +133,7 @@ fn start_work_ui(
             Mode::Worktree
         };
         actions.push(Action::Work(WorkAction::Start {
-            task_id: task.id.clone(),
+            task_id: task.id().to_owned(),
             folder_id,
             mode,
         }));

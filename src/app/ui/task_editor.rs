@@ -26,7 +26,7 @@ pub fn title_edit_id() -> egui::Id {
 fn update(actions: &mut Vec<Action>, task: &Task, field: &str, value: Value, based_on: Value) {
     let (fields, expected) = forms::change(field, value, based_on);
     actions.push(Action::Task(TaskAction::Update {
-        id: task.id.clone(),
+        id: task.id().to_owned(),
         fields,
         expected,
     }));
@@ -49,12 +49,12 @@ pub fn task_editor_ui(
     editor: &mut TaskEditor,
     actions: &mut Vec<Action>,
 ) {
-    editor.follow(&task.id);
+    editor.follow(&task.id());
     header_ui(ui, task, actions);
     let owner = task.owner();
     match &owner {
         Some(_) => {
-            ui.label(RichText::new(&task.title).size(18.0).strong());
+            ui.label(RichText::new(task.title()).size(18.0).strong());
         }
         None => title_ui(ui, task, editor, actions),
     }
@@ -93,7 +93,7 @@ pub fn task_editor_ui(
 fn header_ui(ui: &mut egui::Ui, task: &Task, actions: &mut Vec<Action>) {
     let dark = ui.visuals().dark_mode;
     ui.horizontal(|ui| {
-        ui.label(RichText::new(&task.key).weak().monospace());
+        ui.label(RichText::new(task.key()).weak().monospace());
         if task.pending {
             badge(ui, "saving…", theme::warning(dark));
         }
@@ -103,7 +103,7 @@ fn header_ui(ui: &mut egui::Ui, task: &Task, actions: &mut Vec<Action>) {
             }
             if task.owner().is_none() && ui.small_button("Delete task").clicked() {
                 actions.push(Action::Task(TaskAction::Delete {
-                    id: task.id.clone(),
+                    id: task.id().to_owned(),
                 }));
             }
         });
@@ -115,12 +115,12 @@ fn title_ui(ui: &mut egui::Ui, task: &Task, editor: &mut TaskEditor, actions: &m
     let Some(draft) = &mut editor.title else {
         let heading = ui
             .add(
-                egui::Label::new(RichText::new(&task.title).size(18.0).strong())
+                egui::Label::new(RichText::new(task.title()).size(18.0).strong())
                     .sense(egui::Sense::click()),
             )
             .on_hover_text("Click, or press E, to edit the title");
         if heading.clicked() {
-            editor.title = Some(Draft::of(&task.title));
+            editor.title = Some(Draft::of(&task.title()));
         }
         return;
     };
@@ -172,7 +172,7 @@ fn editable_fields_ui(
             fields.insert("status_color".into(), json!(color));
         }
         actions.push(Action::Task(TaskAction::Update {
-            id: task.id.clone(),
+            id: task.id().to_owned(),
             fields,
             expected,
         }));
@@ -347,7 +347,7 @@ fn owned_note_ui(ui: &mut egui::Ui, task: &Task, owner: &str) {
         ))
         .weak(),
     );
-    if let Some(url) = task.external_url.as_deref().filter(|u| is_web_link(u)) {
+    if let Some(url) = task.external_url().filter(|u| is_web_link(u)) {
         ui.hyperlink_to(format!("Open in {owner}"), url);
     }
 }
@@ -360,7 +360,7 @@ fn description_ui(
     actions: &mut Vec<Action>,
     editable: bool,
 ) {
-    let current = task.description.as_deref().unwrap_or("");
+    let current = task.description().unwrap_or("");
     let Some(draft) = &mut editor.description else {
         match current {
             "" => ui.label(RichText::new("No description.").weak()),
@@ -394,7 +394,7 @@ fn description_ui(
         } else {
             json!(text)
         };
-        if value != json!(task.description) {
+        if value != json!(task.description()) {
             update(
                 actions,
                 task,

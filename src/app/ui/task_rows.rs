@@ -92,13 +92,13 @@ pub fn task_row(
 ) {
     let task = &vm.tasks[index];
     let dark = ui.visuals().dark_mode;
-    let is_selected = selected == Some(task.id.as_str());
-    let text = format!("{}  {}", task.key, task.title);
+    let is_selected = selected == Some(task.id());
+    let text = format!("{}  {}", task.key(), task.title());
     // The whole row is the click target; AccessKit sees a selectable item named by its text.
     let row = ui.max_rect();
     let response = ui.interact(
         row,
-        egui::Id::unique(("task-row", &task.id)),
+        egui::Id::unique(("task-row", &task.id())),
         egui::Sense::click(),
     );
     response.widget_info(|| {
@@ -115,7 +115,7 @@ pub fn task_row(
         ui.painter().rect_filled(row, 6.0, fill);
     }
     if response.clicked() {
-        actions.push(Action::SelectTask(Some(task.id.clone())));
+        actions.push(Action::SelectTask(Some(task.id().to_owned())));
     }
     let narrow = row.width() < theme::NARROW_TREE;
     ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
@@ -154,8 +154,8 @@ pub fn task_row(
             let muted = theme::muted(ui.visuals());
             let strong = ui.visuals().strong_text_color();
             Line::new()
-                .part(&task.key, muted, FontId::monospace(13.0))
-                .part(&task.title, strong, FontId::proportional(14.0))
+                .part(&task.key(), muted, FontId::monospace(13.0))
+                .part(&task.title(), strong, FontId::proportional(14.0))
                 .show(ui);
         });
     });

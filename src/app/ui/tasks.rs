@@ -88,7 +88,7 @@ fn scroll_target(state: &mut UiState, vm: &ViewModel) -> Option<usize> {
         .tree
         .rows
         .iter()
-        .position(|row| matches!(row, Row::Task(i) if vm.tasks[*i].id == *selected))?;
+        .position(|row| matches!(row, Row::Task(i) if vm.tasks[*i].id() == *selected))?;
     state.scroll_to_selection = false;
     Some(index)
 }
@@ -209,7 +209,7 @@ fn keyboard(ui: &egui::Ui, vm: &ViewModel, state: &mut UiState, actions: &mut Ve
     let current = state
         .selected_task
         .as_ref()
-        .and_then(|id| tasks.iter().position(|&i| vm.tasks[i].id == *id));
+        .and_then(|id| tasks.iter().position(|&i| vm.tasks[i].id() == *id));
     let next = match (current, down, up) {
         (None, _, _) => 0,
         (Some(at), true, _) => (at + 1).min(tasks.len().saturating_sub(1)),
@@ -217,7 +217,7 @@ fn keyboard(ui: &egui::Ui, vm: &ViewModel, state: &mut UiState, actions: &mut Ve
         (Some(at), _, _) => at,
     };
     if let Some(&i) = tasks.get(next) {
-        state.selected_task = Some(vm.tasks[i].id.clone());
+        state.selected_task = Some(vm.tasks[i].id().to_owned());
         state.start_folder = None;
         state.scroll_to_selection = true;
         state.detail_open |= enter;

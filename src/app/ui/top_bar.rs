@@ -57,7 +57,7 @@ pub fn top_bar_ui(
         // Enter in the search box selects the first match.
         if search.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) {
             let first = state.tree.rows.iter().find_map(|row| match row {
-                Row::Task(i) => Some(vm.tasks[*i].id.clone()),
+                Row::Task(i) => Some(vm.tasks[*i].id().to_owned()),
                 _ => None,
             });
             if let Some(id) = first {

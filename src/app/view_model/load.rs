@@ -97,7 +97,7 @@ impl ViewModel {
             .iter()
             .map(|t| {
                 self.workspaces_by_task
-                    .get(&t.id)
+                    .get(t.id())
                     .cloned()
                     .unwrap_or_default()
             })
@@ -127,8 +127,8 @@ impl ViewModel {
         let task = self.task(&id.to_string())?;
         Some(TaskConflict {
             entry_id: entry.id,
-            task_id: task.id.clone(),
-            task_key: task.key.clone(),
+            task_id: task.id().to_owned(),
+            task_key: task.key().to_owned(),
             conflict,
         })
     }

@@ -1,7 +1,8 @@
 //! What the window draws, in memory: the synced rows of every organization the user belongs to,
 //! with the outbox's pending writes laid over them, sorted and indexed once per change.
 //!
-//! From the bottom up: `shared` holds text many rows share once; `model` is the data; `parse` reads stored text; `order` defines the
+//! From the bottom up: `shared` holds text many rows share once, `task_text` a task's own text
+//! in one allocation; `model` is the data; `parse` reads stored text; `order` defines the
 //! tree's order once (for Rust and SQL); `presence` says "active now / idle 15m ago"; `overlay`
 //! lays pending writes over rows; `read` holds the SQL; `choices` what the editors offer
 //! (statuses, members); `rows` turns the model into the task
@@ -17,6 +18,7 @@ mod presence;
 mod read;
 pub mod rows;
 mod shared;
+mod task_text;
 
 pub use choices::DEFAULT_STATUSES;
 pub use load::Scope;
@@ -26,3 +28,4 @@ pub use model::{
 };
 pub use presence::presence_text;
 pub use shared::Shared;
+pub use task_text::{TaskText, TextField};

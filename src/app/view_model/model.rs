@@ -9,6 +9,7 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 
 use super::shared::Shared;
+use super::task_text::{TaskText, TextField};
 use crate::gitlink::local::GitState;
 
 /// One line of the tree.
@@ -105,21 +106,17 @@ impl Workspace {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Task {
-    pub id: String,
+    /// Id, key, title, branch, link and description, in one allocation.
+    pub text: TaskText,
     pub organization_id: Shared,
     pub repository_id: Option<Shared>,
-    pub key: String,
-    pub title: String,
-    pub description: Option<String>,
     pub status: Shared,
     pub status_color: Option<[u8; 3]>,
     pub priority: Shared,
-    pub assignee_id: Option<String>,
+    pub assignee_id: Option<Shared>,
     pub assignee_name: Option<Shared>,
-    pub branch: Option<String>,
     pub labels: Vec<Shared>,
     pub due_date: Option<Shared>,
-    pub external_url: Option<String>,
     /// The tracker the task comes from (`linear`), which owns its fields; `None` when it was
     /// created in Superset.
     pub provider: Option<Shared>,
@@ -127,6 +124,33 @@ pub struct Task {
 }
 
 impl Task {
+    pub fn id(&self) -> &str {
+        self.text.get(TextField::Id).unwrap_or_default()
+    }
+
+    /// What the tree shows: the tracker's key (`ACME-18`), or `new` until the server numbers it.
+    pub fn key(&self) -> &str {
+        self.text.get(TextField::Key).unwrap_or_default()
+    }
+
+    pub fn title(&self) -> &str {
+        self.text.get(TextField::Title).unwrap_or_default()
+    }
+
+    pub fn description(&self) -> Option<&str> {
+        self.text.get(TextField::Description)
+    }
+
+    /// The branch the tracker suggests for it.
+    pub fn branch(&self) -> Option<&str> {
+        self.text.get(TextField::Branch)
+    }
+
+    /// The task in its tracker (a Linear issue's page).
+    pub fn external_url(&self) -> Option<&str> {
+        self.text.get(TextField::ExternalUrl)
+    }
+
     /// The tracker that owns the task's fields, by its name (`Linear`), if any.
     pub fn owner(&self) -> Option<String> {
         let provider = self.provider.as_deref()?;
@@ -167,9 +191,9 @@ impl TaskIndex {
         let mut index = Self::default();
         index.positions.reserve(tasks.len(), |_| 0);
         for (position, task) in tasks.iter().enumerate() {
-            let hash = index.hasher.hash_one(task.id.as_str());
+            let hash = index.hasher.hash_one(task.id());
             index.positions.insert_unique(hash, position as u32, |&p| {
-                index.hasher.hash_one(tasks[p as usize].id.as_str())
+                index.hasher.hash_one(tasks[p as usize].id())
             });
         }
         index
@@ -179,7 +203,7 @@ impl TaskIndex {
     pub fn find(&self, tasks: &[Task], id: &str) -> Option<usize> {
         let hash = self.hasher.hash_one(id);
         self.positions
-            .find(hash, |&p| tasks[p as usize].id == id)
+            .find(hash, |&p| tasks[p as usize].id() == id)
             .map(|&p| p as usize)
     }
 }

@@ -34,10 +34,10 @@ pub fn priority_rank(priority: &str) -> u8 {
 }
 
 /// The key a task shows: its tracker's (`SUP-12`), else the start of its id.
-pub fn display_key(external_key: Option<&str>, id: &str) -> String {
+pub fn display_key<'a>(external_key: Option<&'a str>, id: &'a str) -> &'a str {
     match external_key {
-        Some(key) => key.to_owned(),
-        None => id.chars().take(8).collect(),
+        Some(key) => key,
+        None => id.char_indices().nth(8).map_or(id, |(end, _)| &id[..end]),
     }
 }
 

@@ -11,6 +11,7 @@ use uuid::Uuid;
 use super::model::{Task, Workspace};
 use super::parse::{parse_color, parse_git, parse_timestamp};
 use super::shared::Shared;
+use super::task_text::{TaskText, TextField};
 use crate::outbox::{Command, Entry};
 
 /// Lays the task commands of `overlay` over `tasks`.
@@ -21,7 +22,7 @@ pub(super) fn overlay_tasks(tasks: &mut Vec<Task>, overlay: &[Entry]) {
     let mut position: HashMap<String, usize> = tasks
         .iter()
         .enumerate()
-        .map(|(i, t)| (t.id.clone(), i))
+        .map(|(i, t)| (t.id().to_owned(), i))
         .collect();
     let mut deleted = Vec::new();
     for entry in overlay {
@@ -49,7 +50,7 @@ pub(super) fn overlay_tasks(tasks: &mut Vec<Task>, overlay: &[Entry]) {
             _ => {}
         }
     }
-    tasks.retain(|t| !deleted.contains(&t.id));
+    tasks.retain(|t| !deleted.iter().any(|d| d == t.id()));
 }
 
 /// A task created here, before its fields are laid over it.
@@ -57,21 +58,16 @@ fn new_task(id: Uuid) -> Task {
     let id = id.to_string();
     Task {
         // The server gives it its key (`ACME-18`); until then it is new.
-        key: "new".to_owned(),
-        id,
+        text: TaskText::new([Some(&id), Some("new"), Some(""), None, None, None]),
         organization_id: Shared::default(),
         repository_id: None,
-        title: String::new(),
-        description: None,
         status: "Todo".into(),
         status_color: None,
         priority: "none".into(),
         assignee_id: None,
         assignee_name: None,
-        branch: None,
         labels: Vec::new(),
         due_date: None,
-        external_url: None,
         provider: None,
         pending: true,
     }
@@ -139,10 +135,10 @@ fn patch_task(task: &mut Task, fields: &Map<String, Value>) {
         task.organization_id = v.into();
     }
     if let Some(Some(v)) = text_field(fields, "title") {
-        task.title = v;
+        task.text.set(TextField::Title, Some(&v));
     }
     if let Some(v) = text_field(fields, "description") {
-        task.description = v;
+        task.text.set(TextField::Description, v.as_deref());
     }
     if let Some(Some(v)) = text_field(fields, "status") {
         task.status = v.into();
@@ -154,13 +150,13 @@ fn patch_task(task: &mut Task, fields: &Map<String, Value>) {
         task.priority = v.into();
     }
     if let Some(v) = text_field(fields, "assignee_id") {
-        task.assignee_id = v;
+        task.assignee_id = v.map(Shared::from);
     }
     if let Some(v) = text_field(fields, "repository_id") {
         task.repository_id = v.map(Shared::from);
     }
     if let Some(v) = text_field(fields, "branch") {
-        task.branch = v;
+        task.text.set(TextField::Branch, v.as_deref());
     }
     if let Some(v) = text_field(fields, "due_date") {
         task.due_date = v.map(Shared::from);

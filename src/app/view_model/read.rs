@@ -14,6 +14,7 @@ use super::order::{self, display_key, order_key};
 use super::overlay::{overlay_tasks, overlay_workspaces};
 use super::parse::{parse_color, parse_git, parse_timestamp};
 use super::shared::{Interner, Shared};
+use super::task_text::TaskText;
 use crate::gitlink::urls;
 use crate::outbox;
 use crate::store::StoreError;
@@ -151,10 +152,10 @@ impl ViewModel {
         let mut names: HashMap<&str, Shared> = HashMap::new();
         for task in &mut tasks {
             task.assignee_name = task.assignee_id.as_ref().and_then(|id| {
-                let person = self.people.get(id)?;
+                let person = self.people.get(id.as_str())?;
                 Some(
                     names
-                        .entry(id)
+                        .entry(id.as_str())
                         .or_insert_with(|| Shared::from(person.name.as_str()))
                         .clone(),
                 )
@@ -163,7 +164,7 @@ impl ViewModel {
         tasks.sort_by_cached_key(|t| {
             (
                 t.organization_id.clone(),
-                order_key(&t.status, &t.priority, &t.key),
+                order_key(&t.status, &t.priority, t.key()),
             )
         });
         self.tasks = tasks;
@@ -207,26 +208,29 @@ impl ViewModel {
 
 /// A task as [`TASK_COLUMNS`] reads it, with the text tasks share from `interner`.
 fn task_row(r: &SqlRow<'_>, interner: &mut Interner) -> rusqlite::Result<Task> {
-    let id: String = r.get(0)?;
-    let external_key: Option<String> = r.get(9)?;
+    let id = r.get_ref(0)?.as_str()?;
+    let external_key = r.get_ref(9)?.as_str_or_null()?;
     let labels: String = r.get(12)?;
+    let text = TaskText::new([
+        Some(id),
+        Some(&display_key(external_key, id)),
+        Some(r.get_ref(3)?.as_str()?),
+        r.get_ref(11)?.as_str_or_null()?,
+        r.get_ref(10)?.as_str_or_null()?,
+        r.get_ref(4)?.as_str_or_null()?,
+    ]);
     Ok(Task {
-        key: display_key(external_key.as_deref(), &id),
-        id,
+        text,
         organization_id: interner.get(r.get_ref(1)?.as_str()?),
         repository_id: interner.get_owned(r.get(2)?),
-        title: r.get(3)?,
-        description: r.get(4)?,
         status: interner.get(r.get_ref(5)?.as_str()?),
         status_color: r
             .get::<_, Option<String>>(6)?
             .as_deref()
             .and_then(parse_color),
         priority: interner.get(r.get_ref(7)?.as_str()?),
-        assignee_id: r.get(8)?,
+        assignee_id: interner.get_owned(r.get(8)?),
         assignee_name: None,
-        external_url: r.get(10)?,
-        branch: r.get(11)?,
         labels: serde_json::from_str::<Vec<String>>(&labels)
             .unwrap_or_default()
             .into_iter()

@@ -166,10 +166,10 @@ impl SearchText {
             .iter()
             .filter_map(|&w| vm.workspaces[w].branch.as_deref());
         let parts = [
-            task.key.as_str(),
-            &task.title,
+            task.key(),
+            &task.title(),
             task.assignee_name.as_deref().unwrap_or(""),
-            task.branch.as_deref().unwrap_or(""),
+            task.branch().unwrap_or(""),
         ];
         for (n, part) in parts.into_iter().chain(branches).enumerate() {
             if n > 0 {

@@ -61,7 +61,7 @@ fn sign_in_switch_organization_search_and_sign_out() {
                 })
                 .expect("the second organization has tasks");
         assert_eq!(task.organization_id, second.id);
-        format!("{}  {}", task.key, task.title)
+        format!("{}  {}", task.key(), task.title())
     };
     window.get_by_label(&first_row);
     wait_for(&mut window, "the choice to be remembered", |_| {
@@ -80,7 +80,7 @@ fn sign_in_switch_organization_search_and_sign_out() {
             .rows
             .iter()
             .filter_map(|r| match r {
-                superset::app::view_model::Row::Task(i) => Some(c.vm.tasks[*i].title.as_str()),
+                superset::app::view_model::Row::Task(i) => Some(c.vm.tasks[*i].title()),
                 _ => None,
             })
             .collect();
@@ -99,7 +99,7 @@ fn sign_in_switch_organization_search_and_sign_out() {
     let first_match = {
         let c = &window.state().controller;
         c.ui.tree.rows.iter().find_map(|r| match r {
-            superset::app::view_model::Row::Task(i) => Some(c.vm.tasks[*i].id.clone()),
+            superset::app::view_model::Row::Task(i) => Some(c.vm.tasks[*i].id().to_owned()),
             _ => None,
         })
     };

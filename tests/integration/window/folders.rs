@@ -171,8 +171,8 @@ fn link_folders_in_every_url_form_then_start_work() {
         .vm
         .task(&task.id.to_string())
         .unwrap()
-        .key
-        .clone();
+        .key()
+        .to_owned();
     type_into(&mut window, "Search", &key);
     let row = format!("{key}  {}", task.title);
     click(&mut window, &row);
@@ -208,9 +208,9 @@ fn link_folders_in_every_url_form_then_start_work() {
         .unwrap()
         .clone();
     let branch = superset::workspaces::start::branch_for(
-        &task_shown.key,
-        &task_shown.title,
-        task_shown.branch.as_deref(),
+        &task_shown.key(),
+        &task_shown.title(),
+        task_shown.branch(),
     );
     // The clone's own checkout is not switched: the branch has a worktree of its own beside it.
     assert_ne!(repo.head().unwrap().shorthand().ok(), Some(branch.as_str()));

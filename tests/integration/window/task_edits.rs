@@ -19,20 +19,20 @@ use crate::desktop::support::Setup;
 /// The task titled `title` as the window shows it.
 pub fn shown(window: &Window, title: &str) -> Option<Task> {
     let c = &window.state().controller;
-    c.vm.tasks.iter().find(|t| t.title == title).cloned()
+    c.vm.tasks.iter().find(|t| t.title() == title).cloned()
 }
 
 /// Finds `task` with the search box and opens it in the detail panel.
 pub fn open_task(window: &mut Window, task: &Task) {
     window.state_mut().controller.ui.filters.search.clear();
-    type_into(window, "Search", &task.title);
-    click(window, &format!("{}  {}", task.key, task.title));
+    type_into(window, "Search", &task.title());
+    click(window, &format!("{}  {}", task.key(), task.title()));
 }
 
 /// Whether the tree has a row labelled `key  title`.
 fn row_shown(window: &Window, task: &Task) -> bool {
     window
-        .query_by_role_and_label(Role::ListItem, &format!("{}  {}", task.key, task.title))
+        .query_by_role_and_label(Role::ListItem, &format!("{}  {}", task.key(), task.title()))
         .is_some()
 }
 
@@ -83,11 +83,11 @@ fn a_task_created_from_the_keyboard_shows_at_once_and_is_confirmed_by_sync() {
     });
     let pending = shown(&window, "Write the release notes").unwrap();
     assert!(pending.pending, "shown before the server answered");
-    assert_eq!(pending.key, "new");
+    assert_eq!(pending.key(), "new");
     assert_eq!(pending.organization_id, organization);
     assert_eq!(
         window.state().controller.ui.selected_task,
-        Some(pending.id.clone())
+        Some(pending.id().to_owned())
     );
     assert!(window.query_all_by_label("saving…").count() >= 1);
 
@@ -102,15 +102,15 @@ fn a_task_created_from_the_keyboard_shows_at_once_and_is_confirmed_by_sync() {
         shown(w, "Write the release notes").is_some_and(|t| !t.pending)
     });
     let confirmed = shown(&window, "Write the release notes").unwrap();
-    assert_eq!(confirmed.id, pending.id);
-    let (prefix, number) = confirmed.key.rsplit_once('-').expect("a key like ACME-17");
+    assert_eq!(confirmed.id(), pending.id());
+    let (prefix, number) = confirmed.key().rsplit_once('-').expect("a key like ACME-17");
     assert!(
         prefix
             .chars()
             .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
             && number.parse::<u32>().is_ok(),
         "{}",
-        confirmed.key
+        confirmed.key()
     );
     assert_eq!(
         sql::<i64>(profile.path(), "SELECT count(*) FROM outbox"),
@@ -159,7 +159,7 @@ fn status_priority_and_assignee_change_in_place_and_a_delete_can_be_undone() {
     click(&mut window, "Assign to me");
     wait_for(&mut window, "priority and assignee shown", |w| {
         shown(w, "Edited in place")
-            .is_some_and(|t| t.priority == "urgent" && t.assignee_id == Some(user.id.to_string()))
+            .is_some_and(|t| t.priority == "urgent" && t.assignee_id.as_deref() == Some(user.id.to_string().as_str()))
     });
 
     let pg = runtime.block_on(setup.sql());
@@ -220,7 +220,7 @@ fn status_priority_and_assignee_change_in_place_and_a_delete_can_be_undone() {
     wait_for(&mut window, "the task to go", |w| {
         shown(w, "Edited in place, renamed").is_none()
     });
-    window.get_by_label_contains(&format!("Deleted {}", task.key));
+    window.get_by_label_contains(&format!("Deleted {}", task.key()));
     wait_for(&mut window, "the delete to reach Postgres", |_| {
         row().get::<_, bool>(3)
     });

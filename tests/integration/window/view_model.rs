@@ -227,8 +227,8 @@ fn outline(vm: &ViewModel, organization: &str, filters: &Filters) -> String {
                 let t = &vm.tasks[i];
                 format!(
                     "  {} {} [{}] {}{}",
-                    t.key,
-                    t.title,
+                    t.key(),
+                    t.title(),
                     t.priority,
                     t.assignee_name.as_deref().unwrap_or("unassigned"),
                     if t.pending { " (saving)" } else { "" }
@@ -390,8 +390,8 @@ fn the_first_screen_is_the_start_of_the_full_list() {
     let keys = |vm: &ViewModel| -> Vec<String> {
         vm.tasks
             .iter()
-            .filter(|t| t.organization_id == ORG_A && t.key != "new")
-            .map(|t| t.key.clone())
+            .filter(|t| t.organization_id == ORG_A && t.key() != "new")
+            .map(|t| t.key().to_owned())
             .collect()
     };
     assert_eq!(keys(&first), ["ACM-9", "ACM-10", "ACM-2", "ACM-3"]);
@@ -420,8 +420,8 @@ fn the_first_screen_is_the_start_of_the_full_list_with_dashed_keys() {
     let keys = |vm: &ViewModel| -> Vec<String> {
         vm.tasks
             .iter()
-            .filter(|t| t.organization_id == ORG_A && t.key != "new")
-            .map(|t| t.key.clone())
+            .filter(|t| t.organization_id == ORG_A && t.key() != "new")
+            .map(|t| t.key().to_owned())
             .collect()
     };
     let all = keys(&full);
@@ -440,8 +440,8 @@ fn the_first_screen_is_the_start_of_the_full_list_with_dashed_keys() {
     let todo: Vec<&str> = full
         .tasks
         .iter()
-        .filter(|t| t.title == "dashed")
-        .map(|t| t.key.as_str())
+        .filter(|t| t.title() == "dashed")
+        .map(|t| t.key())
         .collect();
     assert_eq!(todo, ["MY-9", "MY-TEAM-2", "MY-TEAM-10", "d4"]);
 }
