@@ -24,10 +24,7 @@ impl Controller {
                 mode,
             } => {
                 let Some(me) = self.me.clone() else { return };
-                let key = self
-                    .vm
-                    .task(&task_id)
-                    .map_or("the task", |t| t.key());
+                let key = self.vm.task(&task_id).map_or("the task", |t| t.key());
                 self.ui.busy = Some(format!("Starting work on {key}…"));
                 self.background(move || {
                     Finished::WorkStarted(store::open(&db).map_err(WorkError::from).and_then(

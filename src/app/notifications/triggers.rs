@@ -158,7 +158,7 @@ fn started(vm: &ViewModel, before: &Snapshot, me: &str) -> Vec<Notification> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::view_model::{Shared, Task, TaskIndex, TaskText, Workspace};
+    use crate::app::view_model::{Labels, Shared, Task, TaskIndex, TaskText, Workspace};
 
     fn task(id: &str, assignee: Option<&str>) -> Task {
         let (key, title) = (format!("K-{id}"), format!("Task {id}"));
@@ -171,7 +171,7 @@ mod tests {
             priority: "none".into(),
             assignee_id: assignee.map(Shared::from),
             assignee_name: None,
-            labels: Vec::new(),
+            labels: Labels::default(),
             due_date: None,
             provider: None,
             pending: false,

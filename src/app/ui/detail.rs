@@ -113,7 +113,7 @@ fn start_work_ui(
         })
         .response
         .labelled_by(label.id);
-    let branch = branch_for(&task.key(), &task.title(), task.branch());
+    let branch = branch_for(task.key(), task.title(), task.branch());
     let shown = egui::Label::new(RichText::new(format!("branch {branch}")).monospace().weak());
     ui.add(shown.truncate()).on_hover_text(branch);
     ui.checkbox(&mut state.switch_checkout, "Switch this checkout instead")

@@ -51,8 +51,8 @@ pub fn shortcuts(
     }
     let selected = state.selected_task.as_ref().and_then(|id| vm.task(id));
     if let Some(task) = selected.filter(|t| edit && t.owner().is_none()) {
-        state.editor.follow(&task.id());
-        state.editor.title = Some(Draft::of(&task.title()));
+        state.editor.follow(task.id());
+        state.editor.title = Some(Draft::of(task.title()));
         state.detail_open = true;
         state.new_task = None;
     }

@@ -49,7 +49,7 @@ pub fn task_editor_ui(
     editor: &mut TaskEditor,
     actions: &mut Vec<Action>,
 ) {
-    editor.follow(&task.id());
+    editor.follow(task.id());
     header_ui(ui, task, actions);
     let owner = task.owner();
     match &owner {
@@ -120,7 +120,7 @@ fn title_ui(ui: &mut egui::Ui, task: &Task, editor: &mut TaskEditor, actions: &m
             )
             .on_hover_text("Click, or press E, to edit the title");
         if heading.clicked() {
-            editor.title = Some(Draft::of(&task.title()));
+            editor.title = Some(Draft::of(task.title()));
         }
         return;
     };
@@ -225,14 +225,14 @@ fn labels_row(ui: &mut egui::Ui, task: &Task, editor: &mut TaskEditor, actions: 
             );
             if response.lost_focus() && take_key(ui, egui::Key::Enter) {
                 let added = forms::parse_labels(&editor.new_label);
-                let mut labels = task.labels.clone();
+                let mut labels = task.labels.to_vec();
                 labels.extend(
                     added
                         .into_iter()
                         .filter(|l| !task.labels.iter().any(|known| known == l))
                         .map(Shared::from),
                 );
-                if labels != task.labels {
+                if labels[..] != task.labels[..] {
                     update(actions, task, "labels", json!(labels), json!(task.labels));
                 }
                 editor.new_label.clear();

@@ -98,7 +98,7 @@ pub fn task_row(
     let row = ui.max_rect();
     let response = ui.interact(
         row,
-        egui::Id::unique(("task-row", &task.id())),
+        egui::Id::unique(("task-row", task.id())),
         egui::Sense::click(),
     );
     response.widget_info(|| {
@@ -154,8 +154,8 @@ pub fn task_row(
             let muted = theme::muted(ui.visuals());
             let strong = ui.visuals().strong_text_color();
             Line::new()
-                .part(&task.key(), muted, FontId::monospace(13.0))
-                .part(&task.title(), strong, FontId::proportional(14.0))
+                .part(task.key(), muted, FontId::monospace(13.0))
+                .part(task.title(), strong, FontId::proportional(14.0))
                 .show(ui);
         });
     });

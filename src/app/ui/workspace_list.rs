@@ -29,7 +29,7 @@ pub fn workspaces_ui(
 ) {
     let dark = ui.visuals().dark_mode;
     let mut any = false;
-    for workspace in vm.workspaces_of(&task.id()) {
+    for workspace in vm.workspaces_of(task.id()) {
         any = true;
         ui.horizontal_wrapped(|ui| {
             avatar(ui, vm, avatars, &workspace.owner_id, &workspace.owner_name);

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use rusqlite::Connection;
 
 use super::choices::statuses_of;
-use super::model::{TaskConflict, TaskIndex, ViewModel};
+use super::model::{TaskConflict, TaskIndex, TaskWorkspaces, ViewModel};
 use super::rows::{self, Filters};
 use crate::outbox;
 use crate::store::StoreError;
@@ -92,16 +92,11 @@ impl ViewModel {
             }
         }
         self.task_index = TaskIndex::of(&self.tasks);
-        self.task_workspaces = self
-            .tasks
-            .iter()
-            .map(|t| {
-                self.workspaces_by_task
-                    .get(t.id())
-                    .cloned()
-                    .unwrap_or_default()
-            })
-            .collect();
+        self.task_workspaces = TaskWorkspaces::of(self.tasks.iter().map(|t| {
+            self.workspaces_by_task
+                .get(t.id())
+                .map_or(&[][..], Vec::as_slice)
+        }));
         for organization in self.organizations.clone() {
             let built = rows::build(self, Some(&organization.id), &Filters::default());
             self.organization_rows

@@ -24,8 +24,8 @@ pub use choices::DEFAULT_STATUSES;
 pub use load::Scope;
 pub use model::{
     LocalFolder, Organization, Person, PullRequest, Repository, Row, Status, Task, TaskConflict,
-    TaskIndex, ViewModel, Workspace,
+    TaskIndex, TaskWorkspaces, ViewModel, Workspace,
 };
 pub use presence::presence_text;
-pub use shared::Shared;
+pub use shared::{Labels, Shared};
 pub use task_text::{TaskText, TextField};

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use time::OffsetDateTime;
 
-use super::shared::Shared;
+use super::shared::{Labels, Shared};
 use super::task_text::{TaskText, TextField};
 use crate::gitlink::local::GitState;
 
@@ -115,7 +115,7 @@ pub struct Task {
     pub priority: Shared,
     pub assignee_id: Option<Shared>,
     pub assignee_name: Option<Shared>,
-    pub labels: Vec<Shared>,
+    pub labels: Labels,
     pub due_date: Option<Shared>,
     /// The tracker the task comes from (`linear`), which owns its fields; `None` when it was
     /// created in Superset.
@@ -221,6 +221,41 @@ impl PartialEq for TaskIndex {
     }
 }
 
+/// Each task's workspaces, by the task's position in a list of tasks: one list of workspace
+/// indexes and where each task's part of it starts, rather than a `Vec` for every task.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TaskWorkspaces {
+    /// `starts[i]..starts[i + 1]` is task `i`'s part of `workspaces`.
+    starts: Vec<u32>,
+    workspaces: Vec<u32>,
+}
+
+impl TaskWorkspaces {
+    /// The lists of `tasks`, in order: each task's workspace indexes.
+    pub fn of<'a>(tasks: impl IntoIterator<Item = &'a [usize]>) -> Self {
+        let mut lists = Self {
+            starts: vec![0],
+            workspaces: Vec::new(),
+        };
+        for workspaces in tasks {
+            lists
+                .workspaces
+                .extend(workspaces.iter().map(|&w| w as u32));
+            lists.starts.push(lists.workspaces.len() as u32);
+        }
+        lists
+    }
+
+    /// The workspaces (indexes) of the task at `task`; none for a task past the end.
+    pub fn of_task(&self, task: usize) -> impl Iterator<Item = usize> + '_ {
+        let range = match (self.starts.get(task), self.starts.get(task + 1)) {
+            (Some(&start), Some(&end)) => start as usize..end as usize,
+            _ => 0..0,
+        };
+        self.workspaces[range].iter().map(|&w| w as usize)
+    }
+}
+
 /// Everything the window shows, for every organization of the user.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ViewModel {
@@ -237,8 +272,8 @@ pub struct ViewModel {
     pub workspaces_by_task: HashMap<String, Vec<usize>>,
     /// Task id → index in `tasks`.
     pub task_index: TaskIndex,
-    /// Parallel to `tasks`: each task's workspaces (indexes into `workspaces`).
-    pub task_workspaces: Vec<Vec<usize>>,
+    /// Each task's workspaces (indexes into `workspaces`), by the task's index.
+    pub task_workspaces: TaskWorkspaces,
     /// Each organization's task tree without search or filters, built with the model so that
     /// switching organization costs nothing.
     pub organization_rows: HashMap<String, Arc<Vec<Row>>>,

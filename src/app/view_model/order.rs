@@ -73,7 +73,7 @@ pub fn register(conn: &Connection) -> rusqlite::Result<()> {
             let external_key: Option<String> = ctx.get(2)?;
             let id: String = ctx.get(3)?;
             let key = display_key(external_key.as_deref(), &id);
-            Ok(order_key(&status, &priority, &key))
+            Ok(order_key(&status, &priority, key))
         },
     )
 }

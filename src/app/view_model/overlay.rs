@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::model::{Task, Workspace};
 use super::parse::{parse_color, parse_git, parse_timestamp};
-use super::shared::Shared;
+use super::shared::{Labels, Shared};
 use super::task_text::{TaskText, TextField};
 use crate::outbox::{Command, Entry};
 
@@ -66,7 +66,7 @@ fn new_task(id: Uuid) -> Task {
         priority: "none".into(),
         assignee_id: None,
         assignee_name: None,
-        labels: Vec::new(),
+        labels: Labels::default(),
         due_date: None,
         provider: None,
         pending: true,

@@ -13,7 +13,7 @@ use super::model::{
 use super::order::{self, display_key, order_key};
 use super::overlay::{overlay_tasks, overlay_workspaces};
 use super::parse::{parse_color, parse_git, parse_timestamp};
-use super::shared::{Interner, Shared};
+use super::shared::{Interner, Labels, Shared};
 use super::task_text::TaskText;
 use crate::gitlink::urls;
 use crate::outbox;
@@ -167,6 +167,7 @@ impl ViewModel {
                 order_key(&t.status, &t.priority, t.key()),
             )
         });
+        tasks.shrink_to_fit();
         self.tasks = tasks;
         Ok(())
     }
@@ -206,40 +207,53 @@ impl ViewModel {
     }
 }
 
-/// A task as [`TASK_COLUMNS`] reads it, with the text tasks share from `interner`.
+/// A task as [`TASK_COLUMNS`] reads it, with the text tasks share from `interner`. The row's
+/// text is read in place: the only allocations are the task's own text and new shared values.
 fn task_row(r: &SqlRow<'_>, interner: &mut Interner) -> rusqlite::Result<Task> {
-    let id = r.get_ref(0)?.as_str()?;
-    let external_key = r.get_ref(9)?.as_str_or_null()?;
-    let labels: String = r.get(12)?;
-    let text = TaskText::new([
-        Some(id),
-        Some(&display_key(external_key, id)),
-        Some(r.get_ref(3)?.as_str()?),
-        r.get_ref(11)?.as_str_or_null()?,
-        r.get_ref(10)?.as_str_or_null()?,
-        r.get_ref(4)?.as_str_or_null()?,
-    ]);
+    let text = |i| text_at(r, i);
+    let optional = |i| optional_text_at(r, i);
+    let id = text(0)?;
     Ok(Task {
-        text,
-        organization_id: interner.get(r.get_ref(1)?.as_str()?),
-        repository_id: interner.get_owned(r.get(2)?),
-        status: interner.get(r.get_ref(5)?.as_str()?),
-        status_color: r
-            .get::<_, Option<String>>(6)?
-            .as_deref()
-            .and_then(parse_color),
-        priority: interner.get(r.get_ref(7)?.as_str()?),
-        assignee_id: interner.get_owned(r.get(8)?),
+        text: TaskText::new([
+            Some(id),
+            Some(display_key(optional(9)?, id)),
+            Some(text(3)?),
+            optional(11)?,
+            optional(10)?,
+            optional(4)?,
+        ]),
+        organization_id: interner.get(text(1)?),
+        repository_id: interner.get_optional(optional(2)?),
+        status: interner.get(text(5)?),
+        status_color: optional(6)?.and_then(parse_color),
+        priority: interner.get(text(7)?),
+        assignee_id: interner.get_optional(optional(8)?),
         assignee_name: None,
-        labels: serde_json::from_str::<Vec<String>>(&labels)
-            .unwrap_or_default()
-            .into_iter()
-            .map(|label| interner.get(&label))
-            .collect(),
-        due_date: interner.get_owned(r.get(13)?),
-        provider: interner.get_owned(r.get(14)?),
+        labels: labels(interner, text(12)?),
+        due_date: interner.get_optional(optional(13)?),
+        provider: interner.get_optional(optional(14)?),
         pending: false,
     })
+}
+
+fn text_at<'r>(r: &'r SqlRow<'_>, column: usize) -> rusqlite::Result<&'r str> {
+    Ok(r.get_ref(column)?.as_str()?)
+}
+
+fn optional_text_at<'r>(r: &'r SqlRow<'_>, column: usize) -> rusqlite::Result<Option<&'r str>> {
+    Ok(r.get_ref(column)?.as_str_or_null()?)
+}
+
+/// The labels of a task's JSON array (`["bug","ui"]`), read in place unless one is escaped;
+/// none when the array is malformed.
+fn labels(interner: &mut Interner, json: &str) -> Labels {
+    match serde_json::from_str::<Vec<&str>>(json) {
+        Ok(names) => interner.labels(names),
+        Err(_) => {
+            let names = serde_json::from_str::<Vec<String>>(json).unwrap_or_default();
+            interner.labels(names.iter().map(String::as_str))
+        }
+    }
 }
 
 fn workspace_row(r: &SqlRow<'_>) -> rusqlite::Result<Workspace> {

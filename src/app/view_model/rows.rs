@@ -87,9 +87,9 @@ pub fn build(vm: &ViewModel, organization: Option<&str>, filters: &Filters) -> V
         if filters.assigned_to_me && (me.is_none() || task.assignee_id.as_deref() != me) {
             continue;
         }
-        let workspaces: Vec<usize> = vm.task_workspaces[i]
-            .iter()
-            .copied()
+        let workspaces: Vec<usize> = vm
+            .task_workspaces
+            .of_task(i)
             .filter(|&w| filters.show_archived || !vm.workspaces[w].archived())
             .collect();
         if filters.mine
@@ -162,12 +162,13 @@ impl SearchText {
     fn of(&mut self, vm: &ViewModel, task_index: usize) -> &str {
         let task = &vm.tasks[task_index];
         self.text.clear();
-        let branches = vm.task_workspaces[task_index]
-            .iter()
-            .filter_map(|&w| vm.workspaces[w].branch.as_deref());
+        let branches = vm
+            .task_workspaces
+            .of_task(task_index)
+            .filter_map(|w| vm.workspaces[w].branch.as_deref());
         let parts = [
             task.key(),
-            &task.title(),
+            task.title(),
             task.assignee_name.as_deref().unwrap_or(""),
             task.branch().unwrap_or(""),
         ];

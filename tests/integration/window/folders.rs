@@ -208,8 +208,8 @@ fn link_folders_in_every_url_form_then_start_work() {
         .unwrap()
         .clone();
     let branch = superset::workspaces::start::branch_for(
-        &task_shown.key(),
-        &task_shown.title(),
+        task_shown.key(),
+        task_shown.title(),
         task_shown.branch(),
     );
     // The clone's own checkout is not switched: the branch has a worktree of its own beside it.

@@ -23,9 +23,11 @@ fn no_row_is_cut_at_760_1280_or_1920_px() {
         let first = {
             let c = &window.state().controller;
             c.ui.tree.rows.iter().find_map(|r| match r {
-                superset::app::view_model::Row::Task(i) => {
-                    Some(format!("{}  {}", c.vm.tasks[*i].key(), c.vm.tasks[*i].title()))
-                }
+                superset::app::view_model::Row::Task(i) => Some(format!(
+                    "{}  {}",
+                    c.vm.tasks[*i].key(),
+                    c.vm.tasks[*i].title()
+                )),
                 _ => None,
             })
         };

@@ -75,7 +75,8 @@ fn each_trigger_notifies_once_never_for_the_backlog_or_my_own_changes() {
     );
     wait_live(&mut window);
     wait_for(&mut window, "the backlog", |w| {
-        shown(w, "Old news 3").is_some_and(|t| t.assignee_id.as_deref() == Some(me.id.to_string().as_str()))
+        shown(w, "Old news 3")
+            .is_some_and(|t| t.assignee_id.as_deref() == Some(me.id.to_string().as_str()))
     });
     window.run_steps(5);
     assert!(
@@ -120,8 +121,9 @@ fn each_trigger_notifies_once_never_for_the_backlog_or_my_own_changes() {
     open_task(&mut window, &task);
     click(&mut window, "Assign to me");
     wait_for(&mut window, "my assignment to be confirmed", |w| {
-        shown(w, "I take this")
-            .is_some_and(|t| !t.pending && t.assignee_id.as_deref() == Some(me.id.to_string().as_str()))
+        shown(w, "I take this").is_some_and(|t| {
+            !t.pending && t.assignee_id.as_deref() == Some(me.id.to_string().as_str())
+        })
     });
     window.run_steps(5);
     assert_eq!(recorder.titles().len(), 1, "{:?}", recorder.titles());
@@ -201,7 +203,8 @@ fn each_trigger_notifies_once_never_for_the_backlog_or_my_own_changes() {
         json!({"assignee_id": me.id}),
     ));
     wait_for(&mut window, "the quiet assignment", |w| {
-        shown(w, "Quietly yours").is_some_and(|t| t.assignee_id.as_deref() == Some(me.id.to_string().as_str()))
+        shown(w, "Quietly yours")
+            .is_some_and(|t| t.assignee_id.as_deref() == Some(me.id.to_string().as_str()))
     });
     window.run_steps(5);
     assert_eq!(recorder.titles().len(), 3, "{:?}", recorder.titles());

@@ -25,7 +25,7 @@ pub fn shown(window: &Window, title: &str) -> Option<Task> {
 /// Finds `task` with the search box and opens it in the detail panel.
 pub fn open_task(window: &mut Window, task: &Task) {
     window.state_mut().controller.ui.filters.search.clear();
-    type_into(window, "Search", &task.title());
+    type_into(window, "Search", task.title());
     click(window, &format!("{}  {}", task.key(), task.title()));
 }
 
@@ -103,7 +103,10 @@ fn a_task_created_from_the_keyboard_shows_at_once_and_is_confirmed_by_sync() {
     });
     let confirmed = shown(&window, "Write the release notes").unwrap();
     assert_eq!(confirmed.id(), pending.id());
-    let (prefix, number) = confirmed.key().rsplit_once('-').expect("a key like ACME-17");
+    let (prefix, number) = confirmed
+        .key()
+        .rsplit_once('-')
+        .expect("a key like ACME-17");
     assert!(
         prefix
             .chars()
@@ -158,8 +161,9 @@ fn status_priority_and_assignee_change_in_place_and_a_delete_can_be_undone() {
     choose(&mut window, "Priority", "urgent");
     click(&mut window, "Assign to me");
     wait_for(&mut window, "priority and assignee shown", |w| {
-        shown(w, "Edited in place")
-            .is_some_and(|t| t.priority == "urgent" && t.assignee_id.as_deref() == Some(user.id.to_string().as_str()))
+        shown(w, "Edited in place").is_some_and(|t| {
+            t.priority == "urgent" && t.assignee_id.as_deref() == Some(user.id.to_string().as_str())
+        })
     });
 
     let pg = runtime.block_on(setup.sql());
