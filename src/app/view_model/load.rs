@@ -82,21 +82,8 @@ impl ViewModel {
 
     /// Per-task workspace lists, and each organization's rows and statuses.
     fn index(&mut self) {
-        self.workspaces_by_task.clear();
-        for (i, workspace) in self.workspaces.iter().enumerate() {
-            if let Some(task) = &workspace.task_id {
-                self.workspaces_by_task
-                    .entry(task.clone())
-                    .or_default()
-                    .push(i);
-            }
-        }
         self.task_index = TaskIndex::of(&self.tasks);
-        self.task_workspaces = TaskWorkspaces::of(self.tasks.iter().map(|t| {
-            self.workspaces_by_task
-                .get(t.id())
-                .map_or(&[][..], Vec::as_slice)
-        }));
+        self.task_workspaces = TaskWorkspaces::of(&self.tasks, &self.task_index, &self.workspaces);
         for organization in self.organizations.clone() {
             let built = rows::build(self, Some(&organization.id), &Filters::default());
             self.organization_rows

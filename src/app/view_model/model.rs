@@ -231,19 +231,24 @@ pub struct TaskWorkspaces {
 }
 
 impl TaskWorkspaces {
-    /// The lists of `tasks`, in order: each task's workspace indexes.
-    pub fn of<'a>(tasks: impl IntoIterator<Item = &'a [usize]>) -> Self {
-        let mut lists = Self {
-            starts: vec![0],
-            workspaces: Vec::new(),
-        };
-        for workspaces in tasks {
-            lists
-                .workspaces
-                .extend(workspaces.iter().map(|&w| w as u32));
-            lists.starts.push(lists.workspaces.len() as u32);
+    /// Each of `tasks`' workspaces among `workspaces`, in their order; `index` is `tasks`' own.
+    pub fn of(tasks: &[Task], index: &TaskIndex, workspaces: &[Workspace]) -> Self {
+        let mut owned: Vec<(usize, u32)> = workspaces
+            .iter()
+            .enumerate()
+            .filter_map(|(w, workspace)| {
+                let task = index.find(tasks, workspace.task_id.as_deref()?)?;
+                Some((task, w as u32))
+            })
+            .collect();
+        // Stable: each task's workspaces keep their order.
+        owned.sort_by_key(|&(task, _)| task);
+        Self {
+            starts: (0..=tasks.len())
+                .map(|t| owned.partition_point(|&(task, _)| task < t) as u32)
+                .collect(),
+            workspaces: owned.into_iter().map(|(_, w)| w).collect(),
         }
-        lists
     }
 
     /// The workspaces (indexes) of the task at `task`; none for a task past the end.
@@ -269,7 +274,6 @@ pub struct ViewModel {
     pub tasks: Vec<Task>,
     /// Archived ones too; sorted by most recent activity.
     pub workspaces: Vec<Workspace>,
-    pub workspaces_by_task: HashMap<String, Vec<usize>>,
     /// Task id → index in `tasks`.
     pub task_index: TaskIndex,
     /// Each task's workspaces (indexes into `workspaces`), by the task's index.
@@ -304,10 +308,10 @@ impl ViewModel {
 
     /// The workspaces of a task, most recently active first.
     pub fn workspaces_of(&self, task_id: &str) -> impl Iterator<Item = &Workspace> {
-        self.workspaces_by_task
-            .get(task_id)
+        self.task_index
+            .find(&self.tasks, task_id)
             .into_iter()
-            .flatten()
-            .map(|&i| &self.workspaces[i])
+            .flat_map(|task| self.task_workspaces.of_task(task))
+            .map(|w| &self.workspaces[w])
     }
 }

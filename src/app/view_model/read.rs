@@ -13,7 +13,7 @@ use super::model::{
 use super::order::{self, display_key, order_key};
 use super::overlay::{overlay_tasks, overlay_workspaces};
 use super::parse::{parse_color, parse_git, parse_timestamp};
-use super::shared::{Interner, Labels, Shared};
+use super::shared::{Interner, Labels};
 use super::task_text::TaskText;
 use crate::gitlink::urls;
 use crate::outbox;
@@ -149,17 +149,12 @@ impl ViewModel {
                 .collect::<Result<Vec<_>, _>>()?,
         };
         overlay_tasks(&mut tasks, overlay);
-        let mut names: HashMap<&str, Shared> = HashMap::new();
         for task in &mut tasks {
-            task.assignee_name = task.assignee_id.as_ref().and_then(|id| {
-                let person = self.people.get(id.as_str())?;
-                Some(
-                    names
-                        .entry(id.as_str())
-                        .or_insert_with(|| Shared::from(person.name.as_str()))
-                        .clone(),
-                )
-            });
+            let person = task
+                .assignee_id
+                .as_ref()
+                .and_then(|id| self.people.get(id.as_str()));
+            task.assignee_name = person.map(|person| interner.get(&person.name));
         }
         tasks.sort_by_cached_key(|t| {
             (

@@ -169,6 +169,8 @@ impl serde::Serialize for Labels {
 pub struct Interner {
     known: HashSet<Shared>,
     label_sets: HashSet<Labels>,
+    /// The labels being looked up, reused from one task to the next.
+    scratch: Vec<Shared>,
 }
 
 impl Interner {
@@ -187,12 +189,18 @@ impl Interner {
 
     /// The labels `names`, in their order.
     pub fn labels<'a>(&mut self, names: impl IntoIterator<Item = &'a str>) -> Labels {
-        let labels: Vec<Shared> = names.into_iter().map(|name| self.get(name)).collect();
-        if let Some(known) = self.label_sets.get(labels.as_slice()) {
-            return known.clone();
-        }
-        let labels: Labels = labels.into_iter().collect();
-        self.label_sets.insert(labels.clone());
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.extend(names.into_iter().map(|name| self.get(name)));
+        let labels = match self.label_sets.get(scratch.as_slice()) {
+            Some(known) => known.clone(),
+            None => {
+                let new: Labels = scratch.iter().cloned().collect();
+                self.label_sets.insert(new.clone());
+                new
+            }
+        };
+        scratch.clear();
+        self.scratch = scratch;
         labels
     }
 }

@@ -31,7 +31,7 @@ const ORDER: [TextField; FIELDS] = [
 ];
 
 /// A task's text fields, each present or absent (an empty branch is not a missing one).
-#[derive(Clone, Default, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct TaskText {
     text: Box<str>,
     /// Where each field but the last ends in `text`; the last ends with it.
