@@ -62,6 +62,16 @@ impl Lab {
         Ok(Self { cluster, scratch })
     }
 
+    /// The cluster's server process, while it runs.
+    pub fn postmaster_pid(&self) -> Option<u32> {
+        self.cluster.server_pid()
+    }
+
+    /// One of the cluster's installation's programs (see [`LocalCluster::program`]).
+    pub fn program(&self, name: &str) -> PathBuf {
+        self.cluster.program(name)
+    }
+
     pub fn admin_url(&self) -> String {
         self.cluster.url("postgres")
     }

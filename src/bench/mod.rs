@@ -15,6 +15,7 @@
 mod app;
 pub mod client;
 mod context;
+mod cpu;
 mod desktop;
 pub mod env;
 mod flood;

@@ -8,6 +8,7 @@ use tokio::sync::{mpsc, watch};
 
 use super::client::{self, Decoded, Position};
 use super::context::{Bench, pinned_tasks, seed_team};
+use super::cpu::CpuMeter;
 use super::env::{Database, sync_config};
 use super::report::{Figure, Target, Unit, millis, percentile, thousands};
 use crate::server::{db, seed};
@@ -27,11 +28,17 @@ pub(crate) async fn large_shape(bench: &Bench<'_>) -> anyhow::Result<Vec<Figure>
     let database = bench.database("bench_serve").await?;
     let result = async {
         load_tasks(&database, rows).await?;
-        let copy = copy_floor(&database).await?;
+        let postmaster = bench.lab.postmaster_pid();
+        let copy = copy_floor(&database, postmaster).await?;
         let server = bench
             .start_server(sync_config(bench.lab, &database))
             .await?;
-        let result = measure_large(&server.base_url, rows, copy, bench.lab.root()).await;
+        let floors = Floors {
+            copy,
+            postmaster,
+            scratch: bench.lab.root(),
+        };
+        let result = measure_large(&server.base_url, rows, &floors).await;
         server.stop().await;
         result
     }
@@ -92,7 +99,7 @@ async fn load_tasks(database: &Database, rows: usize) -> anyhow::Result<()> {
 
 /// The fresh shape's floor: Postgres's own `COPY` of the rows the snapshot reads (every column
 /// as text), drained by a plain client — no service, no encoding.
-async fn copy_floor(database: &Database) -> anyhow::Result<Duration> {
+async fn copy_floor(database: &Database, postmaster: Option<u32>) -> anyhow::Result<Duration> {
     let client = db::connect(&database.url).await?;
     let columns: String = client
         .query_one(
@@ -103,6 +110,7 @@ async fn copy_floor(database: &Database) -> anyhow::Result<Duration> {
         )
         .await?
         .get(0);
+    let cpu = CpuMeter::start(postmaster);
     let started = Instant::now();
     let copy = client
         .copy_out(&format!("COPY (SELECT {columns} FROM tasks) TO STDOUT"))
@@ -119,25 +127,40 @@ async fn copy_floor(database: &Database) -> anyhow::Result<Duration> {
         elapsed.as_secs_f64(),
         bytes as f64 / 1e6
     );
+    if let Some(split) = cpu.split(elapsed) {
+        println!("    {split}");
+    }
     Ok(elapsed)
+}
+
+/// What the large shape's figures are compared with, and where to read and write.
+struct Floors<'a> {
+    /// Postgres's `COPY` of the rows, drained.
+    copy: Duration,
+    /// The cluster's server process, for the CPU split.
+    postmaster: Option<u32>,
+    scratch: &'a std::path::Path,
 }
 
 async fn measure_large(
     base: &str,
     rows: usize,
-    copy: Duration,
-    scratch: &std::path::Path,
+    floors: &Floors<'_>,
 ) -> anyhow::Result<Vec<Figure>> {
     let http = client::http(4)?;
+    let cpu = CpuMeter::start(floors.postmaster);
     let fresh = follow(&http, base, "table=tasks", true).await?;
     fresh.print("fresh shape (snapshot, then serve)");
+    if let Some(split) = cpu.split(fresh.total) {
+        println!("    {split}");
+    }
     let existing = follow(&http, base, "table=tasks", true).await?;
     existing.print("existing shape, second client");
     let again = follow(&http, base, "table=tasks", true).await?;
     again.print("existing shape, third client");
     let raw = follow(&http, base, "table=tasks", false).await?;
     raw.print("existing shape, HTTP only (bodies not decoded)");
-    let file = file_floor(&http, base, scratch).await?;
+    let file = file_floor(&http, base, floors.scratch).await?;
     for run in [&fresh, &existing, &again] {
         anyhow::ensure!(
             run.decoded.changes == rows,
@@ -157,7 +180,7 @@ async fn measure_large(
         Figure::against(
             format!("{label}-row shape, fresh: snapshot + serve"),
             fresh.total.as_secs_f64(),
-            copy.as_secs_f64(),
+            floors.copy.as_secs_f64(),
             Unit::Seconds,
             Target::AtMost(1.3),
         )

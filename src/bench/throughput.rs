@@ -22,6 +22,7 @@ use uuid::Uuid;
 
 use super::client::{self, Position};
 use super::context::{Bench, pinned_tasks, seed_team};
+use super::cpu::CpuMeter;
 use super::env::sync_config;
 use super::report::{Figure, Target, Unit, thousands};
 use crate::server::shapes::ShapeServiceConfig;
@@ -87,8 +88,8 @@ pub(crate) async fn changes(bench: &Bench<'_>) -> anyhow::Result<Vec<Figure>> {
             changes,
         };
         let (live_rate, positions) = run.live().await?;
-        let (catch_up_rate, decoding_rate) = run.catch_up(&positions).await?;
-        anyhow::Ok(vec![
+        let catch_up = run.catch_up(&positions).await?;
+        let mut figures = vec![
             Figure::new(
                 "changes/s, live writer → clients (PG + sync + HTTP)",
                 live_rate,
@@ -98,13 +99,23 @@ pub(crate) async fn changes(bench: &Bench<'_>) -> anyhow::Result<Vec<Figure>> {
             .anchor(ANCHOR),
             Figure::against(
                 "changes/s, backlog catch-up → clients (no writer)",
-                catch_up_rate,
-                decoding_rate,
+                catch_up.rate,
+                catch_up.floor,
                 Unit::PerSecond,
                 Target::AtLeast(0.7),
             )
             .anchor(ANCHOR),
-        ])
+        ];
+        figures.extend(catch_up.streamed.map(|streamed| {
+            Figure::against(
+                "changes/s, backlog → pg_recvlogical (info)",
+                streamed,
+                catch_up.floor,
+                Unit::PerSecond,
+                Target::None,
+            )
+        }));
+        anyhow::Ok(figures)
     }
     .await;
     bench.lab.drop_database(&database).await?;
@@ -174,9 +185,10 @@ impl Run<'_> {
         Ok((live_rate, positions))
     }
 
-    /// A backlog in the slot, replayed while nothing else runs; returns the catch-up rate.
-    /// The backlog's catch-up rate, and its floor: Postgres decoding the same backlog alone.
-    async fn catch_up(&self, positions: &[Arc<Mutex<Position>>]) -> anyhow::Result<(f64, f64)> {
+    /// A backlog in the slot, replayed while nothing else runs: the catch-up rate, its floor
+    /// (Postgres decoding the same backlog alone) and, for context, the rate at which
+    /// Postgres's own streaming client drains it.
+    async fn catch_up(&self, positions: &[Arc<Mutex<Position>>]) -> anyhow::Result<CatchUp> {
         let started = Instant::now();
         let written = self.plan.commit(&self.writer, 1).await?;
         println!(
@@ -186,6 +198,39 @@ impl Run<'_> {
             (written - started).as_secs_f64(),
             thousands(self.rate(written - started) as u64),
         );
+        let floor = self.decoding_floor().await?;
+        let streamed = self.streaming_floor().await?;
+        let started = Instant::now();
+        let cpu = CpuMeter::start(self.bench.lab.postmaster_pid());
+        let server = self.bench.start_server(self.config.clone()).await?;
+        let mut followers =
+            Followers::start(&self.http, &server.base_url, &self.definitions, positions);
+        let received = followers.receive(self.changes).await;
+        let split = cpu.split(started.elapsed());
+        followers.stop().await;
+        server.stop().await;
+        let received = received?;
+        let rate = self.rate(received - started);
+        println!(
+            "  catch-up: service start → clients hold the backlog in {:.2} s = {}/s (replication \
+             + our processing, no writer competing)",
+            (received - started).as_secs_f64(),
+            thousands(rate as u64),
+        );
+        if let Some(split) = split {
+            println!("    {split}");
+        }
+        println!();
+        Ok(CatchUp {
+            rate,
+            floor: self.rate(floor),
+            streamed: streamed.map(|d| self.rate(d)),
+        })
+    }
+
+    /// Postgres decoding the backlog alone, without a network: `pg_logical_slot_peek_binary_changes`.
+    async fn decoding_floor(&self) -> anyhow::Result<Duration> {
+        let cpu = CpuMeter::start(self.bench.lab.postmaster_pid());
         let decoding = Instant::now();
         self.writer
             .query_one(
@@ -202,23 +247,97 @@ impl Run<'_> {
             decoding.as_secs_f64(),
             thousands(self.rate(decoding) as u64),
         );
-        let started = Instant::now();
-        let server = self.bench.start_server(self.config.clone()).await?;
-        let mut followers =
-            Followers::start(&self.http, &server.base_url, &self.definitions, positions);
-        let received = followers.receive(self.changes).await;
-        followers.stop().await;
-        server.stop().await;
-        let received = received?;
-        let catch_up_rate = self.rate(received - started);
-        println!(
-            "  catch-up: service start → clients hold the backlog in {:.2} s = {}/s (replication \
-             + our processing, no writer competing)\n",
-            (received - started).as_secs_f64(),
-            thousands(catch_up_rate as u64),
-        );
-        Ok((catch_up_rate, self.rate(decoding)))
+        if let Some(split) = cpu.split(decoding) {
+            println!("    {split}");
+        }
+        Ok(decoding)
     }
+
+    /// Postgres's own streaming client, `pg_recvlogical`, draining the same backlog over the
+    /// same kind of connection as the service (from a copy of the slot, so the service still
+    /// finds the backlog): what the walsender costs before any client does anything with a
+    /// change. `None` when this installation has no `pg_recvlogical`.
+    async fn streaming_floor(&self) -> anyhow::Result<Option<Duration>> {
+        let program = self.bench.lab.program("pg_recvlogical");
+        if !program.is_file() {
+            println!(
+                "  (pg_recvlogical is not installed here: the streaming reference is left out)"
+            );
+            return Ok(None);
+        }
+        let copy = format!("{}_streamed", self.config.slot);
+        let end: String = self
+            .writer
+            .query_one("SELECT pg_current_wal_lsn()::text", &[])
+            .await?
+            .get(0);
+        self.writer
+            .execute(
+                "SELECT pg_copy_logical_replication_slot($1, $2)",
+                &[&self.config.slot, &copy],
+            )
+            .await
+            .context("copying the replication slot")?;
+        let cpu = CpuMeter::start(self.bench.lab.postmaster_pid());
+        let started = Instant::now();
+        let status = tokio::process::Command::new(&program)
+            .arg("--dbname")
+            .arg(&self.config.database_url)
+            .args(["--slot", &copy, "--start", "--no-loop", "--file", "-"])
+            .args(["--option", "proto_version=1", "--option"])
+            .arg(format!("publication_names={}", self.config.publication))
+            .args(["--endpos", &end])
+            .stdout(std::process::Stdio::null())
+            .status()
+            .await
+            .context("running pg_recvlogical")?;
+        let streamed = started.elapsed();
+        anyhow::ensure!(status.success(), "pg_recvlogical failed: {status}");
+        self.drop_slot_once_released(&copy).await?;
+        let split = cpu.split(streamed);
+        println!(
+            "  backlog: Postgres's own client (pg_recvlogical, the same TCP connection, output \
+             discarded) drains it in {:.2} s ({}/s): what streaming costs Postgres itself",
+            streamed.as_secs_f64(),
+            thousands(self.rate(streamed) as u64),
+        );
+        if let Some(split) = split {
+            println!("    {split} (pg_recvlogical's own time not counted)");
+        }
+        Ok(Some(streamed))
+    }
+
+    /// Drops `slot` once its walsender has let go of it (and so has exited: its CPU time then
+    /// counts in the postmaster's).
+    async fn drop_slot_once_released(&self, slot: &str) -> anyhow::Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self
+            .writer
+            .query_one(
+                "SELECT active FROM pg_replication_slots WHERE slot_name = $1",
+                &[&slot],
+            )
+            .await?
+            .get::<_, bool>(0)
+        {
+            anyhow::ensure!(Instant::now() < deadline, "slot {slot} stayed in use");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        self.writer
+            .execute("SELECT pg_drop_replication_slot($1)", &[&slot])
+            .await
+            .context("dropping the slot's copy")?;
+        Ok(())
+    }
+}
+
+/// The catch-up's figures, in changes per second.
+struct CatchUp {
+    rate: f64,
+    /// Postgres decoding the backlog alone (the target's floor).
+    floor: f64,
+    /// Postgres's own streaming client over the same connection (context).
+    streamed: Option<f64>,
 }
 
 /// The UPDATE batches: `changes` row changes over `ids` in transactions of `batch` rows.

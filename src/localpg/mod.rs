@@ -127,6 +127,12 @@ impl LocalCluster {
         )
     }
 
+    /// Where one of this installation's programs is (`pg_recvlogical`, say); it may be missing
+    /// where only the server was installed.
+    pub fn program(&self, name: &str) -> PathBuf {
+        self.bins.bin(name)
+    }
+
     /// The postmaster's process id while it runs.
     pub fn server_pid(&self) -> Option<u32> {
         self.lock_server().as_ref().map(Child::id)

@@ -11,6 +11,8 @@ use std::process::Command;
 
 use anyhow::Context;
 
+use super::super::cpu::{children_of, process_seconds};
+
 /// A running local cluster.
 pub(super) struct Cluster {
     dir: PathBuf,
@@ -137,37 +139,12 @@ fn free_port_range(count: u16) -> anyhow::Result<u16> {
     anyhow::bail!("no {count} consecutive free ports between 21000 and 40000")
 }
 
-fn children_of(parent: u32) -> Vec<u32> {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    entries
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| stat_fields(*pid).is_some_and(|f| f.get(1) == Some(&parent.to_string())))
-        .collect()
-}
-
-/// The fields of `/proc/<pid>/stat` after the command name (state, ppid, …).
-fn stat_fields(pid: u32) -> Option<Vec<String>> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let after_name = &stat[stat.rfind(')')? + 2..];
-    Some(after_name.split_whitespace().map(str::to_owned).collect())
-}
-
 /// CPU seconds (user + system, with reaped children's) and resident megabytes of `pids`.
 pub(super) fn usage(pids: &[u32]) -> (f64, f64) {
-    let ticks = 100.0; // USER_HZ on Linux
     let mut cpu = 0.0;
     let mut rss = 0.0;
     for pid in pids {
-        if let Some(fields) = stat_fields(*pid) {
-            // utime, stime, cutime, cstime are fields 14–17 of stat: 11–14 after the name.
-            let sum: f64 = fields[11..15]
-                .iter()
-                .filter_map(|f| f.parse::<f64>().ok())
-                .sum();
-            cpu += sum / ticks;
-        }
+        cpu += process_seconds(*pid);
         let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
         if let Some(kb) = status
             .lines()

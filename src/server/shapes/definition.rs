@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::message::{self, Change, KeyChange, Relation, TxPosition};
+use super::message::{self, Change, KeyChange, MemberNames, Relation, TxPosition};
 use super::schema::{TableInfo, parse_identifier_list};
 use super::where_clause::{InnerTables, WhereClause};
 use crate::protocol::Operation;
@@ -116,6 +116,8 @@ pub struct ShapeDefinition {
     /// Subquery shapes: the outer columns whose values make a row's tag, one per subquery.
     pub tag_columns: Vec<usize>,
     key_prefix: String,
+    /// Every table column's name as a JSON member opening, in table order.
+    member_names: MemberNames,
     /// The identity string: equal for requests that name the same shape.
     pub identity: String,
 }
@@ -190,6 +192,7 @@ impl ShapeDefinition {
         Ok(Self {
             params,
             key_prefix: relation.key_prefix(),
+            member_names: MemberNames::new(table.columns.iter().map(|c| c.name.as_str())),
             relation,
             table,
             where_clause,
@@ -258,10 +261,7 @@ impl ShapeDefinition {
         columns: impl Iterator<Item = usize>,
         out: &mut Vec<u8>,
     ) {
-        message::write_values(
-            out,
-            columns.map(|i| (self.table.columns[i].name.as_str(), row[i])),
-        );
+        message::write_row_values(out, &self.member_names, row, columns);
     }
 
     /// Encodes a snapshot row (an insert without transaction headers).
@@ -284,11 +284,9 @@ impl ShapeDefinition {
         headers.extend_from_slice(extra);
         scratch.key.clear();
         self.write_key(row, &mut scratch.key);
-        scratch.value.clear();
-        self.write_values(row, self.selected.iter().copied(), &mut scratch.value);
         Change {
             key: &scratch.key,
-            value: &scratch.value,
+            value: b"",
             old_value: None,
             operation: Operation::Insert,
             relation: &self.relation,
@@ -296,7 +294,9 @@ impl ShapeDefinition {
             key_change: None,
             extra_headers: &headers,
         }
-        .write(out);
+        .write_value_with(out, |out| {
+            self.write_values(row, self.selected.iter().copied(), out)
+        });
     }
 
     /// What one replicated change means for this shape: zero, one or two messages (a key

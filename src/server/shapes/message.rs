@@ -68,17 +68,21 @@ pub fn write_key(
 
 /// Writes `text` as a JSON string, escaped byte for byte as serde_json escapes it. Eight bytes
 /// at a time are checked for a quote, a backslash or a control character; runs without one are
-/// copied whole.
+/// copied whole, and a word with one skips straight to it.
 fn write_json_str(out: &mut Vec<u8>, text: &str) {
     out.push(b'"');
     let bytes = text.as_bytes();
     let (mut start, mut i) = (0, 0);
     while i < bytes.len() {
-        if let Some(w) = word::word_at(bytes, i)
-            && word::below(w, 0x20) | word::equal(w, b'"') | word::equal(w, b'\\') == 0
-        {
-            i += 8;
-            continue;
+        if let Some(w) = word::word_at(bytes, i) {
+            let mask = word::below(w, 0x20) | word::equal(w, b'"') | word::equal(w, b'\\');
+            if mask == 0 {
+                i += 8;
+                continue;
+            }
+            // Each mask's lowest mark is exact (a false one only sits above a true one), so
+            // the lowest of the three is the first byte to escape.
+            i += word::first(mask);
         }
         if let Some((escape, len)) = escape_of(bytes[i]) {
             out.extend_from_slice(&bytes[start..i]);
@@ -111,24 +115,57 @@ fn escape_of(byte: u8) -> Option<([u8; 6], usize)> {
     Some(([b'\\', short, 0, 0, 0, 0], 2))
 }
 
-/// Writes a JSON object of column name → text value (or null).
-pub fn write_values<'a>(
+/// Column names as the openings of JSON object members (`"name":`), encoded once per shape
+/// rather than once per row.
+#[derive(Debug, Clone)]
+pub struct MemberNames(Vec<Box<[u8]>>);
+
+impl MemberNames {
+    pub fn new<'a>(names: impl Iterator<Item = &'a str>) -> Self {
+        Self(
+            names
+                .map(|name| {
+                    let mut member = Vec::with_capacity(name.len() + 3);
+                    write_json_str(&mut member, name);
+                    member.push(b':');
+                    member.into_boxed_slice()
+                })
+                .collect(),
+        )
+    }
+}
+
+/// Writes a JSON object of column name → text value (or null) for the `columns` of `row`
+/// (indexes into both `row` and `names`).
+pub fn write_row_values(
     out: &mut Vec<u8>,
-    values: impl Iterator<Item = (&'a str, Option<&'a str>)>,
+    names: &MemberNames,
+    row: &[Option<&str>],
+    columns: impl Iterator<Item = usize>,
 ) {
     out.push(b'{');
-    for (i, (name, value)) in values.enumerate() {
-        if i > 0 {
+    for (n, i) in columns.enumerate() {
+        if n > 0 {
             out.push(b',');
         }
-        write_json_str(out, name);
-        out.push(b':');
-        match value {
+        out.extend_from_slice(&names.0[i]);
+        match row[i] {
             Some(value) => write_json_str(out, value),
             None => out.extend_from_slice(b"null"),
         }
     }
     out.push(b'}');
+}
+
+/// Writes a JSON object of column name → text value (or null).
+#[cfg(test)]
+pub fn write_values<'a>(
+    out: &mut Vec<u8>,
+    values: impl Iterator<Item = (&'a str, Option<&'a str>)>,
+) {
+    let (names, row): (Vec<&str>, Vec<Option<&str>>) = values.unzip();
+    let members = MemberNames::new(names.into_iter());
+    write_row_values(out, &members, &row, 0..row.len());
 }
 
 /// One change message, ready to encode. `value` and `old_value` are pre-encoded JSON objects
@@ -148,10 +185,16 @@ pub struct Change<'a> {
 
 impl Change<'_> {
     pub fn write(&self, out: &mut Vec<u8>) {
+        self.write_value_with(out, |out| out.extend_from_slice(self.value));
+    }
+
+    /// Writes the message with its value written in place by `value` (`self.value` is then
+    /// not read): a row's values go straight into the message, not through a copy.
+    pub fn write_value_with(&self, out: &mut Vec<u8>, value: impl FnOnce(&mut Vec<u8>)) {
         out.extend_from_slice(b"{\"key\":");
         write_json_str(out, self.key);
         out.extend_from_slice(b",\"value\":");
-        out.extend_from_slice(self.value);
+        value(out);
         if let Some(old) = self.old_value {
             out.extend_from_slice(b",\"old_value\":");
             out.extend_from_slice(old);
