@@ -169,7 +169,7 @@ pub fn write_values<'a>(
 }
 
 /// One change message, ready to encode. `value` and `old_value` are pre-encoded JSON objects
-/// (see [`write_values`]).
+/// (see [`write_row_values`]).
 #[derive(Debug, Clone, Copy)]
 pub struct Change<'a> {
     pub key: &'a str,
