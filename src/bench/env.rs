@@ -237,7 +237,12 @@ async fn serve(
     let result = server::serve(
         listener,
         router,
-        crate::server::ListenerConfig::default(),
+        // Every simulated client connects from 127.0.0.1, where real ones would each have an
+        // address of their own: no per-address cap (2,000 connect at once in `fanout`).
+        crate::server::ListenerConfig {
+            max_connections_per_address: 0,
+            ..crate::server::ListenerConfig::default()
+        },
         async move {
             let _ = stopped.await;
             stopping.shutdown();
