@@ -136,6 +136,13 @@ impl CpuMeter {
     }
 }
 
+/// Prints a phase's split under the phase's own line (nothing where `/proc` could not tell).
+pub(super) fn print(split: Option<CpuSplit>) {
+    if let Some(split) = split {
+        println!("    {split}");
+    }
+}
+
 /// The core-seconds each party used in one phase, and what the machine had to give.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct CpuSplit {

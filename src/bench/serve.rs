@@ -8,7 +8,7 @@ use tokio::sync::{mpsc, watch};
 
 use super::client::{self, Decoded, Position};
 use super::context::{Bench, pinned_tasks, seed_team};
-use super::cpu::CpuMeter;
+use super::cpu::{self, CpuMeter};
 use super::env::{Database, sync_config};
 use super::report::{Figure, Target, Unit, millis, percentile, thousands};
 use crate::server::{db, seed};
@@ -127,9 +127,7 @@ async fn copy_floor(database: &Database, postmaster: Option<u32>) -> anyhow::Res
         elapsed.as_secs_f64(),
         bytes as f64 / 1e6
     );
-    if let Some(split) = cpu.split(elapsed) {
-        println!("    {split}");
-    }
+    cpu::print(cpu.split(elapsed));
     Ok(elapsed)
 }
 
@@ -151,9 +149,7 @@ async fn measure_large(
     let cpu = CpuMeter::start(floors.postmaster);
     let fresh = follow(&http, base, "table=tasks", true).await?;
     fresh.print("fresh shape (snapshot, then serve)");
-    if let Some(split) = cpu.split(fresh.total) {
-        println!("    {split}");
-    }
+    cpu::print(cpu.split(fresh.total));
     let existing = follow(&http, base, "table=tasks", true).await?;
     existing.print("existing shape, second client");
     let again = follow(&http, base, "table=tasks", true).await?;

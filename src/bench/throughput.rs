@@ -22,7 +22,7 @@ use uuid::Uuid;
 
 use super::client::{self, Position};
 use super::context::{Bench, pinned_tasks, seed_team};
-use super::cpu::CpuMeter;
+use super::cpu::{self, CpuMeter};
 use super::env::sync_config;
 use super::report::{Figure, Target, Unit, thousands};
 use crate::server::shapes::ShapeServiceConfig;
@@ -199,7 +199,7 @@ impl Run<'_> {
             thousands(self.rate(written - started) as u64),
         );
         let floor = self.decoding_floor().await?;
-        let streamed = self.streaming_floor().await?;
+        let streamed = self.streaming_reference().await?;
         let started = Instant::now();
         let cpu = CpuMeter::start(self.bench.lab.postmaster_pid());
         let server = self.bench.start_server(self.config.clone()).await?;
@@ -217,9 +217,7 @@ impl Run<'_> {
             (received - started).as_secs_f64(),
             thousands(rate as u64),
         );
-        if let Some(split) = split {
-            println!("    {split}");
-        }
+        cpu::print(split);
         println!();
         Ok(CatchUp {
             rate,
@@ -247,9 +245,7 @@ impl Run<'_> {
             decoding.as_secs_f64(),
             thousands(self.rate(decoding) as u64),
         );
-        if let Some(split) = cpu.split(decoding) {
-            println!("    {split}");
-        }
+        cpu::print(cpu.split(decoding));
         Ok(decoding)
     }
 
@@ -257,7 +253,7 @@ impl Run<'_> {
     /// same kind of connection as the service (from a copy of the slot, so the service still
     /// finds the backlog): what the walsender costs before any client does anything with a
     /// change. `None` when this installation has no `pg_recvlogical`.
-    async fn streaming_floor(&self) -> anyhow::Result<Option<Duration>> {
+    async fn streaming_reference(&self) -> anyhow::Result<Option<Duration>> {
         let program = self.bench.lab.program("pg_recvlogical");
         if !program.is_file() {
             println!(
@@ -297,13 +293,12 @@ impl Run<'_> {
         let split = cpu.split(streamed);
         println!(
             "  backlog: Postgres's own client (pg_recvlogical, the same TCP connection, output \
-             discarded) drains it in {:.2} s ({}/s): what streaming costs Postgres itself",
+             discarded) drains it in {:.2} s ({}/s): what streaming costs Postgres itself (the \
+             client's own CPU is not counted below)",
             streamed.as_secs_f64(),
             thousands(self.rate(streamed) as u64),
         );
-        if let Some(split) = split {
-            println!("    {split} (pg_recvlogical's own time not counted)");
-        }
+        cpu::print(split);
         Ok(Some(streamed))
     }
 
